@@ -1,0 +1,37 @@
+# make run  — set up .venv if needed and start the app on http://127.0.0.1:8501
+# make test — set up .venv (with test tools) if needed and run the tests
+# make bench — latency of the shipped model (figures in the README)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STREAMLIT_FLAGS := --server.address 127.0.0.1 --browser.gatherUsageStats false
+
+.PHONY: run test bench data train
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.requirements: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.requirements-test: requirements-test.txt $(VENV)/.requirements
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+run: $(VENV)/.requirements
+	$(BIN)/python -m streamlit run app.py $(STREAMLIT_FLAGS)
+
+test: $(VENV)/.requirements-test
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.requirements
+	$(BIN)/python -m attnviz bench
+
+data: $(VENV)/.requirements
+	$(BIN)/python -m attnviz data
+
+# The exact command that trained the shipped model (see pretrained/news-pointer-generator/README.md).
+train: data
+	$(BIN)/python -m attnviz train --out pretrained/news-pointer-generator

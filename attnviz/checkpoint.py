@@ -1,0 +1,83 @@
+"""Checkpoints: a folder with safetensors weights, a JSON config and a JSON vocabulary. Never pickle."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_model, save_model
+
+from attnviz.errors import CheckpointError
+from attnviz.model import ModelConfig, PointerGenerator
+from attnviz.tokenizer import Vocabulary
+
+FORMAT = "attnviz-checkpoint"
+FORMAT_VERSION = 1
+WEIGHTS, CONFIG, VOCAB = "model.safetensors", "config.json", "vocab.json"
+
+
+def save_checkpoint(folder: Path, model: PointerGenerator, vocab: Vocabulary,
+                    metadata: dict[str, Any] | None = None) -> None:
+    """Write weights, config (with free-form ``metadata``, e.g. training settings) and vocabulary."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if len(vocab) != model.config.vocab_size:
+        raise ValueError(f"vocabulary has {len(vocab)} words but the model expects {model.config.vocab_size}")
+    save_model(model, str(folder / WEIGHTS))
+    config = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": model.config.to_dict(),
+              "metadata": metadata or {}}
+    (folder / CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    vocab.save(folder / VOCAB)
+
+
+def _read_json(path: Path) -> Any:
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file missing: {path}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"checkpoint file {path} is not valid JSON ({exc})") from None
+
+
+def read_config(folder: Path) -> tuple[ModelConfig, dict[str, Any]]:
+    """The model config and metadata of a checkpoint folder, validated."""
+    if not folder.is_dir():
+        raise CheckpointError(f"checkpoint folder not found: {folder}")
+    path = folder / CONFIG
+    data = _read_json(path)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an attnviz checkpoint config (no \"format\": \"{FORMAT}\")")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path} has format version {data.get('format_version')!r}; "
+                              f"this attnviz reads version {FORMAT_VERSION}")
+    try:
+        config = ModelConfig.from_dict(data["model"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path} holds an invalid model config: {exc}") from None
+    return config, data.get("metadata", {})
+
+
+def load_checkpoint(folder: Path, device: torch.device | str = "cpu") -> tuple[PointerGenerator, Vocabulary, dict[str, Any]]:
+    """Rebuild the model from its stored config and load the weights, in eval mode on ``device``."""
+    folder = Path(folder)
+    config, metadata = read_config(folder)
+    vocab_path = folder / VOCAB
+    words = _read_json(vocab_path)
+    try:
+        vocab = Vocabulary(words if isinstance(words, list) else [])
+    except ValueError as exc:
+        raise CheckpointError(f"{vocab_path} is not a valid vocabulary: {exc}") from None
+    if len(vocab) != config.vocab_size:
+        raise CheckpointError(f"{vocab_path} has {len(vocab)} words but {folder / CONFIG} says {config.vocab_size}")
+    weights = folder / WEIGHTS
+    if not weights.is_file():
+        raise CheckpointError(f"checkpoint file missing: {weights}")
+    model = PointerGenerator(config)
+    try:
+        load_model(model, str(weights), strict=True)
+    except (SafetensorError, RuntimeError, OSError, ValueError) as exc:
+        first_line = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"cannot load weights from {weights}: damaged or not made for this config ({first_line})") from None
+    model.to(device).eval()
+    return model, vocab, metadata

@@ -1,0 +1,197 @@
+"""Command line: python -m attnviz {data,train,summarize,evaluate} ... (see --help of each)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import NoReturn
+
+from attnviz.errors import AttnvizError, InputError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option as one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"attnviz: error: {message} (see --help)\n")
+
+
+def read_text_argument(text: str | None, file: str | None) -> str:
+    """The text from --text, or from --file ('-' = standard input), as UTF-8."""
+    if text is not None:
+        return text
+    try:
+        if file == "-":
+            return sys.stdin.read()
+        return Path(file).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{file} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="checkpoint folder or name under pretrained/ (default: the shipped model)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--beam", type=int, default=4, help="beam size; 1 = greedy (default 4)")
+    p.add_argument("--max-len", type=int, default=20, help="maximum summary tokens (default 20)")
+    p.add_argument("--min-len", type=int, default=4, help="minimum summary tokens (default 4)")
+    p.add_argument("--length-penalty", type=float, default=1.0)
+    p.add_argument("--no-repeat-ngram", type=int, default=3, help="ban repeated n-grams of this size (0 = off)")
+
+
+def _decoding(args: argparse.Namespace):
+    from attnviz.decoding import DecodingSettings
+
+    return DecodingSettings(beam_size=args.beam, max_len=args.max_len, min_len=min(args.min_len, args.max_len),
+                            length_penalty=args.length_penalty, no_repeat_ngram=args.no_repeat_ngram)
+
+
+def _summarizer(args: argparse.Namespace):
+    from attnviz.pipeline import Summarizer
+
+    return Summarizer.from_checkpoint(args.model, device=args.device)
+
+
+def cmd_data(args: argparse.Namespace) -> None:
+    from attnviz.data import prepare_data
+
+    counts = prepare_data(Path(args.data_dir))
+    print(json.dumps(counts, indent=2))
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from attnviz.train import TrainSettings, train
+
+    settings = TrainSettings(**{f.name: getattr(args, f.name) for f in fields(TrainSettings)})
+    print(f"checkpoint written to {train(settings)}")
+
+
+def cmd_summarize(args: argparse.Namespace) -> None:
+    text = read_text_argument(args.text, args.file)
+    settings = _decoding(args)
+    generation = _summarizer(args).summarize(text, settings)
+    if args.json:
+        print(json.dumps(generation.to_json(), ensure_ascii=False))
+    else:
+        print(generation.summary)
+        if generation.truncated:
+            print(f"(the text was cut to its first {len(generation.source_tokens)} of "
+                  f"{generation.truncated_from} tokens)", file=sys.stderr)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from attnviz.data import read_pairs
+    from attnviz.evaluate import headline_stats, lead_words, paired_bootstrap, rouge_per_pair
+
+    try:
+        pairs = read_pairs(Path(args.pairs))
+    except OSError as exc:
+        raise InputError(f"cannot read {args.pairs}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if args.limit:
+        pairs = pairs[: args.limit]
+    if not pairs:
+        raise InputError(f"{args.pairs} holds no pairs")
+    summarizer, settings = _summarizer(args), _decoding(args)
+    references = [p["summary"] for p in pairs]
+    start = time.perf_counter()
+    predictions = []
+    for i, pair in enumerate(pairs, 1):
+        predictions.append(summarizer.summarize(pair["text"], settings).summary)
+        if not args.json and i % 50 == 0:
+            print(f"  {i}/{len(pairs)}", file=sys.stderr)
+    seconds = time.perf_counter() - start
+    model_scores = rouge_per_pair(predictions, references)
+    lead_scores = rouge_per_pair([lead_words(p["text"], 10) for p in pairs], references)
+    gain, low, high = paired_bootstrap(model_scores[:, 2], lead_scores[:, 2])
+    result = {
+        "pairs": len(pairs), "model": summarizer.name, "decoding": settings.to_dict(),
+        "model_rouge": dict(zip(("rouge1", "rouge2", "rougeL"), model_scores.mean(axis=0).round(2).tolist())),
+        "lead10_rouge": dict(zip(("rouge1", "rouge2", "rougeL"), lead_scores.mean(axis=0).round(2).tolist())),
+        "rougeL_gain_over_lead10": {"mean": round(gain, 2), "ci95": [round(low, 2), round(high, 2)]},
+        "headlines": headline_stats(predictions),
+        "seconds_per_summary": round(seconds / len(pairs), 4),
+    }
+    if args.show:
+        result["examples"] = [{"reference": r, "model": p} for r, p in list(zip(references, predictions))[: args.show]]
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{len(pairs)} pairs, model {summarizer.name}, beam {settings.beam_size}")
+    print(f"{'':10s} {'R1':>6s} {'R2':>6s} {'RL':>6s}")
+    for name, key in (("model", "model_rouge"), ("LEAD-10", "lead10_rouge")):
+        r = result[key]
+        print(f"{name:10s} {r['rouge1']:6.2f} {r['rouge2']:6.2f} {r['rougeL']:6.2f}")
+    print(f"RL gain over LEAD-10: {gain:+.2f} (95% CI {low:+.2f} .. {high:+.2f})")
+    print(f"headlines: {json.dumps(result['headlines'])}")
+    for ex in result.get("examples", []):
+        print(f"- ref: {ex['reference']}\n  out: {ex['model']}")
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    from attnviz.bench import print_latency, run_latency
+
+    print_latency(run_latency(args.model, tokens=args.tokens, runs=args.runs, device=args.device))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m attnviz", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("data", help="fetch the corpora and build fixed splits")
+    p.add_argument("--data-dir", default="data")
+    p.set_defaults(run=cmd_data)
+
+    p = sub.add_parser("train", help="train a model (settings: attnviz.train.TrainSettings)")
+    from attnviz.train import TrainSettings
+
+    for f in fields(TrainSettings):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in ("bool", bool):
+            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            kind = {"int": int, "float": float, "str": str}[str(f.type)]
+            p.add_argument(flag, dest=f.name, type=kind, default=f.default)
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("summarize", help="summarize a text")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text")
+    source.add_argument("--file", help="a UTF-8 text file, or - for standard input")
+    _add_model_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object with attention and log-probs")
+    p.set_defaults(run=cmd_summarize)
+
+    p = sub.add_parser("evaluate", help="ROUGE of the model and of LEAD-10 on a JSONL file of pairs")
+    p.add_argument("--pairs", required=True, help='JSONL, one {"text": ..., "summary": ...} per line')
+    p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--show", type=int, default=0, help="print this many example outputs")
+    _add_model_options(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("bench", help="latency of summarizing a 400-token input (greedy and beam 4)")
+    p.add_argument("--model", default=None)
+    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--tokens", type=int, default=400)
+    p.add_argument("--runs", type=int, default=15)
+    p.set_defaults(run=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except AttnvizError as exc:
+        print(f"attnviz: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("attnviz: interrupted", file=sys.stderr)
+        return 130
+    return 0

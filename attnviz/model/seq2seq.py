@@ -1,0 +1,211 @@
+"""Pointer-generator (See et al., 2017): BiLSTM encoder, LSTM decoder, cross-attention, copy, coverage.
+
+Shapes: B batch, S source length, T summary length, V vocabulary, X extended vocabulary
+(V + the most OOV words of any source in the batch), E embedding, Hd hidden size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from attnviz.errors import InputError
+from attnviz.model.attention import make_attention
+from attnviz.model.config import ModelConfig
+from attnviz.tokenizer import BOS_ID, PAD_ID, UNK_ID
+
+_TINY = 1e-12
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """'auto' → cuda when available, else cpu; 'cuda' without a GPU is an InputError."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InputError("device 'cuda' was asked for but no GPU is available; use 'auto' or 'cpu'")
+    if name not in ("cpu", "cuda"):
+        raise InputError(f"unknown device {name!r}; valid choices: auto, cpu, cuda")
+    return torch.device(name)
+
+
+@dataclass
+class EncoderOutput:
+    """What every decoder step reads: memory [B, S, 2Hd], keys [B, S, K], mask [B, S], ext_ids [B, S]."""
+
+    memory: Tensor
+    keys: Tensor
+    mask: Tensor
+    ext_ids: Tensor
+    extended_size: int  # X
+
+    def select(self, index: Tensor) -> EncoderOutput:
+        """Rows ``index`` [B'] (e.g. repeat one source for each beam)."""
+        return replace(self, memory=self.memory[index], keys=self.keys[index],
+                       mask=self.mask[index], ext_ids=self.ext_ids[index])
+
+
+@dataclass
+class DecoderState:
+    """h, c [B, Hd]; context [B, 2Hd] (input feeding); coverage [B, S] or None."""
+
+    h: Tensor
+    c: Tensor
+    context: Tensor
+    coverage: Tensor | None
+
+    def select(self, index: Tensor) -> DecoderState:
+        """Rows ``index`` [B'] (beam back-pointers)."""
+        cov = None if self.coverage is None else self.coverage[index]
+        return DecoderState(self.h[index], self.c[index], self.context[index], cov)
+
+
+@dataclass
+class StepOutput:
+    """One decoder step: log_probs [B, X], attention [B, S], heads [B, H, S] | None, p_gen [B] | None."""
+
+    log_probs: Tensor
+    attention: Tensor
+    heads: Tensor | None
+    p_gen: Tensor | None
+    state: DecoderState
+
+
+@dataclass
+class ForcedOutput:
+    """Teacher forcing of given summaries: target_logprobs [B, T], attention [B, T, S],
+    heads [B, H, T, S] | None, p_gen [B, T] | None, coverage_loss [B, T]."""
+
+    target_logprobs: Tensor
+    attention: Tensor
+    heads: Tensor | None
+    p_gen: Tensor | None
+    coverage_loss: Tensor
+
+
+class PointerGenerator(nn.Module):
+    """Encoder-decoder with attention and an optional copy mechanism and coverage."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        v, e, hd = config.vocab_size, config.emb_dim, config.hidden_dim
+        # The source has its own embedding module (weights shared with the target side) so that
+        # attribution hooks on it never fire for decoder inputs.
+        self.source_embedding = nn.Embedding(v, e, padding_idx=PAD_ID)
+        self.target_embedding = nn.Embedding(v, e, padding_idx=PAD_ID)
+        self.target_embedding.weight = self.source_embedding.weight
+        self.encoder = nn.LSTM(e, hd, batch_first=True, bidirectional=True)
+        self.reduce_h = nn.Linear(2 * hd, hd)
+        self.reduce_c = nn.Linear(2 * hd, hd)
+        self.decoder_cell = nn.LSTMCell(e + 2 * hd, hd)
+        self.attention = make_attention(config)
+        self.out_hidden = nn.Linear(3 * hd, hd)
+        if config.tie_embeddings:
+            self.out_to_embedding = nn.Linear(hd, e)
+            self.out_bias = nn.Parameter(torch.zeros(v))
+        else:
+            self.out_vocab = nn.Linear(hd, v)
+        self.p_gen_layer = nn.Linear(3 * hd + e, 1) if config.pointer else None
+        self.dropout = nn.Dropout(config.dropout)
+
+    @property
+    def device(self) -> torch.device:
+        return self.source_embedding.weight.device
+
+    # ----------------------------------------------------------------- encoder
+    def encode_embedded(self, embedded: Tensor, ext_ids: Tensor, mask: Tensor) -> tuple[EncoderOutput, DecoderState]:
+        """embedded [B, S, E] (already looked up), ext_ids [B, S], mask [B, S] bool → memory and start state."""
+        lengths = mask.sum(dim=1)
+        if bool((lengths == 0).any()):
+            raise InputError("a source text has no tokens")
+        x = self.dropout(embedded)
+        if bool((lengths == mask.shape[1]).all()):
+            memory, (h, c) = self.encoder(x)                             # (B, S, 2Hd)
+        else:
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, (h, c) = self.encoder(packed)
+            memory, _ = pad_packed_sequence(out, batch_first=True, total_length=mask.shape[1])
+        h = torch.relu(self.reduce_h(torch.cat([h[0], h[1]], dim=-1)))   # (B, Hd)
+        c = torch.relu(self.reduce_c(torch.cat([c[0], c[1]], dim=-1)))
+        n_oov = int(ext_ids.max().item()) + 1 - self.config.vocab_size
+        extended = self.config.vocab_size + max(n_oov, 0)
+        enc = EncoderOutput(memory, self.attention.prepare(memory), mask, ext_ids, extended)
+        coverage = torch.zeros_like(mask, dtype=memory.dtype) if self.config.coverage else None
+        return enc, DecoderState(h, c, memory.new_zeros(memory.shape[0], memory.shape[2]), coverage)
+
+    def encode(self, ids: Tensor, ext_ids: Tensor, mask: Tensor) -> tuple[EncoderOutput, DecoderState]:
+        """ids, ext_ids [B, S] long, mask [B, S] bool → memory and start state."""
+        return self.encode_embedded(self.source_embedding(ids), ext_ids, mask)
+
+    # ----------------------------------------------------------------- decoder
+    def _decode_hidden(self, prev_ids: Tensor, state: DecoderState, enc: EncoderOutput):
+        """One LSTM step and attention; the pieces both output paths need."""
+        inp = prev_ids.masked_fill(prev_ids >= self.config.vocab_size, UNK_ID)
+        emb = self.dropout(self.target_embedding(inp))                    # (B, E)
+        h, c = self.decoder_cell(torch.cat([emb, state.context], dim=-1), (state.h, state.c))
+        context, attn, heads = self.attention(h, enc.memory, enc.keys, enc.mask, state.coverage)
+        hidden = self.dropout(torch.tanh(self.out_hidden(torch.cat([h, context], dim=-1))))  # (B, Hd)
+        if self.config.tie_embeddings:
+            logits = nn.functional.linear(self.out_to_embedding(hidden), self.source_embedding.weight, self.out_bias)
+        else:
+            logits = self.out_vocab(hidden)                               # (B, V)
+        p_gen = None
+        if self.p_gen_layer is not None:
+            p_gen = torch.sigmoid(self.p_gen_layer(torch.cat([context, h, emb], dim=-1))).squeeze(-1)  # (B,)
+        coverage = None if state.coverage is None else state.coverage + attn
+        return logits, attn, heads, p_gen, DecoderState(h, c, context, coverage)
+
+    def step(self, prev_ids: Tensor, state: DecoderState, enc: EncoderOutput) -> StepOutput:
+        """prev_ids [B] extended ids → log-probabilities over the extended vocabulary [B, X]."""
+        logits, attn, heads, p_gen, new_state = self._decode_hidden(prev_ids, state, enc)
+        if p_gen is None:
+            log_probs = torch.log_softmax(logits, dim=-1)
+            pad = log_probs.new_full((log_probs.shape[0], enc.extended_size - log_probs.shape[1]), float("-inf"))
+            return StepOutput(torch.cat([log_probs, pad], dim=-1), attn, heads, None, new_state)
+        dist = logits.new_zeros(logits.shape[0], enc.extended_size)
+        dist[:, : logits.shape[1]] = p_gen.unsqueeze(-1) * torch.softmax(logits, dim=-1)
+        dist.scatter_add_(1, enc.ext_ids, (1 - p_gen).unsqueeze(-1) * attn)
+        return StepOutput(torch.log(dist.clamp_min(_TINY)), attn, heads, p_gen, new_state)
+
+    def _target_logprob(self, logits: Tensor, attn: Tensor, p_gen: Tensor | None,
+                        target: Tensor, ext_ids: Tensor) -> Tensor:
+        """log P(target) [B] without building the extended distribution."""
+        vocab_logp = torch.log_softmax(logits, dim=-1)
+        in_vocab = target < self.config.vocab_size
+        gathered = vocab_logp.gather(1, target.clamp_max(self.config.vocab_size - 1).unsqueeze(1)).squeeze(1)
+        if p_gen is None:
+            return gathered.masked_fill(~in_vocab, float("-inf"))
+        p_vocab = torch.where(in_vocab, gathered.exp(), torch.zeros_like(gathered))
+        p_copy = (attn * (ext_ids == target.unsqueeze(1))).sum(dim=1)
+        return torch.log((p_gen * p_vocab + (1 - p_gen) * p_copy).clamp_min(_TINY))
+
+    def forward(self, ids: Tensor, ext_ids: Tensor, mask: Tensor, targets: Tensor,
+                embedded: Tensor | None = None) -> ForcedOutput:
+        """Teacher forcing. ids, ext_ids, mask [B, S]; targets [B, T] extended ids (no BOS; PAD after the end).
+
+        ``embedded`` [B, S, E] replaces the source embedding lookup (for gradient attributions).
+        """
+        if embedded is None:
+            embedded = self.source_embedding(ids)
+        enc, state = self.encode_embedded(embedded, ext_ids, mask)
+        prev = torch.full_like(targets[:, 0], BOS_ID)
+        logps, attns, heads, p_gens, cov_losses = [], [], [], [], []
+        for t in range(targets.shape[1]):
+            old_coverage = state.coverage
+            logits, attn, head, p_gen, state = self._decode_hidden(prev, state, enc)
+            logps.append(self._target_logprob(logits, attn, p_gen, targets[:, t], ext_ids))
+            attns.append(attn)
+            heads.append(head)
+            p_gens.append(p_gen)
+            cov_losses.append(torch.minimum(attn, old_coverage).sum(dim=1) if old_coverage is not None
+                              else attn.new_zeros(attn.shape[0]))
+            prev = targets[:, t]
+        return ForcedOutput(
+            target_logprobs=torch.stack(logps, dim=1),
+            attention=torch.stack(attns, dim=1),
+            heads=None if heads[0] is None else torch.stack(heads, dim=2),
+            p_gen=None if p_gens[0] is None else torch.stack(p_gens, dim=1),
+            coverage_loss=torch.stack(cov_losses, dim=1),
+        )

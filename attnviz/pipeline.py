@@ -1,0 +1,103 @@
+"""The one entry point from text to a Generation: load a checkpoint, encode, search, package."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from attnviz.checkpoint import load_checkpoint
+from attnviz.decoding import DecodingSettings, Hypothesis, search
+from attnviz.errors import InputError
+from attnviz.model import PointerGenerator, pick_device
+from attnviz.tokenizer import EncodedSource, Vocabulary, detokenize
+from attnviz.types import Generation
+
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+DEFAULT_MODEL = "news-pointer-generator"
+MAX_TEXT_CHARS = 1_000_000
+
+
+def available_models() -> list[str]:
+    """Names of the checkpoint folders under pretrained/."""
+    if not PRETRAINED_DIR.is_dir():
+        return []
+    return sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / "config.json").is_file())
+
+
+class Summarizer:
+    """A loaded model with its vocabulary; turns text into Generations."""
+
+    def __init__(self, model: PointerGenerator, vocab: Vocabulary, *, name: str = "", metadata: dict | None = None) -> None:
+        self.model, self.vocab, self.name = model.eval(), vocab, name
+        self.metadata = metadata or {}
+
+    @classmethod
+    def from_checkpoint(cls, path: Path | str | None = None, *, device: str = "auto") -> Summarizer:
+        """Load ``path`` (a folder, or a name under pretrained/; default: the shipped model)."""
+        path = Path(path) if path is not None else PRETRAINED_DIR / DEFAULT_MODEL
+        if not path.exists() and (PRETRAINED_DIR / str(path)).exists():
+            path = PRETRAINED_DIR / str(path)
+        model, vocab, metadata = load_checkpoint(path, pick_device(device))
+        return cls(model, vocab, name=path.name, metadata=metadata)
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    def encode(self, text: str) -> EncodedSource:
+        """Validate and tokenize a source text (cut to the model's source limit)."""
+        if not isinstance(text, str):
+            raise InputError("the text must be a string")
+        if len(text) > MAX_TEXT_CHARS:
+            raise InputError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+        source = self.vocab.encode_source(text, max_tokens=self.model.config.max_source_tokens)
+        if not source.tokens:
+            raise InputError("the text is empty: paste or type some words to summarize")
+        return source
+
+    def source_tensors(self, source: EncodedSource) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """ids, ext_ids [1, S] long and mask [1, S] bool on the model's device."""
+        ids = torch.tensor([source.ids], device=self.device)
+        ext = torch.tensor([source.ext_ids], device=self.device)
+        return ids, ext, torch.ones_like(ids, dtype=torch.bool)
+
+    def summarize(self, text: str, settings: DecodingSettings | None = None) -> Generation:
+        """Generate a summary of ``text`` with its attention, log-probs and p_gen."""
+        settings = settings or DecodingSettings()
+        source = self.encode(text)
+        with torch.no_grad():
+            enc, state = self.model.encode(*self.source_tensors(source))
+            hyp = search(self.model, enc, state, settings)
+        return self._generation(source, hyp, settings)
+
+    def _display_tokens(self, ids: list[int], attention: np.ndarray, source: EncodedSource) -> list[str]:
+        """Each summary token in the casing of its most-attended occurrence in the source, if any."""
+        tokens = []
+        lowered = [t.lower() for t in source.tokens]
+        for t, ext_id in enumerate(ids):
+            word = self.vocab.token_of(ext_id, source).lower()
+            positions = [j for j, w in enumerate(lowered) if w == word]
+            tokens.append(source.tokens[max(positions, key=lambda j: attention[t, j])] if positions else word)
+        return tokens
+
+    def _generation(self, source: EncodedSource, hyp: Hypothesis, settings: DecodingSettings) -> Generation:
+        attention = hyp.attention.float().cpu().numpy()
+        tokens = self._display_tokens(hyp.ids, attention, source)
+        summary = detokenize(tokens)
+        return Generation(
+            source_tokens=list(source.tokens),
+            summary_tokens=tokens,
+            summary=summary[:1].upper() + summary[1:],
+            source_ids=np.asarray(source.ids, dtype=np.int64),
+            source_ext_ids=np.asarray(source.ext_ids, dtype=np.int64),
+            summary_ids=np.asarray(hyp.ids, dtype=np.int64),
+            attention=attention,
+            token_logprobs=hyp.token_logprobs.float().cpu().numpy(),
+            p_gen=None if hyp.p_gen is None else hyp.p_gen.float().cpu().numpy(),
+            head_attention=None if hyp.heads is None else hyp.heads.float().cpu().numpy(),
+            source_oovs=list(source.oovs),
+            truncated_from=source.truncated_from,
+            score=hyp.score,
+            settings={"model": self.name, "device": str(self.device), **settings.to_dict()},
+        )

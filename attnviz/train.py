@@ -1,0 +1,244 @@
+"""Training: vocabulary, GloVe initialisation, optional pre-training stage, early stopping on news validation NLL.
+
+A stage is a list of (text, summary) pairs trained for some epochs; the best model by validation
+NLL is written as a checkpoint after every improvement, so a stopped run still leaves a usable model.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from attnviz.checkpoint import save_checkpoint
+from attnviz.data import load_glove, read_pairs
+from attnviz.model import ModelConfig, PointerGenerator
+from attnviz.tokenizer import EOS_ID, PAD_ID, Vocabulary
+
+
+@dataclass
+class TrainSettings:
+    """Everything that decides a training run (stored in the checkpoint's metadata)."""
+
+    data_dir: str = "data"
+    out: str = "runs/model"
+    vocab_size: int = 30000
+    emb_dim: int = 128
+    hidden_dim: int = 256
+    attention: str = "additive"
+    num_heads: int = 4
+    coverage: bool = True
+    coverage_loss_weight: float = 0.0
+    dropout: float = 0.25
+    glove: bool = True
+    train_source_tokens: int = 120      # sources are cut for training (headlines come from the lead)
+    max_source_tokens: int = 400        # the cut used at inference
+    target_tokens: int = 24
+    batch_size: int = 32
+    lr: float = 1e-3
+    clip: float = 2.0
+    pretrain_epochs: int = 1            # on Debian descriptions, before news (0 = skip)
+    epochs: int = 10                    # on news
+    patience: int = 2                   # epochs without validation gain before stopping
+    max_minutes: float = 55.0
+    seed: int = 0
+    threads: int = 2
+    pretrain_limit: int = 0             # cap on pre-training pairs (0 = all)
+    news_limit: int = 0                 # cap on news training pairs (0 = all; for quick runs)
+
+
+@dataclass
+class Batch:
+    """ids, ext_ids, mask [B, S]; targets [B, T] (EOS-terminated, PAD after); target_mask [B, T]."""
+
+    ids: torch.Tensor
+    ext_ids: torch.Tensor
+    mask: torch.Tensor
+    targets: torch.Tensor
+    target_mask: torch.Tensor
+
+
+@dataclass
+class EncodedPair:
+    ids: list[int]
+    ext_ids: list[int]
+    targets: list[int]
+
+
+@dataclass
+class History:
+    epochs: list[dict] = field(default_factory=list)
+
+
+def encode_pairs(pairs: Sequence[dict], vocab: Vocabulary, *, source_tokens: int, target_tokens: int) -> list[EncodedPair]:
+    """Tokenize pairs; targets end with EOS; pairs with an empty side are dropped."""
+    out = []
+    for pair in pairs:
+        source = vocab.encode_source(pair["text"], max_tokens=source_tokens)
+        targets = vocab.encode_target(pair["summary"], source, max_tokens=target_tokens)
+        if source.ids and targets:
+            out.append(EncodedPair(source.ids, source.ext_ids, targets + [EOS_ID]))
+    return out
+
+
+def make_batches(pairs: Sequence[EncodedPair], batch_size: int, rng: random.Random | None) -> list[list[EncodedPair]]:
+    """Group pairs of similar source length (less padding); shuffled when ``rng`` is given."""
+    order = list(range(len(pairs)))
+    if rng is not None:
+        rng.shuffle(order)
+    # Sort within windows of 50 batches by length, then shuffle the batches.
+    window = batch_size * 50
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start:start + window], key=lambda i: len(pairs[i].ids))
+        batches += [[pairs[i] for i in chunk[j:j + batch_size]] for j in range(0, len(chunk), batch_size)]
+    if rng is not None:
+        rng.shuffle(batches)
+    return batches
+
+
+def collate(pairs: Sequence[EncodedPair], device: torch.device) -> Batch:
+    """Pad a list of pairs into tensors."""
+    s = max(len(p.ids) for p in pairs)
+    t = max(len(p.targets) for p in pairs)
+
+    def pad(rows: list[list[int]], width: int) -> torch.Tensor:
+        return torch.tensor([r + [PAD_ID] * (width - len(r)) for r in rows], device=device)
+
+    ids = pad([p.ids for p in pairs], s)
+    targets = pad([p.targets for p in pairs], t)
+    mask = torch.tensor([[True] * len(p.ids) + [False] * (s - len(p.ids)) for p in pairs], device=device)
+    target_mask = torch.tensor([[True] * len(p.targets) + [False] * (t - len(p.targets)) for p in pairs], device=device)
+    return Batch(ids, pad([p.ext_ids for p in pairs], s), mask, targets, target_mask)
+
+
+def batch_loss(model: PointerGenerator, batch: Batch, coverage_weight: float) -> tuple[torch.Tensor, float, int]:
+    """Mean NLL per target token (+ coverage loss); also the summed NLL and the token count."""
+    out = model(batch.ids, batch.ext_ids, batch.mask, batch.targets)
+    nll = -out.target_logprobs.masked_fill(~batch.target_mask, 0.0)
+    tokens = int(batch.target_mask.sum())
+    loss = nll.sum() / tokens
+    if coverage_weight:
+        loss = loss + coverage_weight * out.coverage_loss.masked_fill(~batch.target_mask, 0.0).sum() / tokens
+    return loss, float(nll.sum().detach()), tokens
+
+
+@torch.no_grad()
+def validation_nll(model: PointerGenerator, pairs: Sequence[EncodedPair], batch_size: int, device: torch.device) -> float:
+    """Mean NLL per target token over ``pairs``."""
+    model.eval()
+    total, count = 0.0, 0
+    for group in make_batches(pairs, batch_size, None):
+        _, nll, tokens = batch_loss(model, collate(group, device), 0.0)
+        total, count = total + nll, count + tokens
+    return total / max(count, 1)
+
+
+def init_embeddings_from_glove(model: PointerGenerator, vocab: Vocabulary, data_dir: Path) -> int:
+    """Copy GloVe 50d vectors into the first 50 dimensions of known words; returns how many were found."""
+    words, vectors = load_glove(data_dir)
+    index = {w: i for i, w in enumerate(words)}
+    weight = model.source_embedding.weight
+    dims = min(vectors.shape[1], weight.shape[1])
+    found = 0
+    with torch.no_grad():
+        weight.normal_(0.0, 0.1)
+        for i, word in enumerate(vocab.words):
+            j = index.get(word)
+            if j is not None:
+                weight[i, :dims] = torch.from_numpy(np.asarray(vectors[j, :dims], dtype=np.float32))
+                found += 1
+        weight[PAD_ID].zero_()
+    return found
+
+
+def train(settings: TrainSettings, log: Callable[[str], None] = print) -> Path:
+    """Run the whole training; returns the checkpoint folder (best validation NLL)."""
+    start = time.monotonic()
+    torch.manual_seed(settings.seed)
+    random.seed(settings.seed)
+    torch.set_num_threads(settings.threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    data_dir, out = Path(settings.data_dir), Path(settings.out)
+    rng = random.Random(settings.seed)
+
+    news_train = read_pairs(data_dir / "news" / "train.jsonl")
+    if settings.news_limit:
+        news_train = news_train[: settings.news_limit]
+    news_valid = read_pairs(data_dir / "news" / "valid.jsonl")
+    pretrain: list[dict] = []
+    if settings.pretrain_epochs:
+        pretrain = read_pairs(data_dir / "debian" / "train.jsonl")
+        if settings.pretrain_limit:
+            pretrain = pretrain[: settings.pretrain_limit]
+    texts = [p[k] for p in news_train + pretrain for k in ("text", "summary")]
+    vocab = Vocabulary.build(texts, max_size=settings.vocab_size, min_count=2)
+    log(f"vocabulary: {len(vocab)} words from {len(news_train)} news and {len(pretrain)} pre-training pairs")
+
+    config = ModelConfig(vocab_size=len(vocab), emb_dim=settings.emb_dim, hidden_dim=settings.hidden_dim,
+                         attention=settings.attention, num_heads=settings.num_heads, coverage=settings.coverage,
+                         dropout=settings.dropout, max_source_tokens=settings.max_source_tokens,
+                         max_summary_tokens=settings.target_tokens)
+    model = PointerGenerator(config).to(device)
+    if settings.glove:
+        log(f"GloVe vectors for {init_embeddings_from_glove(model, vocab, data_dir)} of {len(vocab)} words")
+    n_params = sum(p.numel() for p in model.parameters())
+    log(f"model: {n_params:,} parameters, {settings.attention} attention, coverage={settings.coverage}")
+
+    encode = dict(source_tokens=settings.train_source_tokens, target_tokens=settings.target_tokens)
+    stages = []
+    if pretrain:
+        stages.append(("pretrain", encode_pairs(pretrain, vocab, **encode), settings.pretrain_epochs))
+    stages.append(("news", encode_pairs(news_train, vocab, **encode), settings.epochs))
+    valid = encode_pairs(news_valid, vocab, **encode)
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    history = History()
+    best, bad_epochs, out_of_time = math.inf, 0, False
+    for stage, pairs, epochs in stages:
+        for epoch in range(1, epochs + 1):
+            model.train()
+            seen_tokens, total_nll, epoch_start = 0, 0.0, time.monotonic()
+            for group in make_batches(pairs, settings.batch_size, rng):
+                batch = collate(group, device)
+                loss, nll, tokens = batch_loss(model, batch, settings.coverage_loss_weight)
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip)
+                optimizer.step()
+                seen_tokens += int(batch.mask.sum()) + tokens
+                total_nll += nll
+                if (time.monotonic() - start) / 60 > settings.max_minutes:
+                    out_of_time = True
+                    break
+            seconds = time.monotonic() - epoch_start
+            val = validation_nll(model, valid, 64, device)
+            record = {"stage": stage, "epoch": epoch, "train_nll": total_nll / max(1, sum(len(p.targets) for p in pairs)),
+                      "valid_nll": val, "seconds": round(seconds, 1), "tokens_per_second": round(seen_tokens / seconds),
+                      "lr": optimizer.param_groups[0]["lr"], "complete": not out_of_time}
+            history.epochs.append(record)
+            log(json.dumps(record))
+            if stage == "news":
+                if val < best:
+                    best, bad_epochs = val, 0
+                    metadata = {"training": asdict(settings), "history": history.epochs, "parameters": n_params,
+                                "best_valid_nll": best, "minutes": round((time.monotonic() - start) / 60, 1)}
+                    save_checkpoint(out, model, vocab, metadata)
+                    log(f"saved {out} (valid NLL {best:.3f})")
+                else:
+                    bad_epochs += 1
+                    for group in optimizer.param_groups:
+                        group["lr"] *= 0.5
+                    if bad_epochs >= settings.patience:
+                        log("validation NLL stopped improving: early stop")
+                        return out
+            if out_of_time:
+                log(f"time limit of {settings.max_minutes} minutes reached")
+                return out
+    return out

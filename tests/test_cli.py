@@ -1,0 +1,91 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from attnviz.checkpoint import save_checkpoint
+from attnviz.cli import main
+from tests.conftest import make_model
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXT = "w1 w2 zorblax w3 the w4 . w5 w6 w7 , w8 w9 a w10"
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path, vocab) -> str:
+    folder = tmp_path / "tiny"
+    save_checkpoint(folder, make_model(vocab, seed=2), vocab)
+    return str(folder)
+
+
+def test_summarize_json_schema(model_dir: str, capsys):
+    assert main(["summarize", "--text", TEXT, "--model", model_dir, "--beam", "3", "--max-len", "8", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"summary", "summary_tokens", "source_tokens", "attention", "token_logprobs", "p_gen"} <= set(out)
+    t, s = len(out["summary_tokens"]), len(out["source_tokens"])
+    assert out["source_tokens"] == TEXT.split()
+    assert 1 <= t <= 8 and isinstance(out["summary"], str) and out["summary"]
+    assert len(out["attention"]) == t and all(len(row) == s for row in out["attention"])
+    np.testing.assert_allclose(np.sum(out["attention"], axis=1), 1.0, atol=1e-4)
+    assert len(out["token_logprobs"]) == t and all(lp <= 0 for lp in out["token_logprobs"])
+    assert len(out["p_gen"]) == t and all(0 <= p <= 1 for p in out["p_gen"])
+
+
+def test_summarize_reads_a_file_and_prints_plain_text(model_dir: str, tmp_path: Path, capsys):
+    path = tmp_path / "in.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    assert main(["summarize", "--file", str(path), "--model", model_dir]) == 0
+    assert capsys.readouterr().out.strip()
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["summarize", "--text", "   "], "the text is empty"),
+    (["summarize", "--file", "/nonexistent/file.txt"], "cannot read /nonexistent/file.txt"),
+    (["summarize", "--text", "w1 w2", "--beam", "0"], "beam size must be between 1 and 32"),
+    (["summarize", "--text", "w1 w2", "--max-len", "-3"], "maximum length"),
+    (["summarize", "--text", "w1 w2", "--model", "/nonexistent/model"], "checkpoint folder not found"),
+])
+def test_bad_input_exits_2_with_one_line(argv, message, model_dir, capsys):
+    if "--model" not in argv:
+        argv = argv + ["--model", model_dir]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_binary_file_is_refused(model_dir: str, tmp_path: Path, capsys):
+    path = tmp_path / "blob.bin"
+    path.write_bytes(bytes(range(256)))
+    assert main(["summarize", "--file", str(path), "--model", model_dir]) == 2
+    assert "is not UTF-8 text" in capsys.readouterr().err
+
+
+def test_process_exit_code_and_no_traceback(model_dir: str):
+    run = subprocess.run([sys.executable, "-m", "attnviz", "summarize", "--text", "", "--model", model_dir],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert run.returncode == 2
+    assert run.stderr.strip() == "attnviz: error: the text is empty: paste or type some words to summarize"
+    usage = subprocess.run([sys.executable, "-m", "attnviz", "summarize", "--beam", "x"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert usage.returncode == 2 and usage.stderr.count("\n") == 1
+
+
+def test_evaluate_reports_model_and_lead(model_dir: str, tmp_path: Path, capsys):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("\n".join(json.dumps({"text": TEXT, "summary": "w1 w2 zorblax"}) for _ in range(3)))
+    assert main(["evaluate", "--pairs", str(pairs), "--model", model_dir, "--beam", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["pairs"] == 3
+    # LEAD-10 starts with the 3 reference words; ROUGE drops the ".", so 9 words: recall 1, precision 1/3.
+    assert out["lead10_rouge"]["rouge1"] == pytest.approx(100 * 2 * (1 / 3) / (1 + 1 / 3), abs=0.01)
+    assert set(out["model_rouge"]) == {"rouge1", "rouge2", "rougeL"}
+
+
+def test_evaluate_bad_pairs_file(model_dir: str, tmp_path: Path, capsys):
+    pairs = tmp_path / "bad.jsonl"
+    pairs.write_text('{"text": "a"}\n')
+    assert main(["evaluate", "--pairs", str(pairs), "--model", model_dir]) == 2
+    assert "bad.jsonl" in capsys.readouterr().err

@@ -1,0 +1,94 @@
+import pytest
+import torch
+
+from attnviz.errors import InputError
+from attnviz.model import ATTENTION_KINDS, ModelConfig, pick_device
+from tests.conftest import make_model
+
+VARIANTS = [(kind, cov) for kind in ATTENTION_KINDS for cov in (False, True)]
+
+
+def _padded_batch(vocab_size: int):
+    torch.manual_seed(1)
+    ids = torch.randint(4, vocab_size, (3, 9))
+    mask = torch.ones(3, 9, dtype=torch.bool)
+    mask[1, 6:] = False
+    mask[2, 3:] = False
+    ids = ids.masked_fill(~mask, 0)
+    ext = ids.clone()
+    ext[0, 2] = vocab_size          # an OOV word in the extended vocabulary
+    targets = torch.randint(4, vocab_size, (3, 5))
+    targets[0, 1] = vocab_size      # a target that only the pointer can produce
+    return ids, ext, mask, targets
+
+
+@pytest.mark.parametrize("kind,coverage", VARIANTS)
+def test_attention_rows_sum_to_one_and_are_zero_on_padding(vocab, kind, coverage):
+    model = make_model(vocab, attention=kind, coverage=coverage)
+    ids, ext, mask, targets = _padded_batch(len(vocab))
+    out = model(ids, ext, mask, targets)
+    assert out.attention.shape == (3, 5, 9)
+    torch.testing.assert_close(out.attention.sum(-1), torch.ones(3, 5))
+    assert torch.all(out.attention[~mask.unsqueeze(1).expand_as(out.attention)] == 0)
+    if kind == "multihead":
+        assert out.heads.shape == (3, 4, 5, 9)
+        torch.testing.assert_close(out.heads.sum(-1), torch.ones(3, 4, 5))
+        torch.testing.assert_close(out.heads.mean(1), out.attention)
+    else:
+        assert out.heads is None
+    assert torch.all((out.p_gen > 0) & (out.p_gen < 1))
+    assert torch.isfinite(out.target_logprobs).all()
+
+
+@pytest.mark.parametrize("kind,coverage", VARIANTS)
+def test_step_distribution_is_normalised_and_matches_teacher_forcing(vocab, kind, coverage):
+    """The extended distribution of ``step`` sums to 1 and agrees with the forced target log-probs."""
+    model = make_model(vocab, attention=kind, coverage=coverage)
+    ids, ext, mask, targets = _padded_batch(len(vocab))
+    forced = model(ids, ext, mask, targets)
+    enc, state = model.encode(ids, ext, mask)
+    prev = torch.full((3,), 2)
+    for t in range(targets.shape[1]):
+        out = model.step(prev, state, enc)
+        torch.testing.assert_close(out.log_probs.exp().sum(-1), torch.ones(3))
+        stepped = out.log_probs.gather(1, targets[:, t:t + 1]).squeeze(1)
+        torch.testing.assert_close(stepped, forced.target_logprobs[:, t], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(out.attention, forced.attention[:, t])
+        prev, state = targets[:, t], out.state
+
+
+def test_embedded_input_gives_the_same_result_as_ids(vocab):
+    model = make_model(vocab)
+    ids, ext, mask, targets = _padded_batch(len(vocab))
+    a = model(ids, ext, mask, targets)
+    b = model(ids, ext, mask, targets, embedded=model.source_embedding(ids))
+    torch.testing.assert_close(a.target_logprobs, b.target_logprobs)
+
+
+def test_source_embedding_hook_fires_only_for_the_source(vocab):
+    model = make_model(vocab)
+    ids, ext, mask, targets = _padded_batch(len(vocab))
+    calls = []
+    model.source_embedding.register_forward_hook(lambda m, i, o: calls.append(o.shape))
+    model(ids, ext, mask, targets)
+    assert calls == [torch.Size([3, 9, 16])]
+    assert model.target_embedding.weight is model.source_embedding.weight
+
+
+def test_config_rejects_impossible_settings():
+    with pytest.raises(ValueError, match="attention must be one of"):
+        ModelConfig(vocab_size=10, attention="bogus")
+    with pytest.raises(ValueError, match="divisible"):
+        ModelConfig(vocab_size=10, hidden_dim=10, num_heads=3, attention="multihead")
+    with pytest.raises(ValueError, match="unknown config keys"):
+        ModelConfig.from_dict({"vocab_size": 10, "colour": "red"})
+
+
+def test_pick_device():
+    assert pick_device("cpu").type == "cpu"
+    assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(InputError, match="valid choices"):
+        pick_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="no GPU"):
+            pick_device("cuda")

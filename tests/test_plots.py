@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+
+from attnviz.plots import attention_heatmap, token_heatmap
+from attnviz.types import Generation
+
+
+def _generation() -> Generation:
+    attention = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    return Generation(
+        source_tokens=["the", "<b>x</b>", "the"], summary_tokens=["the", "the"], summary="The the",
+        source_ids=np.array([4, 1, 4]), source_ext_ids=np.array([4, 30, 4]), summary_ids=np.array([4, 4]),
+        attention=attention, token_logprobs=np.array([-0.1, -0.2]), p_gen=np.array([0.5, 0.4]),
+        head_attention=np.stack([attention, attention[::-1]]))
+
+
+def test_heatmap_uses_positions_and_escaped_token_labels():
+    fig = attention_heatmap(_generation())
+    trace = fig.data[0]
+    np.testing.assert_array_equal(trace.z, _generation().attention)
+    assert list(trace.x) == [0, 1, 2] and list(trace.y) == [0, 1]     # repeated tokens stay distinct
+    assert list(fig.layout.xaxis.ticktext) == ["the", "&lt;b&gt;x&lt;/b&gt;", "the"]
+    assert list(trace.customdata[1][2]) == [1, "the", 2, "the"]
+    assert 'summary #%{customdata[0]} "%{customdata[1]}" ← source #%{customdata[2]} "%{customdata[3]}": %{z:.3f}' in trace.hovertemplate
+
+
+def test_head_view_and_bad_head():
+    gen = _generation()
+    np.testing.assert_array_equal(attention_heatmap(gen, head=1).data[0].z, gen.attention[::-1])
+    with pytest.raises(ValueError, match="head 5"):
+        attention_heatmap(gen, head=5)
+
+
+def test_signed_scores_get_a_diverging_scale_centred_on_zero():
+    fig = token_heatmap(np.array([[-2.0, 1.0]]), ["a"], ["b", "c"], title="t", signed=True)
+    assert fig.data[0].zmid == 0 and fig.data[0].zmin == -2 and fig.data[0].zmax == 2
+
+
+def test_shape_mismatch_is_an_error():
+    with pytest.raises(ValueError, match="do not match"):
+        token_heatmap(np.zeros((2, 2)), ["a"], ["b", "c"], title="t")
