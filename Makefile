@@ -32,6 +32,6 @@ bench: $(VENV)/.requirements
 data: $(VENV)/.requirements
 	$(BIN)/python -m attnviz data
 
-# The exact command that trained the shipped model (see pretrained/news-pointer-generator/README.md).
+# Retrains the shipped model with the settings it was trained with (see its model card; about 35 minutes).
 train: data
 	$(BIN)/python -m attnviz train --out pretrained/news-pointer-generator

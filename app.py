@@ -31,7 +31,7 @@ def sidebar() -> tuple[str, str, DecodingSettings]:
     device = st.sidebar.selectbox("Device", ["auto", "cpu", "cuda"])
     beam = st.sidebar.slider("Beam size (1 = greedy)", 1, 8, 4)
     max_len = st.sidebar.slider("Maximum summary length (tokens)", 4, 40, 20)
-    return model, device, DecodingSettings(beam_size=beam, max_len=max_len, min_len=min(4, max_len))
+    return model, device, DecodingSettings(beam_size=beam, max_len=max_len, min_len=min(DecodingSettings.min_len, max_len))
 
 
 def main() -> None:

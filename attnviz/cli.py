@@ -34,13 +34,18 @@ def read_text_argument(text: str | None, file: str | None) -> str:
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
+    from attnviz.decoding import DecodingSettings
+
+    default = DecodingSettings()
     p.add_argument("--model", default=None, help="checkpoint folder or name under pretrained/ (default: the shipped model)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--beam", type=int, default=4, help="beam size; 1 = greedy (default 4)")
-    p.add_argument("--max-len", type=int, default=20, help="maximum summary tokens (default 20)")
-    p.add_argument("--min-len", type=int, default=4, help="minimum summary tokens (default 4)")
-    p.add_argument("--length-penalty", type=float, default=1.0)
-    p.add_argument("--no-repeat-ngram", type=int, default=3, help="ban repeated n-grams of this size (0 = off)")
+    p.add_argument("--beam", type=int, default=default.beam_size, help=f"beam size; 1 = greedy (default {default.beam_size})")
+    p.add_argument("--max-len", type=int, default=default.max_len, help=f"maximum summary tokens (default {default.max_len})")
+    p.add_argument("--min-len", type=int, default=default.min_len,
+                   help=f"minimum summary tokens (default {default.min_len}, capped at --max-len)")
+    p.add_argument("--length-penalty", type=float, default=default.length_penalty)
+    p.add_argument("--no-repeat-ngram", type=int, default=default.no_repeat_ngram,
+                   help=f"ban repeated n-grams of this size, 0 = off (default {default.no_repeat_ngram})")
 
 
 def _decoding(args: argparse.Namespace):

@@ -23,9 +23,9 @@ class DecodingSettings:
 
     beam_size: int = 4
     max_len: int = 20              # summary tokens, end token not counted
-    min_len: int = 4               # the end token is banned before this many tokens
+    min_len: int = 6               # the end token is banned before this many tokens
     length_penalty: float = 1.0    # GNMT alpha: score / ((5 + len) / 6) ** alpha
-    no_repeat_ngram: int = 3       # ban any n-gram from occurring twice (0 = off)
+    no_repeat_ngram: int = 2       # ban any n-gram from occurring twice (0 = off)
     block_adjacent_repeat: bool = True  # ban a token right after itself
 
     def __post_init__(self) -> None:

@@ -49,17 +49,20 @@ def split_words(text: str) -> list[str]:
 
 
 def detokenize(tokens: Sequence[str]) -> str:
-    """Join tokens into readable text: no space before punctuation and clitics, paired quotes."""
+    """Join tokens into readable text: no space before punctuation and clitics, paired quotes,
+    hyphens between two words glued (``tie - breaking`` → ``tie-breaking``)."""
     out: list[str] = []
-    open_quote = False
+    open_quotes = {'"': False, "'": False}
     glue_next = False
-    for token in tokens:
+    for i, token in enumerate(tokens):
         glue = glue_next or not out or token.lower() in _NO_SPACE_BEFORE
         glue_next = token in _NO_SPACE_AFTER
-        if token == '"':
-            glue = glue or open_quote
-            glue_next = not open_quote
-            open_quote = not open_quote
+        if token in open_quotes:
+            glue = glue or open_quotes[token]
+            glue_next = not open_quotes[token]
+            open_quotes[token] = not open_quotes[token]
+        elif token == "-" and 0 < i < len(tokens) - 1 and tokens[i - 1][-1:].isalnum() and tokens[i + 1][:1].isalnum():
+            glue = glue_next = True
         out.append(token if glue else " " + token)
     return "".join(out).strip()
 

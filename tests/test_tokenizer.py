@@ -16,6 +16,12 @@ def test_detokenize_is_readable():
         'He said "no" (twice), didn\'t he? It\'s $5.'
 
 
+def test_detokenize_glues_word_hyphens_and_pairs_single_quotes():
+    assert detokenize(["Pence", "casts", "tie", "-", "breaking", "vote"]) == "Pence casts tie-breaking vote"
+    assert detokenize(["Brady", ":", "'", "I", "'d", "retire", "'"]) == "Brady: 'I'd retire'"
+    assert detokenize(["-", "a", "-"]) == "- a -"
+
+
 def test_control_characters_and_emoji_do_not_break_splitting():
     tokens = split_words("a\u0000b \u200bc 🙂 d\u0301")
     assert "a" in tokens and "🙂" in tokens and "\u0000" not in "".join(tokens)
