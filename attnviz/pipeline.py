@@ -1,6 +1,7 @@
 """The one entry point from text to a Generation: load a checkpoint, encode, search, package."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -64,8 +65,10 @@ class Summarizer:
 
     def summarize(self, text: str, settings: DecodingSettings | None = None) -> Generation:
         """Generate a summary of ``text`` with its attention, log-probs and p_gen."""
-        settings = settings or DecodingSettings()
         source = self.encode(text)
+        # A summary need not be longer than a very short source.
+        settings = settings or DecodingSettings()
+        settings = replace(settings, min_len=min(settings.min_len, len(source.tokens)))
         with torch.no_grad():
             enc, state = self.model.encode(*self.source_tensors(source))
             hyp = search(self.model, enc, state, settings)
