@@ -138,6 +138,49 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         print(f"- ref: {ex['reference']}\n  out: {ex['model']}")
 
 
+def parse_method_params(items: list[str], seed: int | None, methods: list[str]) -> dict[str, dict]:
+    """['lime.n_samples=500', ...] → {'lime': {'n_samples': 500}}; --seed goes to each chosen method that takes one."""
+    from attnviz.explain import method_parameters
+
+    params: dict[str, dict] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        method, dot, name = key.partition(".")
+        if not sep or not dot or not name:
+            raise InputError(f"--param takes METHOD.NAME=VALUE, not {item!r}")
+        try:
+            params.setdefault(method, {})[name] = json.loads(value)
+        except json.JSONDecodeError:
+            params.setdefault(method, {})[name] = value
+    if seed is not None:
+        for method in methods:
+            if "seed" in method_parameters(method):
+                params.setdefault(method, {}).setdefault("seed", seed)
+    return params
+
+
+def cmd_explain(args: argparse.Namespace) -> None:
+    from attnviz.explain import explain, method_names
+
+    text = read_text_argument(args.text, args.file)
+    methods = method_names(args.methods)
+    params = parse_method_params(args.param, args.seed, methods)
+    summarizer = _summarizer(args)
+    generation = summarizer.summarize(text, _decoding(args))
+    progress = None if args.json else (lambda name: print(f"  computing {name} …", file=sys.stderr))
+    results = explain(summarizer.model, generation, methods, params=params, progress=progress)
+    if args.json:
+        print(json.dumps({"summary": generation.summary, "summary_tokens": generation.summary_tokens,
+                          "source_tokens": generation.source_tokens,
+                          "methods": {name: a.to_json() for name, a in results.items()}}, ensure_ascii=False))
+        return
+    print(f"summary: {generation.summary}")
+    print(f"{'method':22s} {'seconds':>8s} {'forward':>8s} {'backward':>8s}  top source tokens for the first summary token")
+    for name, a in results.items():
+        top = ", ".join(generation.source_tokens[j] for j in a.scores[0].argsort()[::-1][:3])
+        print(f"{name:22s} {a.seconds:8.2f} {a.forward_passes:8d} {a.backward_passes:8d}  {top}")
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     from attnviz.bench import print_latency, run_latency
 
@@ -179,6 +222,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("explain", help="attention and attribution methods for every summary token")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text")
+    source.add_argument("--file", help="a UTF-8 text file, or - for standard input")
+    p.add_argument("--methods", default="all", help="comma-separated method names, or all")
+    p.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE",
+                   help="a method parameter, e.g. lime.n_samples=500 (repeatable)")
+    p.add_argument("--seed", type=int, default=None, help="seed for the sampling methods")
+    _add_model_options(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_explain)
 
     p = sub.add_parser("bench", help="latency of summarizing a 400-token input (greedy and beam 4)")
     p.add_argument("--model", default=None)

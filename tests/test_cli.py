@@ -89,3 +89,27 @@ def test_evaluate_bad_pairs_file(model_dir: str, tmp_path: Path, capsys):
     pairs.write_text('{"text": "a"}\n')
     assert main(["evaluate", "--pairs", str(pairs), "--model", model_dir]) == 2
     assert "bad.jsonl" in capsys.readouterr().err
+
+
+def test_explain_json_schema(model_dir: str, capsys):
+    argv = ["explain", "--text", TEXT, "--model", model_dir, "--methods", "attention,occlusion,lime",
+            "--param", "lime.n_samples=20", "--seed", "4", "--beam", "1", "--max-len", "5", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    t, s = len(out["summary_tokens"]), len(out["source_tokens"])
+    assert set(out["methods"]) == {"attention", "occlusion", "lime"}
+    for result in out["methods"].values():
+        assert {"scores", "seconds", "forward_passes", "backward_passes", "params", "checks"} <= set(result)
+        assert np.asarray(result["scores"]).shape == (t, s)
+    assert out["methods"]["lime"]["params"] == {"n_samples": 20, "seed": 4}
+    assert out["methods"]["occlusion"]["forward_passes"] == s + 1
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--methods", "nope"], "unknown attribution method 'nope'; valid choices: attention,"),
+    (["--param", "lime=3"], "--param takes METHOD.NAME=VALUE"),
+    (["--methods", "lime", "--param", "lime.samples=3"], "lime has no parameter 'samples'"),
+])
+def test_explain_bad_options(model_dir: str, capsys, argv, message):
+    assert main(["explain", "--text", TEXT, "--model", model_dir, *argv]) == 2
+    assert message in capsys.readouterr().err

@@ -1,0 +1,132 @@
+"""What every explainer shares: the result type and the teacher-forced target function.
+
+The target of row t is log P(summary token t | source, summary prefix) with the generated summary
+held fixed (teacher forcing). Removing a source token replaces it by <pad> (a zero embedding that
+cannot be copied), which is also the baseline of the gradient methods.
+Shapes: N perturbations, S source tokens, T summary tokens, E embedding size.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from attnviz.model import PointerGenerator
+from attnviz.tokenizer import PAD_ID
+from attnviz.types import Generation
+
+DEFAULT_MEMORY_BUDGET_MB = 512
+
+
+@dataclass
+class Attribution:
+    """One method's explanation of a whole summary: row t of ``scores`` [T, S] explains summary token t."""
+
+    method: str
+    source_tokens: list[str]
+    summary_tokens: list[str]
+    scores: np.ndarray                       # [T, S]
+    seconds: float
+    forward_passes: int                      # source sequences run through the model
+    backward_passes: int
+    params: dict[str, Any] = field(default_factory=dict)
+    checks: dict[str, Any] = field(default_factory=dict)
+    head_scores: np.ndarray | None = None    # [H, T, S], attention of multi-head models
+
+    def __post_init__(self) -> None:
+        expected = (len(self.summary_tokens), len(self.source_tokens))
+        if self.scores.shape != expected:
+            raise ValueError(f"{self.method}: scores have shape {self.scores.shape}, expected {expected}")
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"scores": np.round(self.scores.astype(float), 6).tolist(), "seconds": round(self.seconds, 4),
+               "forward_passes": self.forward_passes, "backward_passes": self.backward_passes,
+               "params": self.params, "checks": self.checks}
+        if self.head_scores is not None:
+            out["head_scores"] = np.round(self.head_scores.astype(float), 6).tolist()
+        return out
+
+
+class ForcedScorer:
+    """Scores one Generation's summary under perturbed or interpolated sources, counting the passes.
+
+    ``score_keep(keep [N, S]) → [N, T]`` (no gradients, batched within a memory budget) and
+    ``score_embedded(embedded [N, S, E]) → [N, T]`` (differentiable) share the same model call.
+    """
+
+    def __init__(self, model: PointerGenerator, generation: Generation, *,
+                 memory_budget_mb: int = DEFAULT_MEMORY_BUDGET_MB) -> None:
+        if len(generation.summary_tokens) == 0:
+            raise ValueError("the summary is empty: there is nothing to explain")
+        self.model = model.eval()
+        device = model.device
+        self.ids = torch.as_tensor(generation.source_ids, device=device).unsqueeze(0)       # (1, S)
+        self.ext_ids = torch.as_tensor(generation.source_ext_ids, device=device).unsqueeze(0)
+        self.targets = torch.as_tensor(generation.summary_ids, device=device).unsqueeze(0)  # (1, T)
+        self.source_len, self.summary_len = self.ids.shape[1], self.targets.shape[1]
+        self.batch_size = self._batch_size(memory_budget_mb)
+        self.forward_passes = 0
+        self.backward_passes = 0
+
+    def _batch_size(self, budget_mb: int) -> int:
+        """How many sources fit one batch: activations kept per source ≈ S × (E + 10·Hd) floats for the
+        encoder plus T × S × 4 for attention, coverage and copy scatter, ×3 for autograd."""
+        cfg = self.model.config
+        per_source = 4 * 3 * (self.source_len * (cfg.emb_dim + 10 * cfg.hidden_dim)
+                              + self.summary_len * self.source_len * 4 + self.summary_len * cfg.vocab_size)
+        return int(max(1, min(512, budget_mb * 2**20 // per_source)))
+
+    def _expand(self, n: int) -> tuple[Tensor, Tensor, Tensor]:
+        mask = torch.ones(n, self.source_len, dtype=torch.bool, device=self.ids.device)
+        return self.ext_ids.expand(n, -1), mask, self.targets.expand(n, -1)
+
+    def score_embedded(self, embedded: Tensor, ext_ids: Tensor | None = None) -> Tensor:
+        """embedded [N, S, E] → target log-probs [N, T] (keeps the graph for gradients)."""
+        n = embedded.shape[0]
+        ext, mask, targets = self._expand(n)
+        self.forward_passes += n
+        return self.model(self.ids.expand(n, -1), ext if ext_ids is None else ext_ids, mask, targets,
+                          embedded=embedded).target_logprobs
+
+    @torch.no_grad()
+    def score_keep(self, keep: Tensor | np.ndarray) -> Tensor:
+        """keep [N, S] (nonzero = token present) → target log-probs [N, T]; absent tokens become <pad>."""
+        keep = torch.as_tensor(keep, device=self.ids.device) != 0
+        if keep.ndim != 2 or keep.shape[1] != self.source_len:
+            raise ValueError(f"keep must have shape [N, {self.source_len}], not {tuple(keep.shape)}")
+        outputs = []
+        for start in range(0, keep.shape[0], self.batch_size):
+            part = keep[start:start + self.batch_size]
+            n = part.shape[0]
+            ids = torch.where(part, self.ids.expand(n, -1), PAD_ID)
+            ext = torch.where(part, self.ext_ids.expand(n, -1), PAD_ID)
+            _, mask, targets = self._expand(n)
+            self.forward_passes += n
+            outputs.append(self.model(ids, ext, mask, targets).target_logprobs)
+        return torch.cat(outputs)
+
+    def full(self) -> Tensor:
+        """f(x): target log-probs of the intact source [T]."""
+        return self.score_keep(torch.ones(1, self.source_len))[0]
+
+
+class Stopwatch:
+    """Seconds and pass counts spent by one method on a scorer."""
+
+    def __init__(self, scorer: ForcedScorer) -> None:
+        self.scorer = scorer
+        self.start = time.perf_counter()
+        self.forward0, self.backward0 = scorer.forward_passes, scorer.backward_passes
+
+    def finish(self, method: str, generation: Generation, scores: np.ndarray, params: dict[str, Any],
+               checks: dict[str, Any] | None = None, head_scores: np.ndarray | None = None) -> Attribution:
+        return Attribution(method=method, source_tokens=list(generation.source_tokens),
+                           summary_tokens=list(generation.summary_tokens), scores=np.asarray(scores, dtype=np.float64),
+                           seconds=time.perf_counter() - self.start,
+                           forward_passes=self.scorer.forward_passes - self.forward0,
+                           backward_passes=self.scorer.backward_passes - self.backward0,
+                           params=params, checks=checks or {}, head_scores=head_scores)
