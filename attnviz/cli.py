@@ -182,6 +182,13 @@ def cmd_explain(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
+    if args.explain:
+        from attnviz.bench_explain import peak_rss_mb, print_explain_bench, run_explain_bench
+
+        results = run_explain_bench(args.model, tokens=args.tokens, repeats=args.repeats)
+        results["rss"] = peak_rss_mb(1000, model=args.model)
+        print_explain_bench(results)
+        return
     from attnviz.bench import print_latency, run_latency
 
     print_latency(run_latency(args.model, tokens=args.tokens, runs=args.runs, device=args.device))
@@ -240,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     p.add_argument("--tokens", type=int, default=400)
     p.add_argument("--runs", type=int, default=15)
+    p.add_argument("--explain", action="store_true",
+                   help="benchmark the explanation methods instead (shared passes vs per-token captum; several minutes)")
+    p.add_argument("--repeats", type=int, default=3, help="with --explain: timed repeats per side")
     p.set_defaults(run=cmd_bench)
     return parser
 

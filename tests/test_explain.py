@@ -57,7 +57,8 @@ def test_registry_names_and_errors(case):
 def test_all_methods_give_finite_t_by_s_scores_and_costs(case):
     model, generation = case
     results = explain(model, generation, "all", params={"lime": {"n_samples": 40}, "kernel_shap": {"n_samples": 40},
-                                                        "integrated_gradients": {"n_steps": 8}})
+                                                        "integrated_gradients": {"n_steps": 8},
+                                                        "partition_shap": {"max_evals": 40}})
     t, s = generation.attention.shape
     for name, attribution in results.items():
         assert attribution.scores.shape == (t, s) and np.isfinite(attribution.scores).all(), name

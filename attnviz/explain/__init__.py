@@ -13,6 +13,7 @@ from attnviz.errors import InputError, UnknownOptionError
 from attnviz.explain.attention import attention
 from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, Attribution, ForcedScorer
 from attnviz.explain.gradients import input_x_gradient, integrated_gradients, saliency
+from attnviz.explain.partition import partition_shap
 from attnviz.explain.perturbation import kernel_shap, lime, occlusion
 from attnviz.model import PointerGenerator
 from attnviz.types import Generation
@@ -25,6 +26,7 @@ METHODS: dict[str, Callable[..., Attribution]] = {
     "occlusion": occlusion,
     "lime": lime,
     "kernel_shap": kernel_shap,
+    "partition_shap": partition_shap,
 }
 
 __all__ = ["METHODS", "Attribution", "ForcedScorer", "explain", "method_names", "method_parameters"]

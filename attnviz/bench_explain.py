@@ -1,0 +1,320 @@
+"""Explanation benchmark: our shared-pass explainers against straightforward per-token captum calls.
+
+On the shipped model, a 400-token input and a 12-token beam-4 summary (T = 12), side by side in one
+run, medians over ``repeats`` (interleaved, after one warm-up of each side):
+
+* lime, kernel_shap, occlusion: ours vs captum called once per summary token with the same budget and
+  seed and an uncached forward (ratio baseline/ours), and vs the floor, the same number of raw batched
+  forward passes (ratio ours/floor); ours' time is split into model forwards and everything else;
+* integrated_gradients: ours vs captum's LayerIntegratedGradients looped over targets, and ours'
+  completeness (worst relative convergence delta);
+* every registered method through ``explain(..., "all")``: total and per-method seconds;
+* ``peak_rss_mb``: peak RSS of a fresh subprocess running every method on a 1000-token input.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from captum.attr import FeatureAblation, KernelShap, LayerIntegratedGradients, Lime
+
+from attnviz.bench import bench_text
+from attnviz.decoding import DecodingSettings
+from attnviz.explain import METHODS, ForcedScorer, explain, method_parameters
+from attnviz.pipeline import Summarizer
+from attnviz.tokenizer import PAD_ID
+from attnviz.types import Generation
+
+SUMMARY_TOKENS = 12
+SEED = 0
+IG_STEPS = 50
+PERTURBATION = {"lime": Lime, "kernel_shap": KernelShap, "occlusion": FeatureAblation}
+TARGETS = {"perturbation_speedup": 8.0, "floor_overhead": 1.3, "ig_speedup": 2.0, "ig_relative_delta": 0.01,
+           "all_seconds": 20.0, "rss_mb": 3072.0}
+
+
+# ---------------------------------------------------------------- setup and timing helpers
+
+def _setup(model: str | None, tokens: int) -> tuple[Summarizer, Generation, str]:
+    """The shipped (or given) model on CPU and its T = 12 beam-4 summary of a ``tokens``-token text."""
+    summarizer = Summarizer.from_checkpoint(model, device="cpu")
+    text, origin = bench_text(tokens)
+    settings = DecodingSettings(beam_size=4, min_len=SUMMARY_TOKENS, max_len=SUMMARY_TOKENS)
+    return summarizer, summarizer.summarize(text, settings), origin
+
+
+def _clock(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """(wall seconds, result) of one call."""
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 4)
+
+
+class _ModelTimer:
+    """Wraps ``scorer.score_keep`` on one scorer instance to add up the seconds spent in model forwards."""
+
+    def __init__(self, scorer: ForcedScorer) -> None:
+        self.seconds = 0.0
+        self._inner = scorer.score_keep
+        scorer.score_keep = self  # instance attribute shadows the method; the explainers call it as usual
+
+    def __call__(self, keep: torch.Tensor | np.ndarray) -> torch.Tensor:
+        start = time.perf_counter()
+        try:
+            return self._inner(keep)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+# ---------------------------------------------------------------- the two sides
+
+def _ours(name: str, model: torch.nn.Module, generation: Generation) -> tuple[float, float, Any]:
+    """Our method at default budgets on a fresh scorer → (seconds, seconds in model forwards, Attribution)."""
+    scorer = ForcedScorer(model, generation)
+    timer = _ModelTimer(scorer)
+    seconds, attribution = _clock(lambda: METHODS[name](scorer, generation))
+    return seconds, timer.seconds, attribution
+
+
+def _per_token_captum(name: str, scorer: ForcedScorer, targets: range) -> np.ndarray:
+    """captum once per summary token, same budget and seed as ours, forward without a cache → [len(targets), S]."""
+    explainer = PERTURBATION[name](lambda p: scorer.score_keep(p > 0.5))
+    presence = torch.ones(1, scorer.source_len)
+    kwargs: dict[str, Any] = {"baselines": 0.0, "feature_mask": torch.arange(scorer.source_len).unsqueeze(0),
+                              "perturbations_per_eval": scorer.batch_size}
+    if name != "occlusion":
+        kwargs["n_samples"] = method_parameters(name)["n_samples"]
+    rows = []
+    for t in targets:
+        torch.manual_seed(SEED)
+        rows.append(explainer.attribute(presence, target=t, **kwargs)[0].detach().numpy())
+    return np.stack(rows)
+
+
+def _floor(scorer: ForcedScorer, passes: int) -> float:
+    """Seconds for ``passes`` raw forward passes on random masks, in ``scorer.batch_size`` batches."""
+    keep = torch.rand(passes, scorer.source_len, generator=torch.Generator().manual_seed(SEED)) > 0.5
+    return _clock(lambda: scorer.score_keep(keep))[0]
+
+
+def _forward_ids(scorer: ForcedScorer) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The straightforward target function for captum's layer methods: ids [N, S] → [N, T]."""
+    def forward(ids: torch.Tensor) -> torch.Tensor:
+        n = ids.shape[0]
+        ext = torch.where(ids == PAD_ID, PAD_ID, scorer.ext_ids.expand(n, -1))
+        return scorer.model(ids, ext, torch.ones_like(ids, dtype=torch.bool),
+                            scorer.targets.expand(n, -1)).target_logprobs
+    return forward
+
+
+def _captum_ig(scorer: ForcedScorer, targets: range) -> np.ndarray:
+    """captum LayerIntegratedGradients on the source embedding, one call per target → [len(targets), S]."""
+    lig = LayerIntegratedGradients(_forward_ids(scorer), scorer.model.source_embedding)
+    pad = torch.full_like(scorer.ids, PAD_ID)
+    return np.stack([lig.attribute(scorer.ids, baselines=pad, target=t, n_steps=IG_STEPS,
+                                   internal_batch_size=scorer.batch_size).sum(-1)[0].detach().numpy()
+                     for t in targets])
+
+
+# ---------------------------------------------------------------- the measurements
+
+def _bench_perturbation(name: str, model: torch.nn.Module, generation: Generation, repeats: int,
+                        baseline_repeats: int) -> dict:
+    """Ours vs per-token captum vs the floor for one perturbation method (medians, ratios)."""
+    scorer = ForcedScorer(model, generation)
+    _ours(name, model, generation)                                        # warm-ups: one of each side
+    _per_token_captum(name, scorer, range(1))
+    ours, model_s, base, floor, attribution, reference = [], [], [], [], None, None
+    for i in range(repeats):
+        seconds, in_model, attribution = _ours(name, model, generation)
+        ours.append(seconds)
+        model_s.append(in_model)
+        floor.append(_floor(scorer, attribution.forward_passes))
+        if i < baseline_repeats:
+            seconds, reference = _clock(lambda: _per_token_captum(name, scorer, range(scorer.summary_len)))
+            base.append(seconds)
+    out = {"ours_s": _median(ours), "ours_model_s": _median(model_s), "baseline_s": _median(base),
+           "floor_s": _median(floor), "forward_passes": attribution.forward_passes,
+           "baseline_forward_passes": _baseline_passes(name, scorer),
+           "max_abs_diff": float(np.abs(attribution.scores - reference).max())}
+    out["ours_other_s"] = round(out["ours_s"] - out["ours_model_s"], 4)
+    out["speedup"] = round(out["baseline_s"] / out["ours_s"], 2)
+    out["floor_overhead"] = round(out["ours_s"] / out["floor_s"], 3)
+    return out
+
+
+def _baseline_passes(name: str, scorer: ForcedScorer) -> int:
+    """Forward passes of the per-token baseline: T × (samples, or S + 1 for occlusion)."""
+    per_row = scorer.source_len + 1 if name == "occlusion" else method_parameters(name)["n_samples"]
+    return scorer.summary_len * per_row
+
+
+def _bench_ig(model: torch.nn.Module, generation: Generation, repeats: int, baseline_repeats: int) -> dict:
+    """Our integrated gradients vs captum's per-target LayerIntegratedGradients, and ours' completeness."""
+    scorer = ForcedScorer(model, generation)
+    run = lambda: METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=IG_STEPS)
+    run()                                                                 # warm-ups: one of each side
+    _captum_ig(scorer, range(1))
+    ours, base, attribution, reference = [], [], None, None
+    for i in range(repeats):
+        seconds, attribution = _clock(run)
+        ours.append(seconds)
+        if i < baseline_repeats:
+            seconds, reference = _clock(lambda: _captum_ig(scorer, range(scorer.summary_len)))
+            base.append(seconds)
+    out = {"ours_s": _median(ours), "baseline_s": _median(base), "n_steps": IG_STEPS,
+           "forward_passes": attribution.forward_passes, "backward_passes": attribution.backward_passes,
+           "max_abs_diff": float(np.abs(attribution.scores - reference).max()),
+           "worst_relative_delta": attribution.checks["worst_relative_delta"],
+           "worst_row": attribution.checks["worst_row"],
+           "worst_abs_delta": attribution.checks["convergence_delta"][attribution.checks["worst_row"]]}
+    out["speedup"] = round(out["baseline_s"] / out["ours_s"], 2)
+    return out
+
+
+def _bench_all(model: torch.nn.Module, generation: Generation, repeats: int) -> dict:
+    """Every registered method at default budgets through ``explain(..., "all")``: medians per method."""
+    explain(model, generation, "all")                                     # warm-up
+    totals, runs = [], []
+    for _ in range(repeats):
+        seconds, results = _clock(lambda: explain(model, generation, "all"))
+        totals.append(seconds)
+        runs.append(results)
+    methods = {name: {"seconds": _median([r[name].seconds for r in runs]),
+                      "forward_passes": runs[-1][name].forward_passes,
+                      "backward_passes": runs[-1][name].backward_passes} for name in runs[-1]}
+    return {"total_s": _median(totals), "methods": methods}
+
+
+# ---------------------------------------------------------------- peak memory in a fresh process
+
+_RSS_CHILD = """
+import json, sys, time
+from attnviz.bench_explain import _setup
+from attnviz.explain import explain
+model = sys.argv[1] or None
+summarizer, generation, origin = _setup(model, int(sys.argv[2]))
+def status_kib(field):
+    try:
+        return int(next(l for l in open("/proc/self/status") if l.startswith(field + ":")).split()[1])
+    except (OSError, StopIteration):
+        return -1
+loaded = status_kib("VmHWM")
+start = time.perf_counter()
+results = explain(summarizer.model, generation, "all")
+print(json.dumps({"explain_s": time.perf_counter() - start, "loaded_rss_kib": loaded,
+                  "vmhwm_kib": status_kib("VmHWM"),
+                  "source_tokens": len(generation.source_tokens), "summary_tokens": len(generation.summary_tokens),
+                  "methods": {name: round(a.seconds, 3) for name, a in results.items()}}))
+"""
+
+
+def peak_rss_mb(tokens: int = 1000, *, model: str | None = None) -> dict:
+    """Run every registered method at default budgets on a ``tokens``-token input in a fresh subprocess;
+    → its peak RSS (getrusage RUSAGE_CHILDREN, KiB on Linux) in MB and its seconds.
+
+    Linux keeps ru_maxrss across execve, and subprocess spawns with vfork, so RUSAGE_CHILDREN is at least
+    this (parent) process's own peak at spawn time; ``child_vmhwm_mb`` (the child's /proc VmHWM, which
+    starts afresh at exec) is the child's own peak, and ``parent_peak_mb`` shows what may be inherited."""
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    seconds, proc = _clock(lambda: subprocess.run([sys.executable, "-c", _RSS_CHILD, model or "", str(tokens)],
+                                                  capture_output=True, text=True, env=env, check=False))
+    if proc.returncode != 0:
+        raise RuntimeError(f"peak_rss_mb subprocess failed:\n{proc.stderr[-2000:]}")
+    child = json.loads(proc.stdout.strip().splitlines()[-1])
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"tokens": tokens, "source_tokens": child["source_tokens"], "summary_tokens": child["summary_tokens"],
+            "peak_rss_mb": round(peak / 1024, 1), "loaded_peak_rss_mb": round(child["loaded_rss_kib"] / 1024, 1),
+            "child_vmhwm_mb": round(child["vmhwm_kib"] / 1024, 1), "parent_peak_mb": round(parent / 1024, 1),
+            "earlier_children_peak_mb": round(before / 1024, 1), "seconds": round(seconds, 2),
+            "explain_s": round(child["explain_s"], 2), "methods_s": child["methods"]}
+
+
+# ---------------------------------------------------------------- entry points
+
+def run_explain_bench(model: str | None = None, *, tokens: int = 400, repeats: int = 3,
+                      baseline_repeats: int = 1) -> dict:
+    """Measure ours vs the per-token captum baselines, the floor, and all methods; medians over ``repeats``.
+
+    The captum baselines (~2 min a round on 2 CPU threads) are timed in the first ``baseline_repeats``
+    rounds only, so that the whole benchmark stays under ~8 minutes."""
+    baseline_repeats = max(1, min(baseline_repeats, repeats))
+    summarizer, generation, origin = _setup(model, tokens)
+    net = summarizer.model
+    start = time.perf_counter()
+    results: dict[str, Any] = {
+        "model": summarizer.name, "threads": torch.get_num_threads(), "input": origin,
+        "source_tokens": len(generation.source_tokens), "summary_tokens": len(generation.summary_tokens),
+        "batch_size": ForcedScorer(net, generation).batch_size, "repeats": repeats,
+        "baseline_repeats": baseline_repeats, "targets": TARGETS, "loadavg_start": os.getloadavg()[0],
+        "perturbation": {name: _bench_perturbation(name, net, generation, repeats, baseline_repeats)
+                         for name in PERTURBATION},
+        "integrated_gradients": _bench_ig(net, generation, repeats, baseline_repeats),
+        "all": _bench_all(net, generation, repeats)}
+    results["bench_s"] = round(time.perf_counter() - start, 1)
+    results["loadavg_end"] = os.getloadavg()[0]
+    return results
+
+
+def _verdicts(results: dict) -> dict[str, bool]:
+    """Which targets are met."""
+    out = {}
+    for name, r in results["perturbation"].items():
+        out[f"{name}_speedup"] = r["speedup"] >= TARGETS["perturbation_speedup"]
+        out[f"{name}_floor"] = r["floor_overhead"] <= TARGETS["floor_overhead"]
+    ig = results["integrated_gradients"]
+    out["ig_speedup"] = ig["speedup"] >= TARGETS["ig_speedup"]
+    out["ig_completeness"] = ig["worst_relative_delta"] <= TARGETS["ig_relative_delta"]
+    out["all_seconds"] = results["all"]["total_s"] <= TARGETS["all_seconds"]
+    out["attention_no_forward"] = results["all"]["methods"].get("attention", {}).get("forward_passes") == 0
+    if "rss" in results:
+        out["rss"] = results["rss"]["peak_rss_mb"] <= TARGETS["rss_mb"]
+    return out
+
+
+def print_explain_bench(results: dict) -> None:
+    """A table of the measurements and targets, then the results as one JSON line."""
+    results["met"] = _verdicts(results)
+    print(f"model {results['model']} on cpu ({results['threads']} threads), {results['source_tokens']}-token input "
+          f"from {results['input']}, T={results['summary_tokens']}, batch {results['batch_size']}, medians of "
+          f"{results['repeats']} (captum baselines: {results['baseline_repeats']}), load average "
+          f"{results['loadavg_start']:.1f} → {results['loadavg_end']:.1f}, {results['bench_s']:.0f} s")
+    print(f"{'method':22s} {'ours s':>7s} {'model s':>8s} {'other s':>8s} {'captum s':>9s} {'speedup':>8s} "
+          f"{'floor s':>8s} {'ours/floor':>10s} {'passes':>7s} {'captum passes':>13s} {'max|diff|':>9s}")
+    for name, r in results["perturbation"].items():
+        print(f"{name:22s} {r['ours_s']:7.2f} {r['ours_model_s']:8.2f} {r['ours_other_s']:8.2f} "
+              f"{r['baseline_s']:9.2f} {r['speedup']:7.1f}x {r['floor_s']:8.2f} {r['floor_overhead']:9.2f}x "
+              f"{r['forward_passes']:7d} {r['baseline_forward_passes']:13d} {r['max_abs_diff']:9.1e}")
+    ig = results["integrated_gradients"]
+    print(f"{'integrated_gradients':22s} {ig['ours_s']:7.2f} {'':8s} {'':8s} {ig['baseline_s']:9.2f} "
+          f"{ig['speedup']:7.1f}x {'':8s} {'':10s} {ig['forward_passes']:7d} {'':13s} {ig['max_abs_diff']:9.1e}")
+    print(f"IG worst relative delta {ig['worst_relative_delta']:.4f} (row {ig['worst_row']}, "
+          f"abs {ig['worst_abs_delta']:.4f})")
+    every = results["all"]
+    print(f"explain(all): {every['total_s']:.2f} s  " + "  ".join(
+        f"{n} {m['seconds']:.2f}s/{m['forward_passes']}f" for n, m in every["methods"].items()))
+    if "rss" in results:
+        rss = results["rss"]
+        print(f"peak RSS, all methods on a {rss['tokens']}-token input ({rss['source_tokens']} kept): "
+              f"{rss['peak_rss_mb']:.0f} MB by RUSAGE_CHILDREN (child's own VmHWM {rss['child_vmhwm_mb']:.0f} MB, "
+              f"{rss['loaded_peak_rss_mb']:.0f} MB after loading; this process's peak {rss['parent_peak_mb']:.0f} MB), "
+              f"{rss['seconds']:.1f} s")
+    print("targets: " + "  ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in results["met"].items()))
+    print(json.dumps(results))
