@@ -111,19 +111,9 @@ def _floor(scorer: ForcedScorer, passes: int) -> float:
     return _clock(lambda: scorer.score_keep(keep))[0]
 
 
-def _forward_ids(scorer: ForcedScorer) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The straightforward target function for captum's layer methods: ids [N, S] → [N, T]."""
-    def forward(ids: torch.Tensor) -> torch.Tensor:
-        n = ids.shape[0]
-        ext = torch.where(ids == PAD_ID, PAD_ID, scorer.ext_ids.expand(n, -1))
-        return scorer.model(ids, ext, torch.ones_like(ids, dtype=torch.bool),
-                            scorer.targets.expand(n, -1)).target_logprobs
-    return forward
-
-
 def _captum_ig(scorer: ForcedScorer, targets: range) -> np.ndarray:
     """captum LayerIntegratedGradients on the source embedding, one call per target → [len(targets), S]."""
-    lig = LayerIntegratedGradients(_forward_ids(scorer), scorer.model.source_embedding)
+    lig = LayerIntegratedGradients(scorer.score_ids, scorer.model.source_embedding)
     pad = torch.full_like(scorer.ids, PAD_ID)
     return np.stack([lig.attribute(scorer.ids, baselines=pad, target=t, n_steps=IG_STEPS,
                                    internal_batch_size=scorer.batch_size).sum(-1)[0].detach().numpy()

@@ -27,15 +27,6 @@ def case():
     return model, generation
 
 
-def _forward_ids(scorer: ForcedScorer):
-    """The straightforward target function captum's per-token calls use: ids [N, S] → [N, T]."""
-    def forward(ids):
-        n = ids.shape[0]
-        ext = torch.where(ids == PAD_ID, PAD_ID, scorer.ext_ids.expand(n, -1))
-        return scorer.model(ids, ext, torch.ones_like(ids, dtype=torch.bool), scorer.targets.expand(n, -1)).target_logprobs
-    return forward
-
-
 def _forward_presence(scorer: ForcedScorer):
     def forward(presence):
         return scorer.score_keep(presence > 0.5)
@@ -76,7 +67,7 @@ def test_integrated_gradients_completeness_and_equality_with_captum(case):
     scorer = ForcedScorer(model, generation)
     ours = METHODS["integrated_gradients"](scorer, generation, n_steps=50)
     assert ours.checks["worst_relative_delta"] <= 0.01
-    lig = LayerIntegratedGradients(_forward_ids(scorer), model.source_embedding)
+    lig = LayerIntegratedGradients(scorer.score_ids, model.source_embedding)
     baseline = torch.full_like(scorer.ids, PAD_ID)
     for t in range(scorer.summary_len):
         reference = lig.attribute(scorer.ids, baselines=baseline, target=t, n_steps=50).sum(-1)[0]
@@ -100,7 +91,7 @@ def test_occlusion_equals_brute_force_and_captum(case):
     model, generation = case
     scorer = ForcedScorer(model, generation)
     ours = METHODS["occlusion"](scorer, generation)
-    forward = _forward_ids(scorer)
+    forward = scorer.score_ids
     with torch.no_grad():
         full = forward(scorer.ids)[0]
         for j in range(scorer.source_len):

@@ -92,6 +92,14 @@ class ForcedScorer:
         return self.model(self.ids.expand(n, -1), ext if ext_ids is None else ext_ids, mask, targets,
                           embedded=embedded).target_logprobs
 
+    def score_ids(self, ids: Tensor) -> Tensor:
+        """ids [N, S] (<pad> = removed) → [N, T]: the plain target function for captum's layer methods."""
+        n = ids.shape[0]
+        ext = torch.where(ids == PAD_ID, PAD_ID, self.ext_ids.expand(n, -1))
+        _, mask, targets = self._expand(n)
+        self.forward_passes += n
+        return self.model(ids, ext, mask, targets).target_logprobs
+
     @torch.no_grad()
     def score_keep(self, keep: Tensor | np.ndarray) -> Tensor:
         """keep [N, S] (nonzero = token present) → target log-probs [N, T]; absent tokens become <pad>."""
