@@ -84,13 +84,12 @@ class ForcedScorer:
         mask = torch.ones(n, self.source_len, dtype=torch.bool, device=self.ids.device)
         return self.ext_ids.expand(n, -1), mask, self.targets.expand(n, -1)
 
-    def score_embedded(self, embedded: Tensor, ext_ids: Tensor | None = None) -> Tensor:
+    def score_embedded(self, embedded: Tensor) -> Tensor:
         """embedded [N, S, E] → target log-probs [N, T] (keeps the graph for gradients)."""
         n = embedded.shape[0]
         ext, mask, targets = self._expand(n)
         self.forward_passes += n
-        return self.model(self.ids.expand(n, -1), ext if ext_ids is None else ext_ids, mask, targets,
-                          embedded=embedded).target_logprobs
+        return self.model(self.ids.expand(n, -1), ext, mask, targets, embedded=embedded).target_logprobs
 
     def score_ids(self, ids: Tensor) -> Tensor:
         """ids [N, S] (<pad> = removed) → [N, T]: the plain target function for captum's layer methods."""
