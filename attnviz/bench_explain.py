@@ -1,7 +1,8 @@
 """Explanation benchmark: our shared-pass explainers against straightforward per-token captum calls.
 
 On the shipped model, a 400-token input and a 12-token beam-4 summary (T = 12), side by side in one
-run, medians over ``repeats`` (interleaved, after one warm-up of each side):
+run, medians over ``repeats`` rounds (ours, floor and captum interleaved, after one warm-up of each side;
+the ~2-minute captum baselines only in the first ``baseline_repeats`` rounds, default 1):
 
 * lime, kernel_shap, occlusion: ours vs captum called once per summary token with the same budget and
   seed and an uncached forward (ratio baseline/ours), and vs the floor, the same number of raw batched
@@ -156,7 +157,8 @@ def _baseline_passes(name: str, scorer: ForcedScorer) -> int:
 def _bench_ig(model: torch.nn.Module, generation: Generation, repeats: int, baseline_repeats: int) -> dict:
     """Our integrated gradients vs captum's per-target LayerIntegratedGradients, and ours' completeness."""
     scorer = ForcedScorer(model, generation)
-    run = lambda: METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=IG_STEPS)
+    def run() -> Any:
+        return METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=IG_STEPS)
     run()                                                                 # warm-ups: one of each side
     _captum_ig(scorer, range(1))
     ours, base, attribution, reference = [], [], None, None
