@@ -19,7 +19,7 @@ Both sides explain the same source tokens and the same generated summary with ma
 process, alternating, median of ``--runs`` runs after one warm-up each (numba compiles shap's helpers
 on first use).
 
-    .venv/bin/python scripts/bench_partition_shap.py [--tokens 400] [--max-evals 500] [--runs 3] [--threads N]
+    .venv/bin/python scripts/bench_partition_shap.py [--tokens 400] [--max-evals 500] [--runs 3] [--threads N] [--summary-tokens T]
 """
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from attnviz.bench import bench_text  # noqa: E402
+from attnviz.decoding import DecodingSettings  # noqa: E402
 from attnviz.explain.base import ForcedScorer  # noqa: E402
 from attnviz.explain.partition import SHAP_BATCH_SIZE, partition_shap  # noqa: E402
 from attnviz.pipeline import Summarizer  # noqa: E402
@@ -174,6 +175,8 @@ def main() -> None:
     parser.add_argument("--max-evals", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--summary-tokens", type=int, default=0,
+                        help="force the summary to this many tokens (0: the default decoding settings)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -181,7 +184,8 @@ def main() -> None:
     summarizer = Summarizer.from_checkpoint(device="cpu")
     raw, origin = bench_text(args.tokens)
     text = cut_text(raw, min(args.tokens, summarizer.model.config.max_source_tokens))
-    generation = summarizer.summarize(text)
+    n = args.summary_tokens
+    generation = summarizer.summarize(text, DecodingSettings(min_len=n, max_len=n) if n else None)
     source = summarizer.encode(text)
     scorer = ForcedScorer(summarizer.model, generation)
     s, t = len(generation.source_tokens), len(generation.summary_tokens)
