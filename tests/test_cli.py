@@ -113,3 +113,16 @@ def test_explain_json_schema(model_dir: str, capsys):
 def test_explain_bad_options(model_dir: str, capsys, argv, message):
     assert main(["explain", "--text", TEXT, "--model", model_dir, *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_explain_an_empty_summary_is_a_message(model_dir: str, capsys, monkeypatch):
+    from attnviz import pipeline
+    from attnviz.decoding import Hypothesis
+
+    def empty_search(model, enc, state, settings):
+        import torch
+        return Hypothesis([], torch.zeros(0, enc.memory.shape[1]), None, torch.zeros(0), torch.zeros(0), 0.0)
+
+    monkeypatch.setattr(pipeline, "search", empty_search)
+    assert main(["explain", "--text", TEXT, "--model", model_dir, "--methods", "occlusion"]) == 2
+    assert "the summary is empty" in capsys.readouterr().err

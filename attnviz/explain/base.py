@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from attnviz.errors import InputError
 from attnviz.model import PointerGenerator
 from attnviz.tokenizer import PAD_ID
 from attnviz.types import Generation
@@ -61,7 +62,7 @@ class ForcedScorer:
     def __init__(self, model: PointerGenerator, generation: Generation, *,
                  memory_budget_mb: int = DEFAULT_MEMORY_BUDGET_MB) -> None:
         if len(generation.summary_tokens) == 0:
-            raise ValueError("the summary is empty: there is nothing to explain")
+            raise InputError("the summary is empty: there is nothing to explain")
         self.model = model.eval()
         device = model.device
         self.ids = torch.as_tensor(generation.source_ids, device=device).unsqueeze(0)       # (1, S)
