@@ -49,7 +49,7 @@ def _time(fn, runs: int, warmup: int = 2) -> list[float]:
 def run_latency(model: str | None = None, *, tokens: int = 400, runs: int = 15, device: str = "cpu") -> dict:
     summarizer = Summarizer.from_checkpoint(model, device=device)
     text, origin = bench_text(tokens)
-    source_tokens = min(len(split_words(text)), summarizer.model.config.max_source_tokens)
+    source_tokens = min(len(split_words(text)), summarizer.max_source_tokens)
     results = {"model": summarizer.name, "device": str(summarizer.device), "threads": torch.get_num_threads(),
                "source_tokens": source_tokens, "input": origin, "runs": runs, "cases": {}}
     cases = {"greedy": DecodingSettings(beam_size=1), "beam4": DecodingSettings(beam_size=4),

@@ -27,19 +27,18 @@ from typing import Any
 
 import numpy as np
 import torch
-from captum.attr import FeatureAblation, KernelShap, LayerIntegratedGradients, Lime
 
 from attnviz.bench import bench_text
 from attnviz.decoding import DecodingSettings
 from attnviz.explain import METHODS, ForcedScorer, explain, method_parameters
+from attnviz.explain.reference import PRESENCE_METHODS as PERTURBATION
+from attnviz.explain.reference import per_token_integrated_gradients, per_token_presence
 from attnviz.pipeline import Summarizer
-from attnviz.tokenizer import PAD_ID
 from attnviz.types import Generation
 
 SUMMARY_TOKENS = 12
 SEED = 0
 IG_STEPS = 50
-PERTURBATION = {"lime": Lime, "kernel_shap": KernelShap, "occlusion": FeatureAblation}
 TARGETS = {"perturbation_speedup": 8.0, "floor_overhead": 1.3, "ig_speedup": 2.0, "ig_relative_delta": 0.01,
            "all_seconds": 20.0, "rss_mb": 3072.0}
 
@@ -47,8 +46,10 @@ TARGETS = {"perturbation_speedup": 8.0, "floor_overhead": 1.3, "ig_speedup": 2.0
 # ---------------------------------------------------------------- setup and timing helpers
 
 def _setup(model: str | None, tokens: int) -> tuple[Summarizer, Generation, str]:
-    """The shipped (or given) model on CPU and its T = 12 beam-4 summary of a ``tokens``-token text."""
+    """The shipped (or given) model on CPU, its source limit raised to ``tokens`` if needed, and its
+    T = 12 beam-4 summary of a ``tokens``-token text."""
     summarizer = Summarizer.from_checkpoint(model, device="cpu")
+    summarizer.max_source_tokens = max(tokens, summarizer.max_source_tokens)
     text, origin = bench_text(tokens)
     settings = DecodingSettings(beam_size=4, min_len=SUMMARY_TOKENS, max_len=SUMMARY_TOKENS)
     return summarizer, summarizer.summarize(text, settings), origin
@@ -91,34 +92,10 @@ def _ours(name: str, model: torch.nn.Module, generation: Generation) -> tuple[fl
     return seconds, timer.seconds, attribution
 
 
-def _per_token_captum(name: str, scorer: ForcedScorer, targets: range) -> np.ndarray:
-    """captum once per summary token, same budget and seed as ours, forward without a cache → [len(targets), S]."""
-    explainer = PERTURBATION[name](lambda p: scorer.score_keep(p > 0.5))
-    presence = torch.ones(1, scorer.source_len)
-    kwargs: dict[str, Any] = {"baselines": 0.0, "feature_mask": torch.arange(scorer.source_len).unsqueeze(0),
-                              "perturbations_per_eval": scorer.batch_size}
-    if name != "occlusion":
-        kwargs["n_samples"] = method_parameters(name)["n_samples"]
-    rows = []
-    for t in targets:
-        torch.manual_seed(SEED)
-        rows.append(explainer.attribute(presence, target=t, **kwargs)[0].detach().numpy())
-    return np.stack(rows)
-
-
 def _floor(scorer: ForcedScorer, passes: int) -> float:
     """Seconds for ``passes`` raw forward passes on random masks, in ``scorer.batch_size`` batches."""
     keep = torch.rand(passes, scorer.source_len, generator=torch.Generator().manual_seed(SEED)) > 0.5
     return _clock(lambda: scorer.score_keep(keep))[0]
-
-
-def _captum_ig(scorer: ForcedScorer, targets: range) -> np.ndarray:
-    """captum LayerIntegratedGradients on the source embedding, one call per target → [len(targets), S]."""
-    lig = LayerIntegratedGradients(scorer.score_ids, scorer.model.source_embedding)
-    pad = torch.full_like(scorer.ids, PAD_ID)
-    return np.stack([lig.attribute(scorer.ids, baselines=pad, target=t, n_steps=IG_STEPS,
-                                   internal_batch_size=scorer.batch_size).sum(-1)[0].detach().numpy()
-                     for t in targets])
 
 
 # ---------------------------------------------------------------- the measurements
@@ -128,7 +105,7 @@ def _bench_perturbation(name: str, model: torch.nn.Module, generation: Generatio
     """Ours vs per-token captum vs the floor for one perturbation method (medians, ratios)."""
     scorer = ForcedScorer(model, generation)
     _ours(name, model, generation)                                        # warm-ups: one of each side
-    _per_token_captum(name, scorer, range(1))
+    per_token_presence(name, scorer, range(1), seed=SEED)
     ours, model_s, base, floor, attribution, reference = [], [], [], [], None, None
     for i in range(repeats):
         seconds, in_model, attribution = _ours(name, model, generation)
@@ -136,7 +113,8 @@ def _bench_perturbation(name: str, model: torch.nn.Module, generation: Generatio
         model_s.append(in_model)
         floor.append(_floor(scorer, attribution.forward_passes))
         if i < baseline_repeats:
-            seconds, reference = _clock(lambda: _per_token_captum(name, scorer, range(scorer.summary_len)))
+            seconds, reference = _clock(
+                lambda: per_token_presence(name, scorer, range(scorer.summary_len), seed=SEED))
             base.append(seconds)
     out = {"ours_s": _median(ours), "ours_model_s": _median(model_s), "baseline_s": _median(base),
            "floor_s": _median(floor), "forward_passes": attribution.forward_passes,
@@ -160,13 +138,14 @@ def _bench_ig(model: torch.nn.Module, generation: Generation, repeats: int, base
     def run() -> Any:
         return METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=IG_STEPS)
     run()                                                                 # warm-ups: one of each side
-    _captum_ig(scorer, range(1))
+    per_token_integrated_gradients(scorer, range(1), n_steps=IG_STEPS)
     ours, base, attribution, reference = [], [], None, None
     for i in range(repeats):
         seconds, attribution = _clock(run)
         ours.append(seconds)
         if i < baseline_repeats:
-            seconds, reference = _clock(lambda: _captum_ig(scorer, range(scorer.summary_len)))
+            seconds, reference = _clock(
+                lambda: per_token_integrated_gradients(scorer, range(scorer.summary_len), n_steps=IG_STEPS))
             base.append(seconds)
     out = {"ours_s": _median(ours), "baseline_s": _median(base), "n_steps": IG_STEPS,
            "forward_passes": attribution.forward_passes, "backward_passes": attribution.backward_passes,

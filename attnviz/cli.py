@@ -1,4 +1,4 @@
-"""Command line: python -m attnviz {data,train,summarize,evaluate} ... (see --help of each)."""
+"""Command line: python -m attnviz {data,train,summarize,evaluate,explain,check,bench} ... (see --help of each)."""
 from __future__ import annotations
 
 import argparse
@@ -39,6 +39,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     default = DecodingSettings()
     p.add_argument("--model", default=None, help="checkpoint folder or name under pretrained/ (default: the shipped model)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--max-source-tokens", type=int, default=None,
+                   help="cut sources to this many tokens (default: the model's own limit)")
     p.add_argument("--beam", type=int, default=default.beam_size, help=f"beam size; 1 = greedy (default {default.beam_size})")
     p.add_argument("--max-len", type=int, default=default.max_len, help=f"maximum summary tokens (default {default.max_len})")
     p.add_argument("--min-len", type=int, default=default.min_len,
@@ -58,7 +60,7 @@ def _decoding(args: argparse.Namespace):
 def _summarizer(args: argparse.Namespace):
     from attnviz.pipeline import Summarizer
 
-    return Summarizer.from_checkpoint(args.model, device=args.device)
+    return Summarizer.from_checkpoint(args.model, device=args.device, max_source_tokens=args.max_source_tokens)
 
 
 def cmd_data(args: argparse.Namespace) -> None:
@@ -181,6 +183,15 @@ def cmd_explain(args: argparse.Namespace) -> None:
         print(f"{name:22s} {a.seconds:8.2f} {a.forward_passes:8d} {a.backward_passes:8d}  {top}")
 
 
+def cmd_check(args: argparse.Namespace) -> None:
+    from attnviz.axioms import check_model
+    from attnviz.bench import bench_text
+
+    text = bench_text(400)[0] if args.text is None and args.file is None else read_text_argument(args.text, args.file)
+    if not check_model(_summarizer(args), text, _decoding(args), rows=args.rows, as_json=args.json):
+        raise SystemExit(1)
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     if args.explain:
         from attnviz.bench_explain import peak_rss_mb, print_explain_bench, run_explain_bench
@@ -241,6 +252,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_explain)
+
+    p = sub.add_parser("check", help="check the explainers' axioms on a model (IG completeness, SHAP efficiency, "
+                                     "equality with per-token captum calls); exit status 1 if one fails")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--text", help="default: news test articles cut to 400 tokens (or random words)")
+    source.add_argument("--file", help="a UTF-8 text file, or - for standard input")
+    p.add_argument("--rows", type=int, default=None,
+                   help="compare with per-token captum calls on the first ROWS summary tokens only (default: all)")
+    _add_model_options(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("bench", help="latency of summarizing a 400-token input (greedy and beam 4)")
     p.add_argument("--model", default=None)

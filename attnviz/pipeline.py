@@ -29,18 +29,24 @@ def available_models() -> list[str]:
 class Summarizer:
     """A loaded model with its vocabulary; turns text into Generations."""
 
-    def __init__(self, model: PointerGenerator, vocab: Vocabulary, *, name: str = "", metadata: dict | None = None) -> None:
+    def __init__(self, model: PointerGenerator, vocab: Vocabulary, *, name: str = "", metadata: dict | None = None,
+                 max_source_tokens: int | None = None) -> None:
+        """``max_source_tokens`` overrides the model's source limit (longer inputs are cut to it)."""
         self.model, self.vocab, self.name = model.eval(), vocab, name
         self.metadata = metadata or {}
+        self.max_source_tokens = model.config.max_source_tokens if max_source_tokens is None else max_source_tokens
+        if self.max_source_tokens < 1:
+            raise InputError("max_source_tokens must be at least 1")
 
     @classmethod
-    def from_checkpoint(cls, path: Path | str | None = None, *, device: str = "auto") -> Summarizer:
+    def from_checkpoint(cls, path: Path | str | None = None, *, device: str = "auto",
+                        max_source_tokens: int | None = None) -> Summarizer:
         """Load ``path`` (a folder, or a name under pretrained/; default: the shipped model)."""
         path = Path(path) if path is not None else PRETRAINED_DIR / DEFAULT_MODEL
         if not path.exists() and (PRETRAINED_DIR / str(path)).exists():
             path = PRETRAINED_DIR / str(path)
         model, vocab, metadata = load_checkpoint(path, pick_device(device))
-        return cls(model, vocab, name=path.name, metadata=metadata)
+        return cls(model, vocab, name=path.name, metadata=metadata, max_source_tokens=max_source_tokens)
 
     @property
     def device(self) -> torch.device:
@@ -52,7 +58,7 @@ class Summarizer:
             raise InputError("the text must be a string")
         if len(text) > MAX_TEXT_CHARS:
             raise InputError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
-        source = self.vocab.encode_source(text, max_tokens=self.model.config.max_source_tokens)
+        source = self.vocab.encode_source(text, max_tokens=self.max_source_tokens)
         if not source.tokens:
             raise InputError("the text is empty: paste or type some words to summarize")
         return source

@@ -36,6 +36,7 @@ class TrainSettings:
     coverage: bool = True
     coverage_loss_weight: float = 0.5
     dropout: float = 0.3
+    bridge_activation: str = "tanh"     # start-state bridge; "relu" was used before the IG check
     glove: bool = True
     train_source_tokens: int = 120      # sources are cut for training (headlines come from the lead)
     max_source_tokens: int = 400        # the cut used at inference
@@ -183,7 +184,8 @@ def train(settings: TrainSettings, log: Callable[[str], None] = print) -> Path:
 
     config = ModelConfig(vocab_size=len(vocab), emb_dim=settings.emb_dim, hidden_dim=settings.hidden_dim,
                          attention=settings.attention, num_heads=settings.num_heads, coverage=settings.coverage,
-                         dropout=settings.dropout, max_source_tokens=settings.max_source_tokens,
+                         dropout=settings.dropout, bridge_activation=settings.bridge_activation,
+                         max_source_tokens=settings.max_source_tokens,
                          max_summary_tokens=settings.target_tokens)
     model = PointerGenerator(config).to(device)
     if settings.glove:

@@ -92,3 +92,18 @@ def test_pick_device():
     if not torch.cuda.is_available():
         with pytest.raises(InputError, match="no GPU"):
             pick_device("cuda")
+
+
+def test_bridge_activation_is_configurable_and_old_configs_mean_relu(vocab):
+    assert ModelConfig(vocab_size=50).bridge_activation == "tanh"
+    assert ModelConfig.from_dict({"vocab_size": 50}).bridge_activation == "relu"      # written before the field
+    assert ModelConfig.from_dict({"vocab_size": 50, "bridge_activation": "tanh"}).bridge_activation == "tanh"
+    with pytest.raises(ValueError, match="bridge_activation must be one of"):
+        ModelConfig(vocab_size=50, bridge_activation="gelu")
+    ids, ext, mask, targets = _padded_batch(len(vocab))
+    start = {}
+    for kind in ("tanh", "relu"):
+        model = make_model(vocab, bridge_activation=kind)
+        _, state = model.encode(ids, ext, mask)
+        start[kind] = state.h
+    assert torch.all(start["relu"] >= 0) and torch.any(start["tanh"] < 0)

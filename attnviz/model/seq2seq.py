@@ -127,8 +127,9 @@ class PointerGenerator(nn.Module):
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
             out, (h, c) = self.encoder(packed)
             memory, _ = pad_packed_sequence(out, batch_first=True, total_length=mask.shape[1])
-        h = torch.relu(self.reduce_h(torch.cat([h[0], h[1]], dim=-1)))   # (B, Hd)
-        c = torch.relu(self.reduce_c(torch.cat([c[0], c[1]], dim=-1)))
+        bridge = torch.tanh if self.config.bridge_activation == "tanh" else torch.relu
+        h = bridge(self.reduce_h(torch.cat([h[0], h[1]], dim=-1)))       # (B, Hd)
+        c = bridge(self.reduce_c(torch.cat([c[0], c[1]], dim=-1)))
         n_oov = int(ext_ids.max().item()) + 1 - self.config.vocab_size
         extended = self.config.vocab_size + max(n_oov, 0)
         enc = EncoderOutput(memory, self.attention.prepare(memory), mask, ext_ids, extended)
