@@ -1,65 +1,326 @@
-"""attnviz: paste text, read the summary, see the model's cross-attention. Run with `make run`."""
+"""attnviz: paste text, read the summary, inspect attention and attributions side by side. Run with `make run`.
+
+The page only wires widgets to the attnviz package and shows what comes back; every token shown in HTML
+is escaped by attnviz.plots. Results are cached per (text, model, settings), so reruns are instant.
+"""
 from __future__ import annotations
 
-import html
+import logging
+import traceback
+from dataclasses import asdict
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
+from attnviz.compare import rank_agreement
 from attnviz.decoding import DecodingSettings
 from attnviz.errors import AttnvizError
+from attnviz.examples import load_examples
+from attnviz.explain import METHODS, Attribution, ForcedScorer, explain, method_parameters
+from attnviz.explain.cost import estimate, seconds_per_forward
+from attnviz.export import export_document, export_json, figure_html, long_frame
+from attnviz.normalise import is_signed, normalise
 from attnviz.pipeline import DEFAULT_MODEL, Summarizer, available_models
-from attnviz.plots import attention_heatmap
+from attnviz.plots import agreement_figure, focus_grid_html, summary_chips_html, token_heatmap
+from attnviz.textfile import decode_text
+from attnviz.types import Generation
 
-st.set_page_config(page_title="attnviz", layout="wide")
+st.set_page_config(page_title="attnviz", page_icon="🔎", layout="wide")
+log = logging.getLogger("attnviz.app")
 
+ATTRIBUTION_METHODS = [m for m in METHODS if m != "attention"]
+DEFAULT_METHODS = ["integrated_gradients", "occlusion"]
+WINDOW_ABOVE = 150          # longer sources get a column window so every tick label stays readable
+BUDGETS = {("integrated_gradients", "n_steps"): ("IG steps", 2, 500),
+           ("lime", "n_samples"): ("LIME samples", 2, 5000),
+           ("kernel_shap", "n_samples"): ("KernelSHAP samples", 2, 5000),
+           ("partition_shap", "max_evals"): ("Partition SHAP evaluations", 2, 10000)}
+ModelKey = tuple[str, str, int]   # (model name, device, source token limit)
+
+
+# ------------------------------------------------------------------ cached work (no widgets inside)
 
 @st.cache_resource(show_spinner="Loading the model…")
-def load_summarizer(name: str, device: str) -> Summarizer:
-    return Summarizer.from_checkpoint(name, device=device)
+def load_summarizer(name: str, device: str, max_source_tokens: int) -> Summarizer:
+    return Summarizer.from_checkpoint(name, device=device, max_source_tokens=max_source_tokens)
 
 
 @st.cache_data(show_spinner="Summarizing…", max_entries=64)
-def summarize(_summarizer: Summarizer, model_key: str, text: str, settings: DecodingSettings):
-    return _summarizer.summarize(text, settings)
+def summarize(model_key: ModelKey, text: str, settings: DecodingSettings) -> Generation:
+    return load_summarizer(*model_key).summarize(text, settings)
 
 
-def sidebar() -> tuple[str, str, DecodingSettings]:
-    st.sidebar.header("Settings")
+@st.cache_data(show_spinner=False, max_entries=512)
+def explain_method(model_key: ModelKey, text: str, settings: DecodingSettings, method: str,
+                   params: tuple[tuple[str, Any], ...]) -> Attribution:
+    generation = summarize(model_key, text, settings)
+    return explain(load_summarizer(*model_key).model, generation, [method], params={method: dict(params)})[method]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def forward_seconds(model_key: ModelKey, text: str, settings: DecodingSettings) -> float:
+    generation = summarize(model_key, text, settings)
+    return seconds_per_forward(ForcedScorer(load_summarizer(*model_key).model, generation))
+
+
+# ------------------------------------------------------------------ input
+
+def set_text(text: str) -> None:
+    st.session_state["text"] = text
+
+
+def on_example() -> None:
+    chosen = st.session_state.get("example")
+    examples = {e["title"]: e for e in load_examples()}
+    if chosen in examples:
+        set_text(examples[chosen]["text"])
+
+
+def on_upload() -> None:
+    """Read the uploaded file into the text area; a bad file leaves the text as it was."""
+    upload = st.session_state.get("upload")
+    st.session_state.pop("upload_error", None)
+    if upload is None:
+        return
+    try:
+        set_text(decode_text(upload.getvalue(), upload.name))
+    except AttnvizError as exc:
+        st.session_state["upload_error"] = f"{exc}. The text box was left as it was."
+
+
+def input_section() -> None:
+    examples = load_examples()
+    left, right = st.columns([2, 1])
+    with left:
+        st.selectbox("Example from the held-out news test split", [e["title"] for e in examples], index=None,
+                     placeholder="Pick an example…", key="example", on_change=on_example)
+    with right:
+        st.file_uploader("…or upload a .txt file", type=["txt"], key="upload", on_change=on_upload)
+    if "upload_error" in st.session_state:
+        st.error(st.session_state["upload_error"])
+    st.text_area("Text to summarize", key="text", height=180, placeholder="Paste a news article…")
+    if st.button("Summarize", type="primary"):
+        st.session_state["submitted"] = st.session_state.get("text", "")
+        st.session_state["explain_for"] = None
+
+
+# ------------------------------------------------------------------ settings
+
+def sidebar() -> dict[str, Any]:
+    bar = st.sidebar
+    bar.header("Settings")
     models = available_models() or [DEFAULT_MODEL]
-    model = st.sidebar.selectbox("Model", models, index=models.index(DEFAULT_MODEL) if DEFAULT_MODEL in models else 0)
-    device = st.sidebar.selectbox("Device", ["auto", "cpu", "cuda"])
-    beam = st.sidebar.slider("Beam size (1 = greedy)", 1, 8, 4)
-    max_len = st.sidebar.slider("Maximum summary length (tokens)", 4, 40, 20)
-    return model, device, DecodingSettings(beam_size=beam, max_len=max_len, min_len=min(DecodingSettings.min_len, max_len))
+    model = bar.selectbox("Model", models, index=models.index(DEFAULT_MODEL) if DEFAULT_MODEL in models else 0)
+    device = bar.selectbox("Device", ["auto", "cpu", "cuda"], help="auto: the GPU when there is one, else the CPU")
+    limit = bar.number_input("Read at most this many source tokens", 20, 2000, 400, step=50,
+                             help="Longer texts are cut; the page says so. The model was trained on 120-token leads.")
+    bar.subheader("Decoding")
+    search = bar.radio("Search", ["beam", "greedy"], horizontal=True)
+    beam = bar.slider("Beam size", 2, 8, 4) if search == "beam" else 1
+    max_len = bar.slider("Maximum summary length (tokens)", 4, 40, 20)
+    decoding = DecodingSettings(beam_size=beam, max_len=max_len, min_len=min(DecodingSettings.min_len, max_len))
+    bar.subheader("Attributions")
+    methods = bar.multiselect("Methods (attention is always shown)", ATTRIBUTION_METHODS, default=DEFAULT_METHODS)
+    params: dict[str, dict[str, Any]] = {m: {} for m in methods}
+    with bar.expander("Budgets and seed"):
+        for (method, name), (label, low, high) in BUDGETS.items():
+            if method in methods:
+                params[method][name] = int(st.number_input(label, low, high, method_parameters(method)[name]))
+        seed = int(st.number_input("Seed (sampling methods)", 0, 2**31 - 1, 0))
+        for method in methods:
+            if "seed" in method_parameters(method):
+                params[method]["seed"] = seed
+    bar.subheader("Display")
+    norm = bar.radio("Normalisation", ["row_max_abs", "none"], horizontal=True,
+                     format_func=lambda v: {"row_max_abs": "row max |score|", "none": "none"}[v])
+    sign = bar.radio("Scores", ["signed", "absolute"], horizontal=True)
+    return {"model": model, "device": device, "max_source_tokens": int(limit), "decoding": decoding,
+            "methods": methods, "params": params, "normalisation": norm, "sign": sign}
+
+
+# ------------------------------------------------------------------ views
+
+def summary_section(generation: Generation, device: str) -> None:
+    st.subheader("Summary")
+    st.html(summary_chips_html(generation, st.session_state.get("focus")))
+    notes = [f"{len(generation.source_tokens)} source tokens → {len(generation.summary_tokens)} summary tokens on {device}"]
+    st.caption(" · ".join(notes))
+    if generation.truncated:
+        st.warning(f"The text has {generation.truncated_from:,} tokens; the model read only the first "
+                   f"{len(generation.source_tokens):,}. Raise the limit in the sidebar to read more.")
+
+
+def run_attributions(cfg: dict[str, Any], model_key: ModelKey, text: str, generation: Generation) -> dict[str, Attribution]:
+    """Cost estimate, the Run button, and the cached results of every selected method (with progress)."""
+    methods, params = cfg["methods"], cfg["params"]
+    if not methods:
+        return {}
+    per_forward = forward_seconds(model_key, text, cfg["decoding"])
+    costs = estimate(methods, params, len(generation.source_tokens), len(generation.summary_tokens), per_forward)
+    st.sidebar.caption("Estimated cost on this input")
+    st.sidebar.dataframe(pd.DataFrame([{"method": c.method, "forward": f"{'' if c.exact else '≤'}{c.forward_passes}",
+                                        "backward": c.backward_passes, "≈ s": round(c.seconds, 1)} for c in costs]),
+                         hide_index=True)
+    total = sum(c.seconds for c in costs)
+    if st.session_state.get("explain_for") != text:
+        slot = st.empty()
+        if not slot.button(f"Explain with {len(methods)} method{'s' * (len(methods) > 1)} (≈ {total:.0f} s)"):
+            st.caption("Attributions run when you ask: their cost is in the sidebar.")
+            return {}
+        slot.empty()
+        st.session_state["explain_for"] = text
+    results: dict[str, Attribution] = {}
+    bar = st.progress(0.0)
+    for i, method in enumerate(methods):
+        bar.progress(i / len(methods), text=f"Computing {method} ({i + 1} of {len(methods)})…")
+        results[method] = explain_method(model_key, text, cfg["decoding"], method,
+                                         tuple(sorted(params.get(method, {}).items())))
+    bar.empty()
+    return results
+
+
+def focus_from_click() -> None:
+    """A click on a heatmap cell picks that row's summary token (handled before the selector is drawn)."""
+    for key in [k for k in st.session_state.keys() if str(k).startswith("heatmap-")]:
+        event = st.session_state.get(key)
+        points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
+        if points and "y" in points[0]:
+            marker = (key, points[0]["y"], points[0].get("x"))
+            if st.session_state.get("last_click") != marker:
+                st.session_state["last_click"] = marker
+                st.session_state["focus"] = int(points[0]["y"])
+
+
+def heatmaps_section(generation: Generation, shown: dict[str, np.ndarray], signed: dict[str, bool],
+                     window: slice, raw: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Attention on the left, one tab per attribution method on the right; → the figures (for export)."""
+    figures = {}
+    st.subheader("Heatmaps")
+    st.caption("Rows: summary tokens; columns: source tokens. Colours follow the sidebar's scaling; hover a cell for "
+               "the pair and its raw score; click a cell "
+               "to focus its summary token; drag to zoom, double-click to reset. Red raises the summary token's "
+               "log-probability, blue lowers it; purple shows magnitudes only.")
+    src = generation.source_tokens[window]
+    left, right = st.columns(2)
+    for name, scores in shown.items():
+        figures[name] = token_heatmap(scores[:, window], generation.summary_tokens, src, title=name,
+                                      signed=signed[name], source_offset=window.start,
+                                      hover_values=raw[name][:, window])
+    with left:
+        heads = generation.head_attention
+        if heads is not None:
+            choice = st.selectbox("Attention head", ["average"] + [f"head {h}" for h in range(heads.shape[0])])
+            if choice != "average":
+                h = int(choice.split()[1])
+                figures["attention"] = token_heatmap(heads[h][:, window], generation.summary_tokens,
+                                                     src, title=f"attention, head {h}", source_offset=window.start)
+        st.plotly_chart(figures["attention"], key="heatmap-attention", on_select="rerun", selection_mode="points",
+                        width="stretch")
+    with right:
+        others = [m for m in shown if m != "attention"]
+        if not others:
+            st.info("Pick attribution methods in the sidebar and press Explain to see them beside attention.")
+        for tab, name in zip(st.tabs(others) if others else [], others):
+            with tab:
+                st.plotly_chart(figures[name], key=f"heatmap-{name}", on_select="rerun", selection_mode="points",
+                                width="stretch")
+    return figures
+
+
+def focus_section(generation: Generation, shown: dict[str, np.ndarray], signed: dict[str, bool], window: slice,
+                  raw: dict[str, np.ndarray]) -> None:
+    st.subheader("Token focus")
+    t = len(generation.summary_tokens)
+    if st.session_state.get("focus") is not None and not 0 <= st.session_state["focus"] < t:
+        st.session_state["focus"] = 0
+    focus = st.selectbox("Summary token", list(range(t)), key="focus",
+                         format_func=lambda i: f"#{i} {generation.summary_tokens[i]}")
+    st.caption("Each row is one method's view of the source for the focused summary token, on the same columns: "
+               "the darker the cell, the larger the score (row-scaled as chosen in the sidebar).")
+    rows = {name: scores[focus, window] for name, scores in shown.items()}
+    st.html(focus_grid_html(generation.source_tokens[window], rows, signed, source_offset=window.start))
+    others = {m: s for m, s in raw.items() if m != "attention"}
+    if not others:
+        return
+    rho = rank_agreement(raw["attention"], others)
+    st.markdown("**Agreement with attention** (Spearman ρ of |scores| over the source tokens)")
+    st.caption("1: same ranking of source tokens as attention; 0: unrelated; below 0: opposite. "
+               "Mean over the summary ignores tokens where a method gives every source token the same score.")
+    table = pd.DataFrame([{"method": m, f"ρ for #{focus} {generation.summary_tokens[focus]}": values[focus],
+                           "mean ρ over the summary": float(np.nanmean(values)) if np.isfinite(values).any() else np.nan}
+                          for m, values in rho.items()])
+    st.dataframe(table, hide_index=True)
+    st.plotly_chart(agreement_figure(rho, generation.summary_tokens, focus=focus), width="stretch")
+
+
+def export_section(generation: Generation, attributions: dict[str, Attribution], cfg: dict[str, Any],
+                   figures: dict[str, Any]) -> None:
+    st.subheader("Export")
+    st.caption("CSV: one row per (method, summary token, source token) with the raw score. JSON: everything, "
+               "with the settings and package versions. HTML: each figure as a standalone page. "
+               "The camera icon on each figure saves a PNG.")
+    settings = {"model": cfg["model"], "device": cfg["device"], "max_source_tokens": cfg["max_source_tokens"],
+                "decoding": asdict(cfg["decoding"]), "methods": list(attributions), "params": cfg["params"],
+                "normalisation": cfg["normalisation"], "sign": cfg["sign"]}
+    document = export_document(generation, attributions, model=cfg["model"], settings=settings)
+    cols = st.columns(2 + len(figures))
+    cols[0].download_button("CSV (long format)", long_frame(attributions).to_csv(index=False),
+                            file_name="attnviz-scores.csv", mime="text/csv", key="download-csv")
+    cols[1].download_button("JSON (everything)", export_json(document), file_name="attnviz.json",
+                            mime="application/json", key="download-json")
+    for col, (name, figure) in zip(cols[2:], figures.items()):
+        col.download_button(f"{name} (HTML)", figure_html(figure), file_name=f"attnviz-{name}.html",
+                            mime="text/html", key=f"download-html-{name}")
+
+
+def source_window(generation: Generation) -> slice:
+    s = len(generation.source_tokens)
+    if s <= WINDOW_ABOVE:
+        return slice(0, s)
+    start, end = st.slider("Source tokens shown (for long texts; hover and exports keep absolute positions)",
+                           0, s, (0, min(s, 120)), key="window")
+    return slice(start, max(end, start + 1))
+
+
+# ------------------------------------------------------------------ page
+
+def page() -> None:
+    st.title("attnviz")
+    st.caption("Summarize a text, then see which source words the model attended to for each summary word, "
+               "and which ones actually drove it according to attribution methods.")
+    cfg = sidebar()
+    input_section()                                   # first, so that the text survives any error below
+    model_key: ModelKey = (cfg["model"], cfg["device"], cfg["max_source_tokens"])
+    summarizer = load_summarizer(*model_key)
+    st.sidebar.caption(f"Device in use: **{summarizer.device}**")
+    text = st.session_state.get("submitted")
+    if text is None:
+        return
+    generation = summarize(model_key, text, cfg["decoding"])
+    focus_from_click()
+    summary_section(generation, str(summarizer.device))
+    attributions = {"attention": explain(summarizer.model, generation, ["attention"])["attention"]}
+    attributions.update(run_attributions(cfg, model_key, text, generation))
+    signed = {m: cfg["sign"] == "signed" and is_signed(a.scores) for m, a in attributions.items()}
+    shown = {m: normalise(a.scores, mode=cfg["normalisation"], sign=cfg["sign"]) for m, a in attributions.items()}
+    window = source_window(generation)
+    raw = {m: a.scores for m, a in attributions.items()}
+    figures = heatmaps_section(generation, shown, signed, window, raw)
+    focus_section(generation, shown, signed, window, raw)
+    export_section(generation, attributions, cfg, figures)
 
 
 def main() -> None:
-    st.title("attnviz")
-    st.caption("Summarize a text and see which source words the model attended to for each summary word.")
-    model, device, settings = sidebar()
-    text = st.text_area("Text to summarize", key="text", height=200, placeholder="Paste a news article…")
-    if not st.button("Summarize", type="primary") and "generation" not in st.session_state:
-        return
     try:
-        summarizer = load_summarizer(model, device)
-        st.sidebar.caption(f"Running on: {summarizer.device}")
-        generation = summarize(summarizer, f"{model}:{summarizer.device}", text, settings)
+        page()
     except AttnvizError as exc:
         st.error(str(exc))
-        return
-    st.session_state["generation"] = True
-    st.subheader("Summary")
-    st.markdown(f"**{html.escape(generation.summary)}**")
-    if generation.truncated:
-        st.info(f"The text has {generation.truncated_from} tokens; the model read the first {len(generation.source_tokens)}.")
-    st.caption("Rows: summary tokens. Columns: source tokens. Hover a cell for the pair and its attention weight.")
-    st.plotly_chart(attention_heatmap(generation), width="stretch")
-    with st.expander("Per-token details"):
-        rows = [{"token": t, "probability": float(np.exp(lp)), "p_gen (generate vs copy)": None if generation.p_gen is None else float(g)}
-                for t, lp, g in zip(generation.summary_tokens, generation.token_logprobs,
-                                    generation.p_gen if generation.p_gen is not None else [None] * len(generation.summary_tokens))]
-        st.dataframe(rows)
+    except Exception as exc:  # noqa: BLE001 — the page shows a message, the server log keeps the traceback
+        log.error("unexpected error\n%s", traceback.format_exc())
+        st.error(f"Something went wrong ({type(exc).__name__}). Your text is kept; try other settings. "
+                 "The details are in the server log.")
 
 
 main()

@@ -1,4 +1,4 @@
-"""Command line: python -m attnviz {data,train,summarize,evaluate,explain,check,bench} ... (see --help of each)."""
+"""Command line: python -m attnviz {data,train,summarize,evaluate,examples,explain,check,bench} ... (see --help of each)."""
 from __future__ import annotations
 
 import argparse
@@ -21,14 +21,14 @@ class _Parser(argparse.ArgumentParser):
 
 def read_text_argument(text: str | None, file: str | None) -> str:
     """The text from --text, or from --file ('-' = standard input), as UTF-8."""
+    from attnviz.textfile import decode_text
+
     if text is not None:
         return text
     try:
         if file == "-":
-            return sys.stdin.read()
-        return Path(file).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{file} is not UTF-8 text") from None
+            return decode_text(sys.stdin.buffer.read(), "standard input")
+        return decode_text(Path(file).read_bytes(), file)
     except OSError as exc:
         raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
 
@@ -183,6 +183,13 @@ def cmd_explain(args: argparse.Namespace) -> None:
         print(f"{name:22s} {a.seconds:8.2f} {a.forward_passes:8d} {a.backward_passes:8d}  {top}")
 
 
+def cmd_examples(args: argparse.Namespace) -> None:
+    from attnviz.examples import EXAMPLES_PATH, write_examples
+
+    examples = write_examples(Path(args.data_dir))
+    print(f"wrote {len(examples)} examples to {EXAMPLES_PATH}")
+
+
 def cmd_check(args: argparse.Namespace) -> None:
     from attnviz.axioms import check_model
     from attnviz.bench import bench_text
@@ -252,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_explain)
+
+    p = sub.add_parser("examples", help="pick the app's example texts from the news test split")
+    p.add_argument("--data-dir", default="data")
+    p.set_defaults(run=cmd_examples)
 
     p = sub.add_parser("check", help="check the explainers' axioms on a model (IG completeness, SHAP efficiency, "
                                      "equality with per-token captum calls); exit status 1 if one fails")

@@ -11,12 +11,12 @@ from attnviz.checkpoint import load_checkpoint
 from attnviz.decoding import DecodingSettings, Hypothesis, search
 from attnviz.errors import InputError
 from attnviz.model import PointerGenerator, pick_device
+from attnviz.textfile import MAX_TEXT_CHARS
 from attnviz.tokenizer import EncodedSource, Vocabulary, detokenize
 from attnviz.types import Generation
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 DEFAULT_MODEL = "news-pointer-generator"
-MAX_TEXT_CHARS = 1_000_000
 
 
 def available_models() -> list[str]:

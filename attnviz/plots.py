@@ -8,38 +8,52 @@ import plotly.graph_objects as go
 
 from attnviz.types import Generation
 
-HOVER = 'summary #%{customdata[0]} "%{customdata[1]}" ← source #%{customdata[2]} "%{customdata[3]}": %{z:.3f}<extra></extra>'
+SIGNED_SCALE = "RdBu_r"      # red: raises the summary token's log-probability; blue: lowers it
+UNSIGNED_SCALE = "Purples"   # magnitudes only (attention, saliency)
+POSITIVE, NEGATIVE, UNSIGNED = (214, 39, 40), (31, 119, 180), (106, 81, 163)
+MAX_TICK_LABELS = 40         # source tick labels per figure (vertical labels of a half-width figure stay apart)
+HOVER = 'summary #%{customdata[0]} "%{customdata[1]}" ← source #%{customdata[2]} "%{customdata[3]}": %{customdata[4]:.3f}<extra></extra>'
 
 
-def _hover_data(summary_tokens: list[str], source_tokens: list[str]) -> np.ndarray:
-    """customdata [T, S, 4]: summary index, summary token, source index, source token (HTML-escaped)."""
+def _hover_data(summary_tokens: list[str], source_tokens: list[str], values: np.ndarray, offset: int = 0) -> np.ndarray:
+    """customdata [T, S, 5]: summary index, summary token, source index, source token (HTML-escaped), value."""
     t, s = len(summary_tokens), len(source_tokens)
-    data = np.empty((t, s, 4), dtype=object)
+    data = np.empty((t, s, 5), dtype=object)
+    data[..., 4] = values
     data[..., 0] = np.arange(t)[:, None]
     data[..., 1] = np.array([html.escape(x) for x in summary_tokens], dtype=object)[:, None]
-    data[..., 2] = np.arange(s)[None, :]
+    data[..., 2] = offset + np.arange(s)[None, :]
     data[..., 3] = np.array([html.escape(x) for x in source_tokens], dtype=object)[None, :]
     return data
 
 
 def token_heatmap(scores: np.ndarray, summary_tokens: list[str], source_tokens: list[str], *,
-                  title: str, signed: bool = False) -> go.Figure:
+                  title: str, signed: bool = False, source_offset: int = 0,
+                  hover_values: np.ndarray | None = None) -> go.Figure:
     """Heatmap of scores [T, S]: rows summary tokens, columns source tokens.
 
     Cells sit at integer positions and the tokens are tick labels, so repeated tokens stay distinct.
+    ``source_offset``: position of the first column in the whole source (for a window of a long text).
+    ``hover_values`` [T, S]: the numbers the hover label shows (e.g. raw scores when ``scores`` were
+    normalised for colour); default ``scores``.
     """
     t, s = scores.shape
     if (t, s) != (len(summary_tokens), len(source_tokens)):
         raise ValueError(f"scores {scores.shape} do not match {len(summary_tokens)} summary × {len(source_tokens)} source tokens")
-    limit = float(np.abs(scores).max()) if scores.size else 1.0
-    colour = dict(colorscale="RdBu", zmid=0.0, zmin=-limit, zmax=limit) if signed else dict(colorscale="Blues", zmin=0.0)
-    figure = go.Figure(go.Heatmap(z=scores, x=np.arange(s), y=np.arange(t), customdata=_hover_data(summary_tokens, source_tokens),
+    limit = max(float(np.abs(scores).max()) if scores.size else 1.0, 1e-12)
+    colour = (dict(colorscale=SIGNED_SCALE, zmid=0.0, zmin=-limit, zmax=limit) if signed
+              else dict(colorscale=UNSIGNED_SCALE, zmin=0.0, zmax=limit))
+    columns = source_offset + np.arange(s)
+    figure = go.Figure(go.Heatmap(z=scores, x=columns, y=np.arange(t),
+                                  customdata=_hover_data(summary_tokens, source_tokens,
+                                                         scores if hover_values is None else hover_values,
+                                                         source_offset),
                                   hovertemplate=HOVER, colorbar=dict(thickness=12), **colour))
-    tick_step = max(1, s // 60)
+    tick_step = max(1, -(-s // MAX_TICK_LABELS))
     figure.update_layout(
         title=title, height=max(260, 60 + 22 * t), margin=dict(l=10, r=10, t=40, b=10),
-        xaxis=dict(tickmode="array", tickvals=list(range(0, s, tick_step)),
-                   ticktext=[html.escape(source_tokens[j]) for j in range(0, s, tick_step)], tickangle=-60,
+        xaxis=dict(tickmode="array", tickvals=columns[::tick_step].tolist(),
+                   ticktext=[html.escape(source_tokens[j]) for j in range(0, s, tick_step)], tickangle=-90,
                    side="top", constrain="domain"),
         yaxis=dict(tickmode="array", tickvals=list(range(t)), ticktext=[html.escape(x) for x in summary_tokens],
                    autorange="reversed"),
@@ -56,3 +70,73 @@ def attention_heatmap(generation: Generation, head: int | None = None) -> go.Fig
         raise ValueError(f"head {head} does not exist in this model")
     return token_heatmap(generation.head_attention[head], generation.summary_tokens, generation.source_tokens,
                          title=f"Cross-attention, head {head}")
+
+
+def _background(value: float, signed: bool) -> str:
+    """A CSS background for a score already scaled to [-1, 1] (or [0, 1])."""
+    rgb = UNSIGNED if not signed else (POSITIVE if value >= 0 else NEGATIVE)
+    alpha = min(1.0, abs(float(value))) if np.isfinite(value) else 0.0
+    return f"rgba({rgb[0]},{rgb[1]},{rgb[2]},{0.85 * alpha:.3f})"
+
+
+def summary_chips_html(generation: Generation, focus: int | None = None) -> str:
+    """The summary as chips: each token with its probability and, for pointer models, whether it was
+    mostly copied from the source (p_gen < 0.5) or generated. Tokens are HTML-escaped."""
+    chips = []
+    for i, (token, logp) in enumerate(zip(generation.summary_tokens, generation.token_logprobs)):
+        p = float(np.exp(logp))
+        if generation.p_gen is None:
+            kind, tip = "generated", f"p = {p:.2f}"
+        else:
+            g = float(generation.p_gen[i])
+            kind = "copied" if g < 0.5 else "generated"
+            tip = f"p = {p:.2f}, p_gen = {g:.2f} ({kind})"
+        border = "2px solid #111" if i == focus else "1px solid rgba(0,0,0,0.15)"
+        chips.append(
+            f'<span class="attnviz-chip attnviz-{kind}" title="#{i} {html.escape(token, quote=True)}: {tip}" '
+            f'style="display:inline-block;margin:2px 3px;padding:3px 8px;border-radius:12px;border:{border};'
+            f'background:{"#e8f1fb" if kind == "copied" else "#fdf0e3"};font-size:1.05rem">'
+            f'{html.escape(token)}<sub style="color:#666;font-size:0.7rem;margin-left:3px">{p:.2f}</sub></span>')
+    legend = ('<div style="font-size:0.8rem;color:#555;margin-top:4px">'
+              '<span style="background:#e8f1fb;padding:1px 6px;border-radius:8px">copied from the source</span> '
+              '<span style="background:#fdf0e3;padding:1px 6px;border-radius:8px">generated</span> '
+              '· the small number is the token\'s probability</div>') if generation.p_gen is not None else ""
+    return f'<div class="attnviz-summary">{"".join(chips)}</div>{legend}'
+
+
+def focus_grid_html(source_tokens: list[str], rows: dict[str, np.ndarray], signed: dict[str, bool], *,
+                    source_offset: int = 0) -> str:
+    """One aligned row per method over the same source tokens (columns), each cell shaded by that
+    method's score for the focused summary token; scores [S] already scaled to [-1, 1]. Escaped."""
+    head = "".join(f'<th title="source #{source_offset + j}" style="font-weight:normal;color:#777;font-size:0.7rem">'
+                   f'{source_offset + j}</th>' for j in range(len(source_tokens)))
+    body = []
+    for name, scores in rows.items():
+        if len(scores) != len(source_tokens):
+            raise ValueError(f"{name}: {len(scores)} scores for {len(source_tokens)} source tokens")
+        cells = "".join(
+            f'<td title="{html.escape(name)} · source #{source_offset + j} '
+            f'&quot;{html.escape(tok, quote=True)}&quot;: {float(v):.3f}" '
+            f'style="background:{_background(v, signed[name])};padding:2px 3px;white-space:nowrap">'
+            f'{html.escape(tok)}</td>' for j, (tok, v) in enumerate(zip(source_tokens, scores)))
+        body.append(f'<tr><th class="attnviz-method" style="position:sticky;left:0;background:#fff;text-align:left;'
+                    f'padding-right:8px;white-space:nowrap">{html.escape(name)}</th>{cells}</tr>')
+    return ('<div class="attnviz-focus" style="overflow-x:auto;border:1px solid #eee;border-radius:6px">'
+            '<table style="border-collapse:separate;border-spacing:1px;font-size:0.85rem">'
+            f'<tr><th style="position:sticky;left:0;background:#fff"></th>{head}</tr>{"".join(body)}</table></div>')
+
+
+def agreement_figure(per_token: dict[str, np.ndarray], summary_tokens: list[str], *, focus: int | None = None,
+                     title: str = "Spearman ρ with attention, per summary token") -> go.Figure:
+    """Grouped bars: for each summary token (x, integer positions), each method's rank correlation [T]."""
+    figure = go.Figure()
+    labels = [html.escape(tok) for tok in summary_tokens]
+    for name, values in per_token.items():
+        figure.add_bar(x=np.arange(len(summary_tokens)), y=values, name=html.escape(name), customdata=labels,
+                       hovertemplate=f"{html.escape(name)} · summary #%{{x}} \"%{{customdata}}\": ρ = %{{y:.3f}}<extra></extra>")
+    if focus is not None:
+        figure.add_vrect(x0=focus - 0.5, x1=focus + 0.5, fillcolor="rgba(0,0,0,0.08)", line_width=0)
+    figure.update_layout(title=title, barmode="group", height=300, margin=dict(l=10, r=10, t=40, b=10),
+                         yaxis=dict(range=[-1, 1], title="ρ"),
+                         xaxis=dict(tickmode="array", tickvals=list(range(len(summary_tokens))), ticktext=labels))
+    return figure

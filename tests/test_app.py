@@ -41,7 +41,9 @@ def test_summarize_shows_summary_and_attention_heatmap():
     assert 4 <= rows <= 20
     assert figure["layout"]["yaxis"]["ticktext"] and len(figure["layout"]["yaxis"]["ticktext"]) == rows
     assert "← source #" in heatmap["hovertemplate"]
-    np.testing.assert_allclose(z.sum(axis=1), 1.0, atol=1e-4)
+    raw = np.array([[cell[4] for cell in row] for row in heatmap["customdata"]], dtype=float)
+    np.testing.assert_allclose(raw.sum(axis=1), 1.0, atol=1e-4)         # hover shows the attention weights
+    np.testing.assert_allclose(z.max(axis=1), 1.0, atol=1e-6)           # colours: row max-abs by default
     assert at.session_state["text"] == TEXT        # the text survives the rerun
 
 
@@ -55,5 +57,132 @@ def test_empty_text_gives_a_message_not_a_traceback(text):
 def test_html_in_the_text_is_escaped():
     at = _run("<img src=x onerror=alert(1)> <script>alert(2)</script> The minister resigned on Monday after the vote.")
     assert not at.exception
-    shown = " ".join(m.value for m in at.markdown)
+    shown = " ".join(m.value for m in at.markdown) + " ".join(h.proto.body for h in at.get("html"))
     assert "<img" not in shown and "<script" not in shown
+    assert "&lt;" in at.get("html")[-1].proto.body                     # the focus grid shows the tags as text
+
+
+# ------------------------------------------------------------------ the whole flow
+
+class _KeptMedia:
+    """Download contents by file id: AppTest drops its media store after each run, so keep a copy."""
+
+    files: dict[str, bytes] = {}
+
+
+@pytest.fixture
+def kept_media(monkeypatch):
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.testing.v1 import app_test
+
+    class Keeping(MemoryMediaFileStorage):
+        def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
+            file_id = super().load_and_get_id(path_or_data, mimetype, kind, filename)
+            _KeptMedia.files[file_id] = self.get_file(file_id).content
+            return file_id
+
+    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", Keeping)
+    return _KeptMedia.files
+
+
+def _download(at: AppTest, key: str, files: dict[str, bytes]) -> bytes:
+    button = next(b for b in at.get("download_button") if b.proto.id.endswith(key))
+    return files[button.proto.url.rsplit("/", 1)[1].split(".")[0]]
+
+
+def _figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_example_explain_focus_agreement_and_export(kept_media):
+    import io
+
+    import pandas as pd
+
+    from attnviz.compare import rank_agreement
+    from attnviz.decoding import DecodingSettings
+    from attnviz.examples import load_examples
+    from attnviz.explain import explain
+    from attnviz.pipeline import Summarizer
+
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.sidebar.multiselect[0].set_value(["occlusion"])
+    at.selectbox(key="example").select_index(1)
+    at.run()
+    example = load_examples()[1]
+    assert at.session_state["text"] == example["text"]
+    at.button[0].click()
+    at.run()
+    explain_button = next(b for b in at.button if b.label.startswith("Explain with 1 method"))
+    explain_button.click()
+    at.run()
+    assert not at.exception and not at.error
+
+    # the same numbers straight from the package
+    summarizer = Summarizer.from_checkpoint(None, device="auto")
+    generation = summarizer.summarize(example["text"], DecodingSettings())
+    results = explain(summarizer.model, generation, ["attention", "occlusion"])
+    t, s = generation.attention.shape
+    window = at.slider(key="window")
+    assert window.value == (0, 120)                               # long sources open on a column window
+    window.set_value((0, s))
+    at.run()
+
+    figures = _figures(at)
+    heatmaps = [f for f in figures if f["data"][0]["type"] == "heatmap"]
+    assert [f["layout"]["title"]["text"] for f in heatmaps] == ["attention", "occlusion"]
+    for figure in heatmaps:
+        z = plotly_array(figure["data"][0]["z"])
+        assert z.shape == (t, s)
+        assert figure["data"][0]["hovertemplate"] == heatmaps[0]["data"][0]["hovertemplate"]
+    occlusion = heatmaps[1]["data"][0]
+    assert occlusion["zmid"] == 0 and occlusion["colorscale"][0][1] != occlusion["colorscale"][-1][1]
+    np.testing.assert_allclose(plotly_array(occlusion["z"]) * np.abs(results["occlusion"].scores).max(axis=1, keepdims=True),
+                               results["occlusion"].scores, atol=1e-4)        # row max-abs normalised by default
+
+    at.selectbox(key="focus").select(2)
+    at.run()
+    chips = at.get("html")[0].proto.body
+    assert chips.count("2px solid") == 1 and chips.index("2px solid") > chips.index('title="#1 ')
+    agreement = next(d.value for d in at.dataframe if "mean ρ over the summary" in d.value.columns)
+    assert agreement.method.tolist() == ["occlusion"]
+    expected = rank_agreement(results["attention"].scores, {"occlusion": results["occlusion"].scores})["occlusion"]
+    np.testing.assert_allclose(agreement.iloc[0, 1], expected[2], atol=1e-6)
+    np.testing.assert_allclose(agreement.iloc[0, 2], np.nanmean(expected), atol=1e-6)
+
+    frame = pd.read_csv(io.BytesIO(_download(at, "download-csv", kept_media)), keep_default_na=False)
+    assert len(frame) == 2 * t * s
+    for name in ("attention", "occlusion"):
+        rows = frame[frame.method == name].sort_values(["summary_index", "source_index"])
+        np.testing.assert_allclose(rows.score.to_numpy().reshape(t, s), results[name].scores, atol=1e-5)
+    document = json.loads(_download(at, "download-json", kept_media))
+    assert document["settings"]["methods"] == ["attention", "occlusion"]
+    assert document["settings"]["decoding"]["beam_size"] == 4 and "torch" in document["versions"]
+    assert document["generation"]["summary_tokens"] == generation.summary_tokens
+    assert b"<html>" in _download(at, "download-html-occlusion", kept_media)
+
+
+def test_settings_change_keeps_the_text_and_a_long_paste_is_cut():
+    text = " ".join(["The committee met on Tuesday to discuss the annual budget of the city."] * 8000)   # ~100k chars
+    at = _run(text)
+    assert not at.exception and not at.error
+    assert any("read only the first 400" in w.value for w in at.warning)
+    at.sidebar.slider[1].set_value(8)                # maximum summary length
+    at.run()
+    assert at.session_state["text"] == text
+    figure = _figures(at)[0]
+    assert plotly_array(figure["data"][0]["z"]).shape[0] <= 8
+    assert any(s.label.startswith("Source tokens shown") for s in at.slider)   # a column window for long sources
+
+
+def test_cuda_without_a_gpu_is_a_message():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.sidebar.selectbox[1].set_value("cuda")
+    at.text_area(key="text").input(TEXT)
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert "no GPU is available" in at.error[0].value
+    assert at.session_state["text"] == TEXT

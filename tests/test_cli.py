@@ -60,7 +60,10 @@ def test_binary_file_is_refused(model_dir: str, tmp_path: Path, capsys):
     path = tmp_path / "blob.bin"
     path.write_bytes(bytes(range(256)))
     assert main(["summarize", "--file", str(path), "--model", model_dir]) == 2
-    assert "is not UTF-8 text" in capsys.readouterr().err
+    assert "blob.bin looks binary" in capsys.readouterr().err
+    path.write_bytes("café".encode("latin-1"))
+    assert main(["summarize", "--file", str(path), "--model", model_dir]) == 2
+    assert "blob.bin is not UTF-8 text" in capsys.readouterr().err
 
 
 def test_process_exit_code_and_no_traceback(model_dir: str):

@@ -20,8 +20,16 @@ def test_heatmap_uses_positions_and_escaped_token_labels():
     np.testing.assert_array_equal(trace.z, _generation().attention)
     assert list(trace.x) == [0, 1, 2] and list(trace.y) == [0, 1]     # repeated tokens stay distinct
     assert list(fig.layout.xaxis.ticktext) == ["the", "&lt;b&gt;x&lt;/b&gt;", "the"]
-    assert list(trace.customdata[1][2]) == [1, "the", 2, "the"]
-    assert 'summary #%{customdata[0]} "%{customdata[1]}" ← source #%{customdata[2]} "%{customdata[3]}": %{z:.3f}' in trace.hovertemplate
+    assert list(trace.customdata[1][2]) == [1, "the", 2, "the", 0.8]
+    assert ('summary #%{customdata[0]} "%{customdata[1]}" ← source #%{customdata[2]} "%{customdata[3]}": '
+            '%{customdata[4]:.3f}') in trace.hovertemplate
+
+
+def test_hover_shows_raw_values_when_colours_are_normalised():
+    raw = np.array([[-2.0, 1.0]])
+    fig = token_heatmap(raw / 2, ["a"], ["b", "c"], title="t", signed=True, hover_values=raw, source_offset=7)
+    assert list(fig.data[0].customdata[0][0]) == [0, "a", 7, "b", -2.0]
+    assert list(fig.data[0].x) == [7, 8]
 
 
 def test_head_view_and_bad_head():

@@ -1,0 +1,102 @@
+"""Browser benchmark of the page: cold start and click-to-heatmap, in headless Chromium (playwright).
+
+    python scripts/bench_app.py [--runs 9] [--words 400]
+
+* cold start: from launching `streamlit run app.py` to a page that can summarize with the model loaded
+  (the sidebar's "Device in use" line is drawn only after the model has loaded);
+* click to heatmap: from clicking Summarize on a fresh page holding a ``--words``-word text (a different
+  text each run, so no cached summary) to the attention heatmap drawn in the browser.
+Prints a table and one JSON line (medians and 90th percentiles).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from attnviz.data import read_pairs  # noqa: E402
+from tests.e2e.conftest import CHROMIUM_FLAGS, _free_port, chromium_path, start_app, wait_healthy  # noqa: E402
+
+READY = "text=Device in use"
+
+
+def texts(words: int, runs: int) -> list[str]:
+    """``runs`` different texts of ``words`` words: news test articles from a different start each run."""
+    path = ROOT / "data" / "news" / "test.jsonl"
+    pool = " ".join(p["text"] for p in read_pairs(path)).split() if path.is_file() else \
+        [f"word{i % 997}" for i in range(words * (runs + 1))]
+    step = max(1, (len(pool) - words) // max(1, runs))
+    return [" ".join(pool[i * step: i * step + words]) for i in range(runs)]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--words", type=int, default=400)
+    parser.add_argument("--cold-starts", type=int, default=3)
+    args = parser.parse_args()
+    browser = chromium_path()
+    if browser is None:
+        sys.exit("no Chromium: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    cold, clicks = [], []
+    with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+        context = pw.chromium.launch_persistent_context(profile, executable_path=browser, headless=True,
+                                                        args=CHROMIUM_FLAGS, viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        for i in range(args.cold_starts):
+            port = _free_port()
+            start = time.perf_counter()
+            proc = start_app(port)
+            try:
+                wait_healthy(port, proc)
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.locator(READY).wait_for(timeout=120_000)
+                cold.append(time.perf_counter() - start)
+                if i == args.cold_starts - 1:                      # the click runs use the last server
+                    for text in texts(args.words, args.runs + 1):
+                        page.goto(f"http://127.0.0.1:{port}/")
+                        page.locator(READY).wait_for(timeout=120_000)
+                        box = page.get_by_label("Text to summarize")
+                        box.fill(text)
+                        box.press("Control+Enter")
+                        page.wait_for_timeout(300)
+                        start = time.perf_counter()
+                        page.get_by_role("button", name="Summarize").click()
+                        page.locator(".js-plotly-plot .heatmaplayer image, .js-plotly-plot .hm").first.wait_for(
+                            state="attached", timeout=120_000)
+                        clicks.append(time.perf_counter() - start)
+                    clicks = clicks[1:]                               # the first one warms the page's code paths
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
+        context.close()
+    result = {"words": args.words, "runs": len(clicks), "cold_starts": len(cold),
+              "click_to_heatmap_median_s": round(statistics.median(clicks), 3),
+              "click_to_heatmap_p90_s": round(percentile(clicks, 0.9), 3),
+              "cold_start_median_s": round(statistics.median(cold), 2), "cold_start_max_s": round(max(cold), 2),
+              "click_to_heatmap_s": [round(c, 3) for c in clicks], "cold_start_s": [round(c, 2) for c in cold],
+              "targets": {"click_to_heatmap_s": 2.0, "cold_start_s": 10.0}}
+    print(f"click → heatmap ({args.words} words, {len(clicks)} runs): median {result['click_to_heatmap_median_s']:.2f} s, "
+          f"p90 {result['click_to_heatmap_p90_s']:.2f} s (target ≤ 2 s)")
+    print(f"cold start → ready with the model loaded ({len(cold)} starts): median {result['cold_start_median_s']:.1f} s, "
+          f"max {result['cold_start_max_s']:.1f} s (target ≤ 10 s)")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""The page in a real browser: paste, summarize, hover, focus, download, and no script injection."""
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+
+from tests.e2e.conftest import ARTIFACTS, ROOT
+
+TEXT = ("The European Union agreed on Tuesday to extend economic sanctions against Russia for another six months, "
+        "diplomats said, citing the lack of progress in implementing the Minsk peace agreement for eastern Ukraine. "
+        "The measures, which target the energy, banking and defence sectors, were first imposed in 2014.")
+HOVER = re.compile(r'^summary #\d+ ".+" ← source #\d+ ".+": -?\d+\.\d{3}$')
+TIMEOUT = 120_000  # ms: the first summary also loads the model
+
+
+def summarize(page, text: str) -> None:
+    box = page.get_by_label("Text to summarize")
+    box.fill(text)
+    box.press("Control+Enter")                       # commit the text area's value
+    page.get_by_role("button", name="Summarize").click()
+    page.locator(".attnviz-summary").wait_for(timeout=TIMEOUT)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT)
+    wait_idle(page)
+
+
+def wait_idle(page) -> None:
+    """Until Streamlit's 'Running…' indicator is gone."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT)
+
+
+def choose(page, label: str, option: re.Pattern) -> None:
+    """Pick an option of a Streamlit selectbox (a react-aria combobox: focus, open with ArrowDown, click)."""
+    box = page.get_by_label(label)
+    box.click()
+    box.press("ArrowDown")
+    page.get_by_role("option", name=option).first.click()
+
+
+def hover_label(page, x_frac: float = 0.3, y_frac: float = 0.2) -> str:
+    plot = page.locator(".js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    area = plot.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(area["x"] + area["width"] * x_frac, area["y"] + area["height"] * y_frac)
+    label = plot.locator(".hoverlayer .hovertext").first
+    label.wait_for(timeout=10_000)
+    return " ".join(label.text_content().split())
+
+
+def test_paste_summarize_and_hover_a_heatmap_cell(page):
+    summarize(page, TEXT)
+    chips = page.locator(".attnviz-summary .attnviz-chip")
+    assert chips.count() >= 4
+    label = hover_label(page)
+    assert HOVER.match(label), label
+    assert page.dialogs == []
+
+
+def test_focus_a_summary_token_changes_the_highlighting(page):
+    summarize(page, TEXT)
+    grid = page.locator(".attnviz-focus")
+    before = grid.inner_html()
+    choose(page, "Summary token", re.compile(r"^#2 "))
+    page.wait_for_function("(b) => { const g = document.querySelector('.attnviz-focus'); return g && g.innerHTML !== b; }",
+                           arg=before, timeout=TIMEOUT)
+    wait_idle(page)
+    after = grid.inner_html()
+    shades = re.findall(r"rgba\(\d+, ?\d+, ?\d+, ?([\d.]+)\)", after)
+    assert shades and max(map(float, shades)) > 0.5               # the top source token is clearly shaded
+    focused = page.locator(".attnviz-chip").nth(2).get_attribute("style")
+    assert "2px solid" in focused
+
+
+def test_download_the_csv(page, tmp_path):
+    summarize(page, TEXT)
+    with page.expect_download(timeout=TIMEOUT) as download:
+        page.get_by_role("button", name="CSV (long format)").click()
+    path = tmp_path / "scores.csv"
+    download.value.save_as(path)
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["method", "summary_index", "summary_token", "source_index", "source_token", "score"]
+    t = page.locator(".attnviz-summary .attnviz-chip").count()
+    s = len({r["source_index"] for r in rows})
+    assert len(rows) == t * s and {r["method"] for r in rows} == {"attention"}
+    per_token = {}
+    for r in rows:
+        per_token[r["summary_index"]] = per_token.get(r["summary_index"], 0.0) + float(r["score"])
+    assert all(abs(v - 1.0) < 1e-3 for v in per_token.values())  # attention rows sum to 1
+
+
+def test_script_in_the_text_does_not_run(page):
+    payload = "<img src=x onerror=alert(1)> <script>alert(2)</script> The minister resigned on Monday after the vote."
+    summarize(page, payload)
+    assert page.dialogs == []
+    assert page.locator(".attnviz-summary img, .attnviz-focus img, .attnviz-focus script").count() == 0
+    assert "onerror" in page.locator(".attnviz-focus").inner_text()   # shown as text
+    hover_label(page, 0.05, 0.1)                                       # the first source tokens hold the tags
+    assert page.locator(".hoverlayer img, .hoverlayer script").count() == 0
+    assert page.dialogs == []
+
+
+def test_example_with_attributions_screenshot(page):
+    """A real example from the test split with the default attribution methods; the README's screenshot."""
+    choose(page, "Example from the held-out news test split", re.compile(".+"))
+    page.wait_for_function("() => document.querySelector('textarea[aria-label=\"Text to summarize\"]').value.length > 100",
+                           timeout=TIMEOUT)                         # the example fills the text box
+    page.get_by_role("button", name="Summarize").click()
+    page.locator(".attnviz-summary").wait_for(timeout=TIMEOUT)
+    page.get_by_role("button", name=re.compile(r"^Explain with")).click()
+    page.get_by_role("tab", name="occlusion").wait_for(timeout=TIMEOUT)
+    wait_idle(page)
+    assert page.locator(".js-plotly-plot").count() >= 3
+    assert page.locator(".attnviz-focus tr").count() == 1 + 3      # header + attention + 2 methods
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "screenshot.png"
+    page.screenshot(path=str(shot), full_page=True)
+    if os.environ.get("ATTNVIZ_UPDATE_SCREENSHOT"):
+        (ROOT / "docs").mkdir(exist_ok=True)
+        shutil.copy(shot, ROOT / "docs" / "screenshot.png")
+    assert page.dialogs == []
+
+
+def test_upload_a_binary_file_then_a_text_file(page, tmp_path):
+    box = page.get_by_label("Text to summarize")
+    box.fill("my draft")
+    box.press("Control+Enter")
+    wait_idle(page)
+    blob = tmp_path / "photo.txt"
+    blob.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(blob))
+    page.get_by_text("photo.txt looks binary").wait_for(timeout=TIMEOUT)
+    assert box.input_value() == "my draft"                           # the text is never lost
+    good = tmp_path / "article.txt"
+    good.write_text(TEXT, encoding="utf-8")
+    page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(good))
+    page.wait_for_function("(t) => document.querySelector('textarea[aria-label=\"Text to summarize\"]').value === t",
+                           arg=TEXT, timeout=TIMEOUT)

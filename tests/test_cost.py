@@ -1,0 +1,36 @@
+"""The cost estimate before running equals (or bounds) what the methods then spend."""
+import random
+
+import pytest
+
+from attnviz.decoding import DecodingSettings
+from attnviz.explain import METHODS, ForcedScorer, explain
+from attnviz.explain.cost import estimate, passes, seconds_per_forward
+from attnviz.pipeline import Summarizer
+from tests.conftest import make_model, random_text
+
+PARAMS = {"integrated_gradients": {"n_steps": 6}, "lime": {"n_samples": 30}, "kernel_shap": {"n_samples": 30},
+          "partition_shap": {"max_evals": 30}}
+
+
+def test_passes_equal_or_bound_the_real_cost(vocab):
+    model = make_model(vocab, seed=5)
+    generation = Summarizer(model, vocab).summarize(random_text(random.Random(3), 9),
+                                                    DecodingSettings(beam_size=1, min_len=3, max_len=3))
+    s, t = len(generation.source_tokens), len(generation.summary_tokens)
+    results = explain(model, generation, "all", params=PARAMS)
+    for name, attribution in results.items():
+        forward, backward, exact = passes(name, PARAMS.get(name, {}), s, t)
+        assert attribution.backward_passes == backward, name
+        if exact:
+            assert attribution.forward_passes == forward, name
+        else:
+            assert attribution.forward_passes <= forward, name
+    per_forward = seconds_per_forward(ForcedScorer(model, generation))
+    costs = estimate(list(METHODS), PARAMS, s, t, per_forward)
+    assert per_forward > 0 and costs[0].seconds == 0 and all(c.seconds > 0 for c in costs[1:])
+
+
+def test_unknown_method():
+    with pytest.raises(KeyError):
+        passes("nope", {}, 3, 2)
