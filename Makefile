@@ -1,12 +1,12 @@
 # make run  — set up .venv if needed and start the app on http://127.0.0.1:8501
 # make test — set up .venv (with test tools) if needed and run the tests
-# make bench — latency of the shipped model (figures in the README)
+# make bench — latency of the shipped model (figures in the README); make bench-app — the page in Chromium
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STREAMLIT_FLAGS := --server.address 127.0.0.1 --browser.gatherUsageStats false
 
-.PHONY: run test bench data train
+.PHONY: run test bench bench-app data train
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: $(VENV)/.requirements-test
 
 bench: $(VENV)/.requirements
 	$(BIN)/python -m attnviz bench
+
+bench-app: $(VENV)/.requirements-test
+	$(BIN)/python scripts/bench_app.py
 
 data: $(VENV)/.requirements
 	$(BIN)/python -m attnviz data

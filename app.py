@@ -145,8 +145,8 @@ def sidebar() -> dict[str, Any]:
 def summary_section(generation: Generation, device: str) -> None:
     st.subheader("Summary")
     st.html(summary_chips_html(generation, st.session_state.get("focus")))
-    notes = [f"{len(generation.source_tokens)} source tokens → {len(generation.summary_tokens)} summary tokens on {device}"]
-    st.caption(" · ".join(notes))
+    st.caption(f"{len(generation.source_tokens)} source tokens → {len(generation.summary_tokens)} summary tokens "
+               f"on {device}")
     if generation.truncated:
         st.warning(f"The text has {generation.truncated_from:,} tokens; the model read only the first "
                    f"{len(generation.source_tokens):,}. Raise the limit in the sidebar to read more.")
@@ -159,10 +159,10 @@ def run_attributions(cfg: dict[str, Any], model_key: ModelKey, text: str, genera
         return {}
     per_forward = forward_seconds(model_key, text, cfg["decoding"])
     costs = estimate(methods, params, len(generation.source_tokens), len(generation.summary_tokens), per_forward)
-    st.sidebar.caption("Estimated cost on this input")
-    st.sidebar.dataframe(pd.DataFrame([{"method": c.method, "forward": f"{'' if c.exact else '≤'}{c.forward_passes}",
-                                        "backward": c.backward_passes, "≈ s": round(c.seconds, 1)} for c in costs]),
-                         hide_index=True)
+    lines = [f"- **{c.method}**: {'≤ ' if not c.exact else ''}{c.forward_passes:,} forward"
+             + (f" + {c.backward_passes:,} backward" if c.backward_passes else "") + f", ≈ {c.seconds:.1f} s"
+             for c in costs]
+    st.sidebar.markdown("**Estimated cost on this input**\n\n" + "\n".join(lines))
     total = sum(c.seconds for c in costs)
     if st.session_state.get("explain_for") != text:
         slot = st.empty()
@@ -181,26 +181,13 @@ def run_attributions(cfg: dict[str, Any], model_key: ModelKey, text: str, genera
     return results
 
 
-def focus_from_click() -> None:
-    """A click on a heatmap cell picks that row's summary token (handled before the selector is drawn)."""
-    for key in [k for k in st.session_state.keys() if str(k).startswith("heatmap-")]:
-        event = st.session_state.get(key)
-        points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
-        if points and "y" in points[0]:
-            marker = (key, points[0]["y"], points[0].get("x"))
-            if st.session_state.get("last_click") != marker:
-                st.session_state["last_click"] = marker
-                st.session_state["focus"] = int(points[0]["y"])
-
-
 def heatmaps_section(generation: Generation, shown: dict[str, np.ndarray], signed: dict[str, bool],
                      window: slice, raw: dict[str, np.ndarray]) -> dict[str, Any]:
     """Attention on the left, one tab per attribution method on the right; → the figures (for export)."""
     figures = {}
     st.subheader("Heatmaps")
     st.caption("Rows: summary tokens; columns: source tokens. Colours follow the sidebar's scaling; hover a cell for "
-               "the pair and its raw score; click a cell "
-               "to focus its summary token; drag to zoom, double-click to reset. Red raises the summary token's "
+               "the pair and its raw score; drag to zoom, double-click to reset. Red raises the summary token's "
                "log-probability, blue lowers it; purple shows magnitudes only.")
     src = generation.source_tokens[window]
     left, right = st.columns(2)
@@ -211,21 +198,20 @@ def heatmaps_section(generation: Generation, shown: dict[str, np.ndarray], signe
     with left:
         heads = generation.head_attention
         if heads is not None:
-            choice = st.selectbox("Attention head", ["average"] + [f"head {h}" for h in range(heads.shape[0])])
+            choice = st.selectbox("Attention head", ["average"] + [f"head {h}" for h in range(heads.shape[0])],
+                                  key="head")
             if choice != "average":
                 h = int(choice.split()[1])
                 figures["attention"] = token_heatmap(heads[h][:, window], generation.summary_tokens,
                                                      src, title=f"attention, head {h}", source_offset=window.start)
-        st.plotly_chart(figures["attention"], key="heatmap-attention", on_select="rerun", selection_mode="points",
-                        width="stretch")
+        st.plotly_chart(figures["attention"], key="heatmap-attention", width="stretch")
     with right:
         others = [m for m in shown if m != "attention"]
         if not others:
             st.info("Pick attribution methods in the sidebar and press Explain to see them beside attention.")
         for tab, name in zip(st.tabs(others) if others else [], others):
             with tab:
-                st.plotly_chart(figures[name], key=f"heatmap-{name}", on_select="rerun", selection_mode="points",
-                                width="stretch")
+                st.plotly_chart(figures[name], key=f"heatmap-{name}", width="stretch")
     return figures
 
 
@@ -299,7 +285,6 @@ def page() -> None:
     if text is None:
         return
     generation = summarize(model_key, text, cfg["decoding"])
-    focus_from_click()
     summary_section(generation, str(summarizer.device))
     attributions = {"attention": explain(summarizer.model, generation, ["attention"])["attention"]}
     attributions.update(run_attributions(cfg, model_key, text, generation))

@@ -186,3 +186,28 @@ def test_cuda_without_a_gpu_is_a_message():
     assert not at.exception
     assert "no GPU is available" in at.error[0].value
     assert at.session_state["text"] == TEXT
+
+
+def test_multi_head_model_offers_a_per_head_view(tmp_path, monkeypatch):
+    from attnviz import pipeline
+    from attnviz.checkpoint import save_checkpoint
+    from attnviz.decoding import DecodingSettings
+    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from tests.conftest import WORDS, make_model
+
+    vocab = Vocabulary(list(SPECIALS) + WORDS)
+    model = make_model(vocab, seed=6, attention="multihead")
+    save_checkpoint(tmp_path / "tiny-multihead", model, vocab)
+    monkeypatch.setattr(pipeline, "PRETRAINED_DIR", tmp_path)
+    text = "w1 w2 w3 the w4 w5 . w6 w7 a w8 w9 w10 w11"
+    at = _run(text)
+    assert not at.exception and not at.error
+    heads = at.selectbox(key="head")
+    assert heads.options == ["average", "head 0", "head 1", "head 2", "head 3"]
+    heads.select("head 2")
+    at.run()
+    generation = pipeline.Summarizer(model, vocab).summarize(text, DecodingSettings())
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert figure["layout"]["title"]["text"] == "attention, head 2"
+    raw = np.array([[cell[4] for cell in row] for row in figure["data"][0]["customdata"]], dtype=float)
+    np.testing.assert_allclose(raw, generation.head_attention[2], atol=1e-5)

@@ -115,7 +115,9 @@ def test_example_with_attributions_screenshot(page):
     assert page.locator(".attnviz-focus tr").count() == 1 + 3      # header + attention + 2 methods
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "screenshot.png"
-    page.screenshot(path=str(shot), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 2300})           # Streamlit scrolls inside the page
+    page.wait_for_timeout(1500)                                        # plotly redraws at the new width
+    page.screenshot(path=str(shot))
     if os.environ.get("ATTNVIZ_UPDATE_SCREENSHOT"):
         (ROOT / "docs").mkdir(exist_ok=True)
         shutil.copy(shot, ROOT / "docs" / "screenshot.png")
