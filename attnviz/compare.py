@@ -1,35 +1,109 @@
 """Agreement between explanations of the same summary (numpy/scipy; no torch).
 
-Shapes: T summary tokens, S source tokens. Row t of each matrix explains summary token t.
+Shapes: T summary tokens, S source tokens. Row t of each matrix explains summary token t. By default the
+metrics compare magnitudes (|score|): attention is non-negative, and a source token that pushes a
+prediction down matters as much as one that pushes it up.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+METRICS = ("kendall_tau_b", "spearman_rho", "top5_overlap", "top10pct_overlap", "js_distance")
+HIGHER_IS_CLOSER = {"kendall_tau_b": True, "spearman_rho": True, "top5_overlap": True, "top10pct_overlap": True,
+                    "js_distance": False}
 
 
-def spearman_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Spearman ρ between row t of ``a`` and row t of ``b`` for every t → [T]; NaN where a row is constant
-    (no ranking to compare) or S < 2."""
+def _check_pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 2:
         raise ValueError(f"expected two [T, S] matrices of one shape, got {a.shape} and {b.shape}")
+    return a, b
+
+
+def _rank_rows(a: np.ndarray, b: np.ndarray, statistic) -> np.ndarray:
+    """``statistic(a[t], b[t])`` per row → [T]; NaN where a row is constant (no ranking) or S < 2."""
     out = np.full(a.shape[0], np.nan)
     for t in range(a.shape[0]):
         if a.shape[1] < 2 or np.ptp(a[t]) == 0 or np.ptp(b[t]) == 0:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", stats.ConstantInputWarning)
-            out[t] = stats.spearmanr(a[t], b[t]).statistic
+            out[t] = statistic(a[t], b[t])
+    return out
+
+
+def spearman_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Spearman ρ between row t of ``a`` and row t of ``b`` for every t → [T] (ties get average ranks)."""
+    a, b = _check_pair(a, b)
+    return _rank_rows(a, b, lambda x, y: stats.spearmanr(x, y).statistic)
+
+
+def kendall_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Kendall τ-b (ties corrected) per row → [T]."""
+    a, b = _check_pair(a, b)
+    return _rank_rows(a, b, lambda x, y: stats.kendalltau(x, y, variant="b").statistic)
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest scores per row [T, k]; ties go to the earlier source position."""
+    return np.argsort(-np.asarray(scores, dtype=np.float64), axis=-1, kind="stable")[..., :k]
+
+
+def top_k_overlap(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+    """|top-k(a[t]) ∩ top-k(b[t])| / k per row → [T] (k is capped at S)."""
+    a, b = _check_pair(a, b)
+    k = max(1, min(k, a.shape[1]))
+    ta, tb = top_k(a, k), top_k(b, k)
+    return np.array([len(set(x) & set(y)) / k for x, y in zip(ta.tolist(), tb.tolist())])
+
+
+def js_distance_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Jensen-Shannon distance (base 2, in [0, 1]) between |a[t]| and |b[t]| normalised to sum 1 → [T];
+    NaN where a row is all zero."""
+    a, b = _check_pair(a, b)
+    pa, pb = np.abs(a), np.abs(b)
+    out = np.full(a.shape[0], np.nan)
+    for t in range(a.shape[0]):
+        if pa[t].sum() > 0 and pb[t].sum() > 0:
+            out[t] = jensenshannon(pa[t] / pa[t].sum(), pb[t] / pb[t].sum(), base=2)
+    return out
+
+
+def agreement_rows(a: np.ndarray, b: np.ndarray, *, absolute: bool = True) -> dict[str, np.ndarray]:
+    """Every metric in ``METRICS`` per summary token → {metric: [T]}. Rankings use |scores| when
+    ``absolute``; the JS distance always compares normalised magnitudes. Top 10% means ⌈0.1·S⌉ tokens."""
+    a, b = _check_pair(a, b)
+    ra, rb = (np.abs(a), np.abs(b)) if absolute else (a, b)
+    return {"kendall_tau_b": kendall_rows(ra, rb), "spearman_rho": spearman_rows(ra, rb),
+            "top5_overlap": top_k_overlap(ra, rb, 5),
+            "top10pct_overlap": top_k_overlap(ra, rb, math.ceil(0.1 * a.shape[1])),
+            "js_distance": js_distance_rows(a, b)}
+
+
+def nanmean(values: np.ndarray) -> float:
+    """Mean ignoring NaN; NaN when every value is NaN (without numpy's warning)."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(values[np.isfinite(values)].mean()) if np.isfinite(values).any() else float("nan")
+
+
+def agreement_matrix(scores: dict[str, np.ndarray], metric: str, *, absolute: bool = True) -> np.ndarray:
+    """Method × method matrix [M, M] of ``metric`` averaged over summary tokens (methods in dict order)."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; valid choices: {', '.join(METRICS)}")
+    names = list(scores)
+    out = np.empty((len(names), len(names)))
+    for i, x in enumerate(names):
+        for j, y in enumerate(names):
+            out[i, j] = nanmean(agreement_rows(scores[x], scores[y], absolute=absolute)[metric]) if j >= i else out[j, i]
     return out
 
 
 def rank_agreement(reference: np.ndarray, others: dict[str, np.ndarray], *, absolute: bool = True) -> dict[str, np.ndarray]:
-    """Spearman ρ per summary token of each method in ``others`` with ``reference`` (e.g. attention) → {name: [T]}.
-
-    ``absolute`` compares |scores|: attention is non-negative, and a token that pushes a prediction down is
-    as relevant as one that pushes it up."""
+    """Spearman ρ per summary token of each method in ``others`` with ``reference`` (e.g. attention) → {name: [T]}."""
     ref = np.abs(reference) if absolute else reference
     return {name: spearman_rows(ref, np.abs(m) if absolute else m) for name, m in others.items()}

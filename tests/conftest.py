@@ -39,3 +39,36 @@ def random_text(rng: random.Random, n: int, oov_rate: float = 0.0) -> str:
 @pytest.fixture
 def summarizer(vocab: Vocabulary) -> Summarizer:
     return Summarizer(make_model(vocab), vocab, name="tiny")
+
+
+def copy_pairs(rng: random.Random, n: int) -> list[dict]:
+    """Sources of 6–10 words (30% unseen) whose summary is their first three words."""
+    pairs = []
+    for _ in range(n):
+        words = random_text(rng, rng.randint(6, 10), oov_rate=0.3).split()
+        pairs.append({"text": " ".join(words), "summary": " ".join(words[:3])})
+    return pairs
+
+
+@pytest.fixture(scope="session")
+def copy_summarizer() -> Summarizer:
+    """A tiny pointer-generator trained for 300 steps to copy the first three words (about 10 s)."""
+    from attnviz.train import batch_loss, collate, encode_pairs, make_batches
+
+    vocab = Vocabulary(list(SPECIALS) + WORDS)
+    rng = random.Random(0)
+    model = make_model(vocab, seed=0, emb_dim=32, hidden_dim=48)
+    pairs = encode_pairs(copy_pairs(rng, 2000), vocab, source_tokens=20, target_tokens=5)
+    optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
+    model.train()
+    steps = 0
+    while steps < 300:
+        for group in make_batches(pairs, 32, rng):
+            loss, _, _ = batch_loss(model, collate(group, torch.device("cpu")), 0.0)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            steps += 1
+            if steps == 300:
+                break
+    return Summarizer(model.eval(), vocab, name="copy")

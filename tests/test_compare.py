@@ -22,3 +22,48 @@ def test_rank_agreement_compares_magnitudes():
     other = np.array([[-3.0, 1.0, 0.5]])                  # largest in magnitude first, like the reference
     assert rank_agreement(reference, {"m": other})["m"][0] == 1.0
     assert rank_agreement(reference, {"m": other}, absolute=False)["m"][0] < 0
+
+
+def test_every_metric_equals_a_direct_computation_with_ties():
+    import math
+
+    from scipy.spatial.distance import jensenshannon
+
+    from attnviz.compare import METRICS, agreement_rows
+
+    rng = np.random.default_rng(1)
+    a = rng.integers(-3, 4, size=(5, 30)).astype(float)   # many ties, signed
+    b = rng.normal(size=(5, 30))
+    rows = agreement_rows(a, b)
+    assert set(rows) == set(METRICS)
+    for t in range(5):
+        x, y = np.abs(a[t]), np.abs(b[t])
+        np.testing.assert_allclose(rows["kendall_tau_b"][t], stats.kendalltau(x, y, variant="b").statistic, rtol=1e-12)
+        np.testing.assert_allclose(rows["spearman_rho"][t], stats.spearmanr(x, y).statistic, rtol=1e-12)
+        for key, k in (("top5_overlap", 5), ("top10pct_overlap", math.ceil(0.1 * 30))):
+            top_x = sorted(range(30), key=lambda j: (-x[j], j))[:k]           # ties: earlier position first
+            top_y = sorted(range(30), key=lambda j: (-y[j], j))[:k]
+            assert rows[key][t] == len(set(top_x) & set(top_y)) / k
+        np.testing.assert_allclose(rows["js_distance"][t], jensenshannon(x / x.sum(), y / y.sum(), base=2), rtol=1e-12)
+
+
+def test_agreement_matrix_is_symmetric_with_perfect_self_agreement():
+    from attnviz.compare import agreement_matrix
+
+    rng = np.random.default_rng(2)
+    scores = {"a": rng.normal(size=(4, 12)), "b": rng.normal(size=(4, 12)), "c": rng.normal(size=(4, 12))}
+    for metric, self_value in (("spearman_rho", 1.0), ("top5_overlap", 1.0), ("js_distance", 0.0)):
+        m = agreement_matrix(scores, metric)
+        np.testing.assert_allclose(m, m.T)
+        np.testing.assert_allclose(np.diag(m), self_value, atol=1e-7)
+    import pytest
+    with pytest.raises(ValueError, match="valid choices"):
+        agreement_matrix(scores, "pearson")
+
+
+def test_all_zero_rows_give_nan_not_errors():
+    from attnviz.compare import agreement_rows, nanmean
+
+    rows = agreement_rows(np.zeros((2, 6)), np.ones((2, 6)))
+    assert np.isnan(rows["js_distance"]).all() and np.isnan(rows["spearman_rho"]).all()
+    assert np.isnan(nanmean(rows["spearman_rho"]))
