@@ -1,4 +1,4 @@
-"""Command line: python -m attnviz {data,train,summarize,evaluate,examples,explain,check,bench} ... (see --help of each)."""
+"""Command line: python -m attnviz {data,train,summarize,evaluate,examples,explain,report,check,bench} ... (see --help of each)."""
 from __future__ import annotations
 
 import argparse
@@ -172,15 +172,48 @@ def cmd_explain(args: argparse.Namespace) -> None:
     progress = None if args.json else (lambda name: print(f"  computing {name} …", file=sys.stderr))
     results = explain(summarizer.model, generation, methods, params=params, progress=progress)
     if args.json:
+        from attnviz.explain import ForcedScorer
+        from attnviz.report import compare_results
+
+        sections = compare_results(ForcedScorer(summarizer.model, generation), results,
+                                   random_orders=args.random_orders, seed=args.seed or 0)
         print(json.dumps({"summary": generation.summary, "summary_tokens": generation.summary_tokens,
                           "source_tokens": generation.source_tokens,
-                          "methods": {name: a.to_json() for name, a in results.items()}}, ensure_ascii=False))
+                          "methods": {name: a.to_json() for name, a in results.items()}, **sections},
+                         ensure_ascii=False, allow_nan=False))
         return
     print(f"summary: {generation.summary}")
     print(f"{'method':22s} {'seconds':>8s} {'forward':>8s} {'backward':>8s}  top source tokens for the first summary token")
     for name, a in results.items():
         top = ", ".join(generation.source_tokens[j] for j in a.scores[0].argsort()[::-1][:3])
         print(f"{name:22s} {a.seconds:8.2f} {a.forward_passes:8d} {a.backward_passes:8d}  {top}")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from attnviz.data import read_pairs
+    from attnviz.explain import method_names
+    from attnviz.report import ReportSettings, progress_bar, run_report, write_report
+
+    try:
+        pairs = read_pairs(Path(args.pairs))
+    except OSError as exc:
+        raise InputError(f"cannot read {args.pairs}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    pairs = pairs[: args.limit] if args.limit else pairs
+    if not pairs:
+        raise InputError(f"{args.pairs} holds no pairs")
+    if args.workers < 1:
+        raise InputError("--workers must be at least 1")
+    methods = method_names(args.methods)
+    settings = ReportSettings(model=args.model, methods=tuple(methods),
+                              params=parse_method_params(args.param, args.seed, methods), decoding=_decoding(args),
+                              random_orders=args.random_orders, seed=args.seed or 0)
+    report = run_report([p["text"] for p in pairs], settings, scheduler=args.scheduler, workers=args.workers,
+                        serial=args.serial, progress=progress_bar)
+    json_path, html_path = write_report(report, Path(args.out))
+    print(f"{len(pairs)} documents in {report['seconds']} s ({report['documents_per_minute']} per minute, "
+          f"{report['mode']}); wrote {json_path} and {html_path}")
 
 
 def cmd_examples(args: argparse.Namespace) -> None:
@@ -256,9 +289,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE",
                    help="a method parameter, e.g. lime.n_samples=500 (repeatable)")
     p.add_argument("--seed", type=int, default=None, help="seed for the sampling methods")
+    p.add_argument("--random-orders", type=int, default=10,
+                   help="random source orders for the faithfulness baseline in --json (default 10)")
     _add_model_options(p)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object with every method's scores, and agreement and faithfulness sections")
     p.set_defaults(run=cmd_explain)
+
+    p = sub.add_parser("report", help="agreement and faithfulness over a corpus (JSON + HTML), documents over Dask")
+    p.add_argument("--pairs", required=True, help='JSONL, one {"text": ...} per line')
+    p.add_argument("--methods", default="attention,integrated_gradients,occlusion,lime",
+                   help="comma-separated method names, or all")
+    p.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--random-orders", type=int, default=10)
+    p.add_argument("--limit", type=int, default=0, help="only the first N documents")
+    p.add_argument("--out", required=True, help="folder for report.json and report.html")
+    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (default: a local cluster)")
+    p.add_argument("--workers", type=int, default=2, help="workers of the local cluster (default 2)")
+    p.add_argument("--serial", action="store_true", help="no Dask: one document after another in this process")
+    _add_model_options(p)
+    p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("examples", help="pick the app's example texts from the news test split")
     p.add_argument("--data-dir", default="data")

@@ -1,0 +1,94 @@
+"""The corpus report: serial and Dask runs agree; JSON and HTML are written; the CLI sections exist."""
+import json
+import random
+
+import numpy as np
+import pytest
+
+from attnviz.checkpoint import save_checkpoint
+from attnviz.cli import main
+from attnviz.compare import METRICS
+from attnviz.decoding import DecodingSettings
+from attnviz.report import ReportSettings, aggregate, finite, run_report, write_report
+from tests.conftest import make_model, random_text
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from tests.conftest import WORDS
+
+    vocab = Vocabulary(list(SPECIALS) + WORDS)
+    folder = tmp_path_factory.mktemp("models") / "tiny"
+    save_checkpoint(folder, make_model(vocab, seed=9, coverage=True), vocab)
+    return str(folder)
+
+
+def _settings(model: str) -> ReportSettings:
+    return ReportSettings(model=model, methods=("attention", "occlusion", "lime"), params={"lime": {"n_samples": 30}},
+                          decoding=DecodingSettings(beam_size=2, min_len=3, max_len=4), random_orders=4, seed=2)
+
+
+def _texts(n: int) -> list[str]:
+    rng = random.Random(3)
+    return [random_text(rng, rng.randint(10, 16)) for _ in range(n)]
+
+
+def _numbers(report: dict) -> np.ndarray:
+    flat = []
+    for doc in report["documents"]:
+        flat += [v for pair in doc["pairs"].values() for v in pair.values()]
+        flat += [v for f in doc["faithfulness"].values() for v in f.values()]
+    return np.array([np.nan if v is None else v for v in flat], dtype=float)
+
+
+def test_dask_run_equals_the_serial_run(tiny_checkpoint):
+    texts = _texts(4)
+    serial = run_report(texts, _settings(tiny_checkpoint), serial=True)
+    seen = []
+    parallel = run_report(texts, _settings(tiny_checkpoint), workers=2, progress=lambda d, n: seen.append((d, n)))
+    assert parallel["mode"].startswith("dask local cluster") and seen[-1] == (4, 4)
+    assert [d["summary"] for d in parallel["documents"]] == [d["summary"] for d in serial["documents"]]
+    np.testing.assert_allclose(_numbers(parallel), _numbers(serial), atol=1e-6, equal_nan=True)
+    assert set(serial["aggregate"]["agreement"]) == {"attention | occlusion", "attention | lime", "occlusion | lime"}
+    assert set(serial["aggregate"]["faithfulness"]) == {"attention", "occlusion", "lime", "random"}
+
+
+def test_aggregate_is_mean_std_count_ignoring_missing():
+    docs = [{"pairs": {"a | b": {m: 0.5 for m in METRICS}}, "faithfulness": {"a": {"aopc_comprehensiveness": 1.0,
+                                                                                   "aopc_sufficiency": None}}},
+            {"pairs": {"a | b": {m: 1.0 for m in METRICS}}, "faithfulness": {"a": {"aopc_comprehensiveness": 3.0,
+                                                                                   "aopc_sufficiency": 2.0}}}]
+    agg = aggregate(docs)
+    assert agg["agreement"]["a | b"]["spearman_rho"] == {"mean": 0.75, "std": 0.25, "n": 2}
+    assert agg["faithfulness"]["a"]["aopc_sufficiency"] == {"mean": 2.0, "std": 0.0, "n": 1}
+    assert finite([float("nan"), np.float32(2.0), {"x": float("inf")}]) == [None, 2.0, {"x": None}]
+
+
+def test_report_command_writes_json_and_html(tiny_checkpoint, tmp_path, capsys):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"text": t, "summary": "w1"}) + "\n" for t in _texts(3)), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["report", "--pairs", str(pairs), "--model", tiny_checkpoint, "--methods", "attention,occlusion",
+                 "--limit", "2", "--out", str(out), "--serial", "--beam", "1", "--max-len", "3"]) == 0
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["aggregate"]["documents"] == 2 and len(report["documents"]) == 2
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "AOPC by method" in page
+    assert "2 documents" in capsys.readouterr().out
+    assert main(["report", "--pairs", str(tmp_path / "none.jsonl"), "--out", str(out)]) == 2
+
+
+def test_explain_json_has_agreement_and_faithfulness(tiny_checkpoint, capsys):
+    text = "w1 w2 zorblax w3 the w4 . w5 w6 w7 , w8 w9 a w10"
+    assert main(["explain", "--text", text, "--model", tiny_checkpoint, "--methods", "attention,occlusion",
+                 "--beam", "1", "--max-len", "4", "--random-orders", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    t = len(out["summary_tokens"])
+    assert out["agreement"]["methods"] == ["attention", "occlusion"]
+    assert set(out["agreement"]["matrices"]) == set(METRICS)
+    assert len(out["agreement"]["with_attention_per_token"]["occlusion"]["spearman_rho"]) == t
+    faith = out["faithfulness"]["methods"]
+    assert set(faith) == {"attention", "occlusion", "random"} and "aopc_std" in faith["random"]
+    assert len(faith["occlusion"]["comprehensiveness"]) == t and len(faith["occlusion"]["deletion_curve"]) == 6
+    assert out["faithfulness"]["cost"]["forward_passes"] > 0
