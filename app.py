@@ -14,16 +14,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from attnviz.compare import rank_agreement
+from attnviz.compare import METRICS, agreement_matrix, agreement_rows, nanmean
 from attnviz.decoding import DecodingSettings
 from attnviz.errors import AttnvizError
 from attnviz.examples import load_examples
 from attnviz.explain import METHODS, Attribution, ForcedScorer, explain, method_parameters
 from attnviz.explain.cost import estimate, seconds_per_forward
 from attnviz.export import export_document, export_json, figure_html, long_frame
+from attnviz.faithfulness import FRACTIONS, RANDOM, faithfulness
 from attnviz.normalise import is_signed, normalise
 from attnviz.pipeline import DEFAULT_MODEL, Summarizer, available_models
-from attnviz.plots import agreement_figure, focus_grid_html, summary_chips_html, token_heatmap
+from attnviz.plots import (agreement_figure, agreement_matrix_figure, deletion_figure, focus_grid_html,
+                           summary_chips_html, token_heatmap)
+from attnviz.report import finite
 from attnviz.textfile import decode_text
 from attnviz.types import Generation
 
@@ -38,6 +41,17 @@ BUDGETS = {("integrated_gradients", "n_steps"): ("IG steps", 2, 500),
            ("kernel_shap", "n_samples"): ("KernelSHAP samples", 2, 5000),
            ("partition_shap", "max_evals"): ("Partition SHAP evaluations", 2, 10000)}
 ModelKey = tuple[str, str, int]   # (model name, device, source token limit)
+RANDOM_ORDERS = 10
+METRIC_LABELS = {"kendall_tau_b": "Kendall τ-b", "spearman_rho": "Spearman ρ", "top5_overlap": "top-5 overlap",
+                 "top10pct_overlap": "top-10% overlap", "js_distance": "Jensen-Shannon distance"}
+METRIC_RANGE = {"kendall_tau_b": (-1, 1), "spearman_rho": (-1, 1), "top5_overlap": (0, 1), "top10pct_overlap": (0, 1),
+                "js_distance": (0, 1)}
+METRIC_GUIDE = {
+    "kendall_tau_b": "Rank correlation over the source tokens: 1 same order, 0 unrelated, −1 opposite.",
+    "spearman_rho": "Rank correlation over the source tokens: 1 same order, 0 unrelated, −1 opposite.",
+    "top5_overlap": "Share of the 5 highest-scored source tokens that the two methods have in common.",
+    "top10pct_overlap": "Share of the top 10% of source tokens that the two methods have in common.",
+    "js_distance": "Distance between the two score distributions (normalised magnitudes): 0 identical, 1 disjoint."}
 
 
 # ------------------------------------------------------------------ cached work (no widgets inside)
@@ -57,6 +71,21 @@ def explain_method(model_key: ModelKey, text: str, settings: DecodingSettings, m
                    params: tuple[tuple[str, Any], ...]) -> Attribution:
     generation = summarize(model_key, text, settings)
     return explain(load_summarizer(*model_key).model, generation, [method], params={method: dict(params)})[method]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def faithfulness_cached(model_key: ModelKey, text: str, settings: DecodingSettings, methods: tuple) -> dict[str, Any]:
+    generation = summarize(model_key, text, settings)
+    model = load_summarizer(*model_key).model
+    scores = {"attention": generation.attention}
+    scores.update({m: explain_method(model_key, text, settings, m, params).scores for m, params in methods})
+    scorer = ForcedScorer(model, generation)
+    figures, cost = faithfulness(scorer, scores, random_orders=RANDOM_ORDERS)
+    out = {"methods": {name: f.to_json() for name, f in figures.items()}, "cost": cost}
+    full = scorer.full().cpu().numpy().tolist()
+    for f in out["methods"].values():
+        f["full_logprob"] = full
+    return out
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -215,8 +244,9 @@ def heatmaps_section(generation: Generation, shown: dict[str, np.ndarray], signe
     return figures
 
 
-def focus_section(generation: Generation, shown: dict[str, np.ndarray], signed: dict[str, bool], window: slice,
-                  raw: dict[str, np.ndarray]) -> None:
+def focus_section(generation: Generation, shown: dict[str, np.ndarray], signed: dict[str, bool],
+                  window: slice) -> int:
+    """The summary-token selector and one aligned row per method; → the focused token."""
     st.subheader("Token focus")
     t = len(generation.summary_tokens)
     if st.session_state.get("focus") is not None and not 0 <= st.session_state["focus"] < t:
@@ -227,22 +257,90 @@ def focus_section(generation: Generation, shown: dict[str, np.ndarray], signed: 
                "the darker the cell, the larger the score (row-scaled as chosen in the sidebar).")
     rows = {name: scores[focus, window] for name, scores in shown.items()}
     st.html(focus_grid_html(generation.source_tokens[window], rows, signed, source_offset=window.start))
-    others = {m: s for m, s in raw.items() if m != "attention"}
-    if not others:
+    return focus
+
+
+def agreement_section(generation: Generation, raw: dict[str, np.ndarray], focus: int) -> None:
+    st.subheader("Agreement")
+    if len(raw) < 2:
+        st.info("Run attribution methods (sidebar, then Explain) to compare them with attention.")
         return
-    rho = rank_agreement(raw["attention"], others)
-    st.markdown("**Agreement with attention** (Spearman ρ of |scores| over the source tokens)")
-    st.caption("1: same ranking of source tokens as attention; 0: unrelated; below 0: opposite. "
-               "Mean over the summary ignores tokens where a method gives every source token the same score.")
-    table = pd.DataFrame([{"method": m, f"ρ for #{focus} {generation.summary_tokens[focus]}": values[focus],
-                           "mean ρ over the summary": float(np.nanmean(values)) if np.isfinite(values).any() else np.nan}
-                          for m, values in rho.items()])
-    st.dataframe(table, hide_index=True)
-    st.plotly_chart(agreement_figure(rho, generation.summary_tokens, focus=focus), width="stretch")
+    metric = st.selectbox("Metric", METRICS, index=METRICS.index("spearman_rho"), key="metric",
+                          format_func=lambda m: METRIC_LABELS[m])
+    st.caption(METRIC_GUIDE[metric] + " Scores are compared as magnitudes (|score|); tokens where a method gives "
+               "every source token the same score are left out of the means.")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(agreement_matrix_figure(agreement_matrix(raw, metric), list(raw), metric), width="stretch")
+    per_token = {m: agreement_rows(raw["attention"], s)[metric] for m, s in raw.items() if m != "attention"}
+    with right:
+        st.plotly_chart(agreement_figure(per_token, generation.summary_tokens, focus=focus, y_range=METRIC_RANGE[metric],
+                                         title=f"{METRIC_LABELS[metric]} with attention, per summary token"),
+                        width="stretch")
+    token = f"#{focus} {generation.summary_tokens[focus]}"
+    st.dataframe(pd.DataFrame([{"method": m, f"with attention, for {token}": v[focus],
+                                "with attention, mean over the summary": nanmean(v)} for m, v in per_token.items()]),
+                 hide_index=True)
+
+
+def faithfulness_section(cfg: dict[str, Any], model_key: ModelKey, text: str, generation: Generation,
+                         methods: list[str], focus: int) -> dict[str, Any] | None:
+    """On request: comprehensiveness, sufficiency, AOPC and deletion curves for every method and chance."""
+    st.subheader("Faithfulness")
+    st.caption("Remove each method's top-ranked source tokens (1, 5, 10, 20, 50%) and watch the summary token's "
+               "log-probability. Comprehensiveness = the drop when they are removed (higher: the method found what "
+               "the token needs); sufficiency = the drop when only they are kept (lower is better); AOPC averages "
+               "over the fractions. 'random' ranks the source at random: a method should beat it by more than its "
+               "spread.")
+    t = len(generation.summary_tokens)
+    passes = (len(methods) + RANDOM_ORDERS) * t * len(FRACTIONS) * 2 + 1
+    seconds = passes * forward_seconds(model_key, text, cfg["decoding"])
+    if st.session_state.get("faithfulness_for") != text:
+        slot = st.empty()
+        if not slot.button(f"Measure faithfulness (≤ {passes:,} forward passes, ≈ {seconds:.0f} s)"):
+            return None
+        slot.empty()
+        st.session_state["faithfulness_for"] = text
+    with st.spinner("Scoring the perturbed sources…"):
+        result = faithfulness_cached(model_key, text, cfg["decoding"], _method_key(cfg, methods))
+    figures = result["methods"]
+    rows = []
+    for name, f in figures.items():
+        comp, suff = np.asarray(f["comprehensiveness"]), np.asarray(f["sufficiency"])
+        spread = f.get("aopc_std", {})
+        rows.append({"method": name,
+                     "AOPC comprehensiveness": _with_spread(f["aopc_comprehensiveness"], spread.get("comprehensiveness")),
+                     "AOPC sufficiency": _with_spread(f["aopc_sufficiency"], spread.get("sufficiency")),
+                     f"comprehensiveness, #{focus}": f"{comp[focus].mean():.3f}",
+                     f"sufficiency, #{focus}": f"{suff[focus].mean():.3f}"})
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    scope = st.radio("Deletion curves for", ["the whole summary", f"token #{focus} {generation.summary_tokens[focus]}"],
+                     horizontal=True, key="curve_scope")
+    whole = scope == "the whole summary"
+    curves = {name: np.asarray(f["deletion_curve"]) if whole else _token_curve(f, focus) for name, f in figures.items()}
+    spread = np.asarray(figures[RANDOM]["deletion_curve_std"]) if whole else None
+    st.plotly_chart(deletion_figure(curves, FRACTIONS, spread=spread), width="stretch")
+    st.caption(f"{result['cost']['distinct_masks']:,} distinct perturbed sources, {result['cost']['seconds']:.1f} s.")
+    return result
+
+
+def _with_spread(value: float, std: float | None) -> str:
+    return f"{value:.3f}" + (f" ± {std:.3f}" if std is not None else "")
+
+
+def _token_curve(figure: dict[str, Any], focus: int) -> np.ndarray:
+    """The focused token's deletion curve: f_t(x), then f_t(x) − comprehensiveness at each fraction."""
+    comp = np.asarray(figure["comprehensiveness"])[focus]
+    full = figure["full_logprob"][focus]
+    return np.concatenate([[full], full - comp])
+
+
+def _method_key(cfg: dict[str, Any], methods: list[str]) -> tuple:
+    return tuple((m, tuple(sorted(cfg["params"].get(m, {}).items()))) for m in methods)
 
 
 def export_section(generation: Generation, attributions: dict[str, Attribution], cfg: dict[str, Any],
-                   figures: dict[str, Any]) -> None:
+                   figures: dict[str, Any], faith: dict[str, Any] | None) -> None:
     st.subheader("Export")
     st.caption("CSV: one row per (method, summary token, source token) with the raw score. JSON: everything, "
                "with the settings and package versions. HTML: each figure as a standalone page. "
@@ -250,7 +348,12 @@ def export_section(generation: Generation, attributions: dict[str, Attribution],
     settings = {"model": cfg["model"], "device": cfg["device"], "max_source_tokens": cfg["max_source_tokens"],
                 "decoding": asdict(cfg["decoding"]), "methods": list(attributions), "params": cfg["params"],
                 "normalisation": cfg["normalisation"], "sign": cfg["sign"]}
-    document = export_document(generation, attributions, model=cfg["model"], settings=settings)
+    raw = {m: a.scores for m, a in attributions.items()}
+    extra = {"agreement": finite({"methods": list(raw),
+                                  "matrices": {m: agreement_matrix(raw, m) for m in METRICS}})}
+    if faith is not None:
+        extra["faithfulness"] = faith
+    document = export_document(generation, attributions, model=cfg["model"], settings=settings, extra=extra)
     cols = st.columns(2 + len(figures))
     cols[0].download_button("CSV (long format)", long_frame(attributions).to_csv(index=False),
                             file_name="attnviz-scores.csv", mime="text/csv", key="download-csv")
@@ -293,8 +396,10 @@ def page() -> None:
     window = source_window(generation)
     raw = {m: a.scores for m, a in attributions.items()}
     figures = heatmaps_section(generation, shown, signed, window, raw)
-    focus_section(generation, shown, signed, window, raw)
-    export_section(generation, attributions, cfg, figures)
+    focus = focus_section(generation, shown, signed, window)
+    agreement_section(generation, raw, focus)
+    faith = faithfulness_section(cfg, model_key, text, generation, [m for m in attributions if m != "attention"], focus)
+    export_section(generation, attributions, cfg, figures, faith)
 
 
 def main() -> None:

@@ -101,9 +101,3 @@ def agreement_matrix(scores: dict[str, np.ndarray], metric: str, *, absolute: bo
         for j, y in enumerate(names):
             out[i, j] = nanmean(agreement_rows(scores[x], scores[y], absolute=absolute)[metric]) if j >= i else out[j, i]
     return out
-
-
-def rank_agreement(reference: np.ndarray, others: dict[str, np.ndarray], *, absolute: bool = True) -> dict[str, np.ndarray]:
-    """Spearman ρ per summary token of each method in ``others`` with ``reference`` (e.g. attention) → {name: [T]}."""
-    ref = np.abs(reference) if absolute else reference
-    return {name: spearman_rows(ref, np.abs(m) if absolute else m) for name, m in others.items()}

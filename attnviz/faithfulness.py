@@ -37,7 +37,8 @@ class Faithfulness:
     comprehensiveness: np.ndarray      # [T, K]
     sufficiency: np.ndarray            # [T, K]
     deletion: np.ndarray               # [T, K + 1]: f_t after removing the top 0, k1, … kK of the source
-    aopc_spread: dict[str, float] | None = None   # random baseline: std over the R orders
+    aopc_spread: dict[str, float] | None = None   # random baseline: std of the AOPCs over the R orders
+    curve_std: np.ndarray | None = None           # random baseline: std of the mean deletion curve [K + 1]
 
     @property
     def aopc_comprehensiveness(self) -> float:
@@ -55,6 +56,8 @@ class Faithfulness:
                "deletion_curve": np.round(self.deletion.mean(axis=0), 6).tolist()}
         if self.aopc_spread is not None:
             out["aopc_std"] = {k: round(v, 6) for k, v in self.aopc_spread.items()}
+        if self.curve_std is not None:
+            out["deletion_curve_std"] = np.round(self.curve_std, 6).tolist()
         return out
 
 
@@ -128,7 +131,8 @@ def faithfulness(scorer: ForcedScorer, scores: dict[str, np.ndarray], *, fractio
     comp, suff, dele = (np.mean([p[i] for p in per_random], axis=0) for i in range(3))
     spread = {"comprehensiveness": float(np.std([p[0].mean() for p in per_random])),
               "sufficiency": float(np.std([p[1].mean() for p in per_random]))}
-    results[RANDOM] = Faithfulness(RANDOM, tuple(fractions), comp, suff, dele, spread)
+    curve_std = np.std([p[2].mean(axis=0) for p in per_random], axis=0)
+    results[RANDOM] = Faithfulness(RANDOM, tuple(fractions), comp, suff, dele, spread, curve_std)
     cost = {"forward_passes": scorer.forward_passes - passes0, "distinct_masks": len(bank.masks),
             "seconds": round(time.perf_counter() - start, 4), "random_orders": random_orders, "seed": seed}
     return results, cost

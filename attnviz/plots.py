@@ -127,16 +127,52 @@ def focus_grid_html(source_tokens: list[str], rows: dict[str, np.ndarray], signe
 
 
 def agreement_figure(per_token: dict[str, np.ndarray], summary_tokens: list[str], *, focus: int | None = None,
-                     title: str = "Spearman ρ with attention, per summary token") -> go.Figure:
+                     title: str = "Spearman ρ with attention, per summary token",
+                     y_range: tuple[float, float] = (-1, 1)) -> go.Figure:
     """Grouped bars: for each summary token (x, integer positions), each method's rank correlation [T]."""
     figure = go.Figure()
     labels = [html.escape(tok) for tok in summary_tokens]
     for name, values in per_token.items():
         figure.add_bar(x=np.arange(len(summary_tokens)), y=values, name=html.escape(name), customdata=labels,
-                       hovertemplate=f"{html.escape(name)} · summary #%{{x}} \"%{{customdata}}\": ρ = %{{y:.3f}}<extra></extra>")
+                       hovertemplate=f"{html.escape(name)} · summary #%{{x}} \"%{{customdata}}\": %{{y:.3f}}<extra></extra>")
     if focus is not None:
         figure.add_vrect(x0=focus - 0.5, x1=focus + 0.5, fillcolor="rgba(0,0,0,0.08)", line_width=0)
     figure.update_layout(title=title, barmode="group", height=300, margin=dict(l=10, r=10, t=40, b=10),
-                         yaxis=dict(range=[-1, 1], title="ρ"),
+                         yaxis=dict(range=list(y_range)),
                          xaxis=dict(tickmode="array", tickvals=list(range(len(summary_tokens))), ticktext=labels))
+    return figure
+
+
+def agreement_matrix_figure(matrix: np.ndarray, methods: list[str], metric: str) -> go.Figure:
+    """Method × method heatmap of one agreement metric (mean over summary tokens), values in the cells."""
+    names = [html.escape(m) for m in methods]
+    distance = metric == "js_distance"
+    figure = go.Figure(go.Heatmap(
+        z=matrix, x=names, y=names, zmin=0 if distance else -1, zmax=1, colorscale="Viridis_r" if distance else "RdBu_r",
+        text=np.vectorize(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")(matrix), texttemplate="%{text}",
+        hovertemplate=f"%{{y}} vs %{{x}}: {html.escape(metric)} = %{{z:.3f}}<extra></extra>",
+        colorbar=dict(thickness=12)))
+    figure.update_layout(title=f"{metric} between methods (mean over summary tokens)", height=120 + 45 * len(methods),
+                         margin=dict(l=10, r=10, t=40, b=10), yaxis=dict(autorange="reversed"))
+    return figure
+
+
+def deletion_figure(curves: dict[str, np.ndarray], fractions: tuple[float, ...], *, spread: np.ndarray | None = None,
+                    title: str = "Deletion curves: log-probability as the top-ranked source tokens are removed") -> go.Figure:
+    """One line per method: y = log P(summary token) after removing the top k% of the source (k = 0 first);
+    ``spread`` [K + 1] draws ± one standard deviation around the curve named "random"."""
+    x = [0.0] + [100 * f for f in fractions]
+    figure = go.Figure()
+    for name, y in curves.items():
+        figure.add_scatter(x=x, y=y, mode="lines+markers", name=html.escape(name),
+                           line=dict(dash="dot", color="gray") if name == "random" else None,
+                           hovertemplate=f"{html.escape(name)}: top %{{x}}% removed → %{{y:.3f}}<extra></extra>")
+    if spread is not None and "random" in curves:
+        y = np.asarray(curves["random"])
+        figure.add_scatter(x=x + x[::-1], y=list(y + spread) + list((y - spread)[::-1]), fill="toself",
+                           fillcolor="rgba(128,128,128,0.2)", line=dict(width=0), name="random ± 1 std",
+                           hoverinfo="skip")
+    figure.update_layout(title=title, height=340, margin=dict(l=10, r=10, t=40, b=10),
+                         xaxis=dict(title="% of source tokens removed (highest-ranked first)"),
+                         yaxis=dict(title="log P(summary token)"))
     return figure

@@ -99,10 +99,10 @@ def test_example_explain_focus_agreement_and_export(kept_media):
 
     import pandas as pd
 
-    from attnviz.compare import rank_agreement
+    from attnviz.compare import agreement_rows, nanmean
     from attnviz.decoding import DecodingSettings
     from attnviz.examples import load_examples
-    from attnviz.explain import explain
+    from attnviz.explain import ForcedScorer, explain
     from attnviz.pipeline import Summarizer
 
     at = AppTest.from_file(APP, default_timeout=300)
@@ -131,7 +131,9 @@ def test_example_explain_focus_agreement_and_export(kept_media):
 
     figures = _figures(at)
     heatmaps = [f for f in figures if f["data"][0]["type"] == "heatmap"]
+    matrix = heatmaps.pop()                                            # the agreement matrix comes last
     assert [f["layout"]["title"]["text"] for f in heatmaps] == ["attention", "occlusion"]
+    assert plotly_array(matrix["data"][0]["z"]).shape == (2, 2)
     for figure in heatmaps:
         z = plotly_array(figure["data"][0]["z"])
         assert z.shape == (t, s)
@@ -145,11 +147,11 @@ def test_example_explain_focus_agreement_and_export(kept_media):
     at.run()
     chips = at.get("html")[0].proto.body
     assert chips.count("2px solid") == 1 and chips.index("2px solid") > chips.index('title="#1 ')
-    agreement = next(d.value for d in at.dataframe if "mean ρ over the summary" in d.value.columns)
+    agreement = next(d.value for d in at.dataframe if "with attention, mean over the summary" in d.value.columns)
     assert agreement.method.tolist() == ["occlusion"]
-    expected = rank_agreement(results["attention"].scores, {"occlusion": results["occlusion"].scores})["occlusion"]
+    expected = agreement_rows(results["attention"].scores, results["occlusion"].scores)["spearman_rho"]
     np.testing.assert_allclose(agreement.iloc[0, 1], expected[2], atol=1e-6)
-    np.testing.assert_allclose(agreement.iloc[0, 2], np.nanmean(expected), atol=1e-6)
+    np.testing.assert_allclose(agreement.iloc[0, 2], nanmean(expected), atol=1e-6)
 
     frame = pd.read_csv(io.BytesIO(_download(at, "download-csv", kept_media)), keep_default_na=False)
     assert len(frame) == 2 * t * s
@@ -161,6 +163,23 @@ def test_example_explain_focus_agreement_and_export(kept_media):
     assert document["settings"]["decoding"]["beam_size"] == 4 and "torch" in document["versions"]
     assert document["generation"]["summary_tokens"] == generation.summary_tokens
     assert b"<html>" in _download(at, "download-html-occlusion", kept_media)
+    assert document["agreement"]["methods"] == ["attention", "occlusion"]
+
+    next(b for b in at.button if b.label.startswith("Measure faithfulness")).click()
+    at.run()
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "AOPC comprehensiveness" in d.value.columns)
+    assert table.method.tolist() == ["attention", "occlusion", "random"]
+    assert "±" in table.iloc[2, 1] and "±" not in table.iloc[1, 1]
+    curves = [f for f in _figures(at) if f["layout"]["title"]["text"].startswith("Deletion curves")]
+    assert len(curves) == 1 and curves[0]["data"][0]["x"][0] == 0
+    at.radio(key="curve_scope").set_value(at.radio(key="curve_scope").options[1])
+    at.run()
+    curve = [f for f in _figures(at) if f["layout"]["title"]["text"].startswith("Deletion curves")][0]["data"][1]
+    full = ForcedScorer(summarizer.model, generation).full()[2].item()
+    np.testing.assert_allclose(plotly_array(curve["y"])[0], full, atol=1e-4)     # token #2 before any removal
+    document = json.loads(_download(at, "download-json", kept_media))
+    assert set(document["faithfulness"]["methods"]) == {"attention", "occlusion", "random"}
 
 
 def test_settings_change_keeps_the_text_and_a_long_paste_is_cut():

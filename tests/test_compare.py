@@ -1,7 +1,7 @@
 import numpy as np
 from scipy import stats
 
-from attnviz.compare import rank_agreement, spearman_rows
+from attnviz.compare import agreement_rows, spearman_rows
 
 
 def test_spearman_rows_equal_scipy_with_ties_and_nan_for_constant_rows():
@@ -17,11 +17,11 @@ def test_spearman_rows_equal_scipy_with_ties_and_nan_for_constant_rows():
             np.testing.assert_allclose(rho[t], stats.spearmanr(a[t], b[t]).statistic, rtol=1e-12)
 
 
-def test_rank_agreement_compares_magnitudes():
+def test_rankings_compare_magnitudes_by_default():
     reference = np.array([[0.7, 0.2, 0.1]])
     other = np.array([[-3.0, 1.0, 0.5]])                  # largest in magnitude first, like the reference
-    assert rank_agreement(reference, {"m": other})["m"][0] == 1.0
-    assert rank_agreement(reference, {"m": other}, absolute=False)["m"][0] < 0
+    assert agreement_rows(reference, other)["spearman_rho"][0] == 1.0
+    assert agreement_rows(reference, other, absolute=False)["spearman_rho"][0] < 0
 
 
 def test_every_metric_equals_a_direct_computation_with_ties():
