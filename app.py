@@ -42,6 +42,7 @@ BUDGETS = {("integrated_gradients", "n_steps"): ("IG steps", 2, 500),
            ("partition_shap", "max_evals"): ("Partition SHAP evaluations", 2, 10000)}
 ModelKey = tuple[str, str, int]   # (model name, device, source token limit)
 RANDOM_ORDERS = 10
+BOUND_SIGN = {"exact": "", "at most": "≤ ", "at least": "≥ "}
 METRIC_LABELS = {"kendall_tau_b": "Kendall τ-b", "spearman_rho": "Spearman ρ", "top5_overlap": "top-5 overlap",
                  "top10pct_overlap": "top-10% overlap", "js_distance": "Jensen-Shannon distance"}
 METRIC_RANGE = {"kendall_tau_b": (-1, 1), "spearman_rho": (-1, 1), "top5_overlap": (0, 1), "top10pct_overlap": (0, 1),
@@ -188,7 +189,7 @@ def run_attributions(cfg: dict[str, Any], model_key: ModelKey, text: str, genera
         return {}
     per_forward = forward_seconds(model_key, text, cfg["decoding"])
     costs = estimate(methods, params, len(generation.source_tokens), len(generation.summary_tokens), per_forward)
-    lines = [f"- **{c.method}**: {'≤ ' if not c.exact else ''}{c.forward_passes:,} forward"
+    lines = [f"- **{c.method}**: {BOUND_SIGN[c.bound]}{c.forward_passes:,} forward"
              + (f" + {c.backward_passes:,} backward" if c.backward_passes else "") + f", ≈ {c.seconds:.1f} s"
              for c in costs]
     st.sidebar.markdown("**Estimated cost on this input**\n\n" + "\n".join(lines))

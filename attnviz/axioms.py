@@ -58,7 +58,9 @@ def run_checks(model: PointerGenerator, generation: Generation, *, rows: int | N
     checks = [
         Check("rows sum to 1", "attention", _max_diff(results["attention"].scores.sum(axis=1), 1.0), EQUAL),
         Check("completeness, worst row (relative)", "integrated_gradients", ig.checks["worst_relative_delta"],
-              COMPLETENESS, f"row {ig.checks['worst_row']}, {ig.params['n_steps']} steps"),
+              COMPLETENESS, f"row {ig.checks['worst_row']}, {ig.checks['steps_per_row'][ig.checks['worst_row']]} "
+                            f"steps; {ig.checks['worst_relative_delta_at_n_steps']:.2%} at {ig.params['n_steps']} "
+                            f"before refining {ig.checks['rows_refined']} row(s)"),
         Check("efficiency (max abs error)", "kernel_shap", results["kernel_shap"].checks["efficiency_max_abs_error"],
               EFFICIENCY),
         Check("efficiency (max abs error)", "partition_shap",
@@ -74,7 +76,7 @@ def run_checks(model: PointerGenerator, generation: Generation, *, rows: int | N
         checks.append(Check("equals captum per token", name, _max_diff(results[name].scores[picked], expected),
                             EQUAL, detail))
     progress("integrated_gradients: captum LayerIntegratedGradients once per summary token")
-    expected = reference.per_token_integrated_gradients(scorer, picked, n_steps=ig.params["n_steps"])
+    expected = reference.per_token_integrated_gradients(scorer, picked, n_steps=ig.checks["steps_per_row"])
     checks.append(Check("equals captum per token", "integrated_gradients", _max_diff(ig.scores[picked], expected),
                         EQUAL, detail))
     for name in ("input_x_gradient", "saliency"):

@@ -136,7 +136,8 @@ def _bench_ig(model: torch.nn.Module, generation: Generation, repeats: int, base
     """Our integrated gradients vs captum's per-target LayerIntegratedGradients, and ours' completeness."""
     scorer = ForcedScorer(model, generation)
     def run() -> Any:
-        return METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=IG_STEPS)
+        return METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=IG_STEPS,
+                                               max_steps=IG_STEPS)                 # the same steps as captum
     run()                                                                 # warm-ups: one of each side
     per_token_integrated_gradients(scorer, range(1), n_steps=IG_STEPS)
     ours, base, attribution, reference = [], [], None, None

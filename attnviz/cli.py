@@ -233,6 +233,11 @@ def cmd_check(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
+    if args.compare:
+        from attnviz.bench_compare import print_compare_bench, run_compare_bench
+
+        print_compare_bench(run_compare_bench(args.model, documents=args.documents, repeats=args.repeats))
+        return
     if args.explain:
         from attnviz.bench_explain import peak_rss_mb, print_explain_bench, run_explain_bench
 
@@ -333,7 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--explain", action="store_true",
                    help="benchmark the explanation methods instead (shared passes vs per-token captum; several minutes)")
-    p.add_argument("--repeats", type=int, default=3, help="with --explain: timed repeats per side")
+    p.add_argument("--compare", action="store_true",
+                   help="benchmark faithfulness against its floor and the corpus report serial vs Dask instead")
+    p.add_argument("--documents", type=int, default=8, help="with --compare: documents in the report benchmark")
+    p.add_argument("--repeats", type=int, default=3, help="with --explain or --compare: timed repeats per side")
     p.set_defaults(run=cmd_bench)
     return parser
 

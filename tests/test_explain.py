@@ -39,7 +39,7 @@ def test_registry_names_and_errors(case):
     assert method_names("lime, attention") == ["attention", "lime"]
     with pytest.raises(InputError, match="valid choices: .*integrated_gradients"):
         method_names("integrated_gradient")
-    with pytest.raises(InputError, match="takes: n_steps, method"):
+    with pytest.raises(InputError, match="takes: n_steps, max_steps, tolerance, method"):
         explain(model, generation, "integrated_gradients", params={"integrated_gradients": {"steps": 3}})
     with pytest.raises(InputError, match="n_samples must be at least 2"):
         explain(model, generation, "lime", params={"lime": {"n_samples": 1}})
@@ -138,3 +138,23 @@ def test_batches_respect_a_small_memory_budget(case):
     assert small.batch_size < large.batch_size
     keep = torch.rand(37, small.source_len) > 0.3
     np.testing.assert_allclose(small.score_keep(keep).numpy(), large.score_keep(keep).numpy(), atol=1e-5)
+
+
+def test_integrated_gradients_refines_rows_that_miss_the_tolerance(case):
+    from attnviz.explain.reference import per_token_integrated_gradients
+
+    model, generation = case
+    scorer = ForcedScorer(model, generation)
+    coarse = METHODS["integrated_gradients"](scorer, generation, n_steps=2, max_steps=2)
+    refined = METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=2, max_steps=32,
+                                              tolerance=1e-3)
+    steps = refined.checks["steps_per_row"]
+    assert coarse.checks["worst_relative_delta"] > 1e-3 and refined.checks["rows_refined"] >= 1
+    assert set(steps) <= {2, 4, 8, 16, 32} and max(steps) > 2
+    assert refined.checks["worst_relative_delta_at_n_steps"] == pytest.approx(coarse.checks["worst_relative_delta"])
+    assert refined.checks["worst_relative_delta"] < coarse.checks["worst_relative_delta"]
+    expected = per_token_integrated_gradients(scorer, range(scorer.summary_len), n_steps=steps)
+    np.testing.assert_allclose(refined.scores, expected, atol=1e-5)   # each row equals captum at its own steps
+    assert refined.backward_passes == sum(2 * n - 2 for n in steps)     # rounds of 2, 4, …, n steps per row
+    with pytest.raises(InputError, match="n_steps <= max_steps"):
+        explain(model, generation, "integrated_gradients", params={"integrated_gradients": {"n_steps": 8, "max_steps": 4}})

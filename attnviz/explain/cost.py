@@ -1,7 +1,8 @@
 """What a method will cost before it runs: forward and backward passes, and expected seconds.
 
-Passes are exact for attention, occlusion and the gradient methods and upper bounds for the sampling
-methods (LIME and KernelSHAP run each distinct mask once; partition_shap stops at ``max_evals``).
+Passes are exact for attention, occlusion, Input×Gradient and saliency; upper bounds for the sampling
+methods (LIME and KernelSHAP run each distinct mask once; partition_shap stops at ``max_evals``); and a
+lower bound for Integrated Gradients (rows that miss its completeness tolerance are refined).
 Seconds come from one timed batch of forward passes on the same model and input.
 """
 from __future__ import annotations
@@ -25,22 +26,22 @@ class Cost:
     forward_passes: int
     backward_passes: int
     seconds: float
-    exact: bool           # False: the passes are an upper bound
+    bound: str            # "exact", "at most" or "at least"
 
 
-def passes(method: str, params: dict[str, Any], source_len: int, summary_len: int) -> tuple[int, int, bool]:
-    """(forward passes, backward passes, exact?) of ``method`` with ``params`` (defaults filled in)."""
+def passes(method: str, params: dict[str, Any], source_len: int, summary_len: int) -> tuple[int, int, str]:
+    """(forward passes, backward passes, "exact" | "at most" | "at least") of ``method`` with ``params``."""
     p = {**method_parameters(method), **params}
     t = summary_len
     table = {
-        "attention": (0, 0, True),
-        "integrated_gradients": (p.get("n_steps", 0) + 2, p.get("n_steps", 0) * t, True),
-        "input_x_gradient": (1, t, True),
-        "saliency": (1, t, True),
-        "occlusion": (source_len + 1, 0, True),
-        "lime": (p.get("n_samples", 0), 0, False),
-        "kernel_shap": (p.get("n_samples", 0) + 2, 0, False),
-        "partition_shap": (p.get("max_evals", 0) + 1, 0, False),
+        "attention": (0, 0, "exact"),
+        "integrated_gradients": (p.get("n_steps", 0) + 2, p.get("n_steps", 0) * t, "at least"),
+        "input_x_gradient": (1, t, "exact"),
+        "saliency": (1, t, "exact"),
+        "occlusion": (source_len + 1, 0, "exact"),
+        "lime": (p.get("n_samples", 0), 0, "at most"),
+        "kernel_shap": (p.get("n_samples", 0) + 2, 0, "at most"),
+        "partition_shap": (p.get("max_evals", 0) + 1, 0, "at most"),
     }
     if method not in table:
         raise KeyError(method)
@@ -63,8 +64,8 @@ def estimate(methods: list[str], params: dict[str, dict[str, Any]], source_len: 
     """The cost of each method given the seconds of one forward pass."""
     out = []
     for name in methods:
-        forward, backward, exact = passes(name, params.get(name, {}), source_len, summary_len)
+        forward, backward, bound = passes(name, params.get(name, {}), source_len, summary_len)
         overhead = PYTHON_OVERHEAD if name in ("lime", "kernel_shap", "partition_shap") else 1.0
         seconds = (forward + BACKWARD_PER_FORWARD * backward) * per_forward_s * overhead
-        out.append(Cost(name, forward, backward, seconds, exact))
+        out.append(Cost(name, forward, backward, seconds, bound))
     return out

@@ -36,12 +36,15 @@ def per_token_presence(name: str, scorer: ForcedScorer, rows: Iterable[int], *, 
     return np.stack(out)
 
 
-def per_token_integrated_gradients(scorer: ForcedScorer, rows: Iterable[int], *, n_steps: int = 50) -> np.ndarray:
+def per_token_integrated_gradients(scorer: ForcedScorer, rows: Iterable[int], *,
+                                   n_steps: int | list[int] = 50) -> np.ndarray:
     """captum LayerIntegratedGradients on the source embedding from the <pad> baseline, one call per
-    summary token, summed over the embedding → [R, S]."""
+    summary token, summed over the embedding → [R, S]. ``n_steps`` may differ per summary token (a list
+    indexed by t, e.g. our IG's ``checks["steps_per_row"]``)."""
     lig = LayerIntegratedGradients(scorer.score_ids, scorer.model.source_embedding)
     pad = torch.full_like(scorer.ids, PAD_ID)
-    return np.stack([lig.attribute(scorer.ids, baselines=pad, target=t, n_steps=n_steps,
+    return np.stack([lig.attribute(scorer.ids, baselines=pad, target=t,
+                                   n_steps=n_steps[t] if isinstance(n_steps, list) else n_steps,
                                    internal_batch_size=scorer.batch_size).sum(-1)[0].detach().cpu().numpy()
                      for t in rows])
 

@@ -1,0 +1,95 @@
+"""Comparison benchmark (``python -m attnviz bench --compare``): faithfulness against its floor, and the
+corpus report's throughput serially and on a 2-worker local Dask cluster, side by side in one run.
+
+* faithfulness: every registered method's scores on a 400-token input with a 12-token summary, then
+  ``faithfulness(...)`` (10 random orders) against the floor: the same number of raw batched forward
+  passes on random masks; medians of ``repeats`` interleaved rounds;
+* report: ``documents`` news test articles (or random texts), default report methods, serial (one
+  process, 1 thread) and over Dask (2 single-threaded workers; cluster start-up included).
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from typing import Any
+
+from pathlib import Path
+
+import torch
+
+from attnviz.bench import bench_text
+from attnviz.bench_explain import _setup
+from attnviz.data import read_pairs
+from attnviz.explain import ForcedScorer, explain
+from attnviz.faithfulness import faithfulness
+from attnviz.report import ReportSettings, run_report
+
+TARGET_FLOOR = 1.3
+
+
+def bench_faithfulness(model: str | None = None, *, tokens: int = 400, repeats: int = 3) -> dict[str, Any]:
+    summarizer, generation, origin = _setup(model, tokens)
+    scores = {name: a.scores for name, a in explain(summarizer.model, generation, "all").items()}
+    faithfulness(ForcedScorer(summarizer.model, generation), scores)                     # warm-up
+    ours, floor, cost = [], [], {}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        _, cost = faithfulness(ForcedScorer(summarizer.model, generation), scores)
+        ours.append(time.perf_counter() - start)
+        scorer = ForcedScorer(summarizer.model, generation)
+        keep = torch.rand(cost["distinct_masks"], scorer.source_len, generator=torch.Generator().manual_seed(0)) > 0.5
+        start = time.perf_counter()
+        scorer.score_keep(keep)
+        floor.append(time.perf_counter() - start)
+    out = {"input": origin, "source_tokens": len(generation.source_tokens),
+           "summary_tokens": len(generation.summary_tokens), "methods": len(scores), "random_orders": cost["random_orders"],
+           "forward_passes": cost["forward_passes"], "ours_s": round(statistics.median(ours), 3),
+           "floor_s": round(statistics.median(floor), 3), "threads": torch.get_num_threads()}
+    out["ours_over_floor"] = round(out["ours_s"] / out["floor_s"], 3)
+    return out
+
+
+def bench_report(documents: int = 8, *, model: str | None = None, workers: int = 2) -> dict[str, Any]:
+    path = Path("data") / "news" / "test.jsonl"
+    texts = ([p["text"] for p in read_pairs(path)][:documents] if path.is_file()
+             else [bench_text(300)[0]] * documents)
+    settings = ReportSettings(model=model)
+    serial = run_report(texts, settings, serial=True)
+    threads = torch.get_num_threads()
+    parallel = run_report(texts, settings, workers=workers)
+    return {"documents": len(texts), "methods": list(settings.methods), "serial_threads": threads,
+            "serial_s": serial["seconds"], "serial_docs_per_min": serial["documents_per_minute"],
+            "dask_s": parallel["seconds"], "dask_docs_per_min": parallel["documents_per_minute"],
+            "dask_workers": workers, "speedup": round(serial["seconds"] / parallel["seconds"], 2),
+            "equal_results": _same(serial, parallel)}
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two reports give the same per-document figures (within 1e-6)."""
+    def numbers(report):
+        return [v for d in report["documents"] for group in ("pairs", "faithfulness")
+                for figures in d[group].values() for v in figures.values()]
+    return all((x is None and y is None) or (x is not None and y is not None and abs(x - y) <= 1e-6)
+               for x, y in zip(numbers(a), numbers(b)))
+
+
+def run_compare_bench(model: str | None = None, *, documents: int = 8, repeats: int = 3) -> dict[str, Any]:
+    start = time.perf_counter()
+    results = {"loadavg_start": os.getloadavg()[0], "faithfulness": bench_faithfulness(model, repeats=repeats),
+               "report": bench_report(documents, model=model)}
+    results["bench_s"] = round(time.perf_counter() - start, 1)
+    results["loadavg_end"] = os.getloadavg()[0]
+    return results
+
+
+def print_compare_bench(results: dict[str, Any]) -> None:
+    f, r = results["faithfulness"], results["report"]
+    print(f"faithfulness, {f['methods']} methods + {f['random_orders']} random orders, {f['source_tokens']}-token input, "
+          f"T={f['summary_tokens']}: {f['ours_s']:.2f} s for {f['forward_passes']} passes; floor {f['floor_s']:.2f} s; "
+          f"ratio {f['ours_over_floor']:.2f}x (target <= {TARGET_FLOOR}x)")
+    print(f"report, {r['documents']} documents ({', '.join(r['methods'])}): serial {r['serial_s']:.1f} s = "
+          f"{r['serial_docs_per_min']:.1f} docs/min; Dask {r['dask_workers']} workers {r['dask_s']:.1f} s = "
+          f"{r['dask_docs_per_min']:.1f} docs/min; {r['speedup']:.2f}x; same results: {r['equal_results']}")
+    print(json.dumps(results))
