@@ -141,13 +141,20 @@ def run_report(texts: list[str], settings: ReportSettings, *, scheduler: str | N
                    "aggregate": aggregate(documents), "documents": documents})
 
 
+# Dask's nannies set MALLOC_TRIM_THRESHOLD_=65536 in their workers; glibc then hands freed tensor memory
+# back to the OS at once and torch runs ~1.5× slower here (measured: 14.8 s against 10.1 s per document).
+WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+
+
 def _run_dask(texts, settings, scheduler, workers, progress) -> tuple[list[dict[str, Any]], str]:
+    import dask
     from distributed import Client, LocalCluster, as_completed
 
     if scheduler:
         client, cluster, mode = Client(scheduler), None, f"dask scheduler {scheduler}"
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client, mode = Client(cluster), f"dask local cluster, {workers} workers"
     try:
         futures = client.map(document_figures, texts, settings=settings, pure=False)

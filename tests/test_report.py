@@ -92,3 +92,14 @@ def test_explain_json_has_agreement_and_faithfulness(tiny_checkpoint, capsys):
     assert set(faith) == {"attention", "occlusion", "random"} and "aopc_std" in faith["random"]
     assert len(faith["occlusion"]["comprehensiveness"]) == t and len(faith["occlusion"]["deletion_curve"]) == 6
     assert out["faithfulness"]["cost"]["forward_passes"] > 0
+
+
+def test_an_existing_scheduler_gives_the_same_results(tiny_checkpoint):
+    from distributed import LocalCluster
+
+    texts = _texts(2)
+    serial = run_report(texts, _settings(tiny_checkpoint), serial=True)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = run_report(texts, _settings(tiny_checkpoint), scheduler=cluster.scheduler_address)
+    assert remote["mode"] == f"dask scheduler {cluster.scheduler_address}"
+    np.testing.assert_allclose(_numbers(remote), _numbers(serial), atol=1e-6, equal_nan=True)
