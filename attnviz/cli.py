@@ -90,20 +90,26 @@ def cmd_summarize(args: argparse.Namespace) -> None:
                   f"{generation.truncated_from} tokens)", file=sys.stderr)
 
 
-def cmd_evaluate(args: argparse.Namespace) -> None:
+def _read_pairs_argument(path: str, limit: int) -> list[dict]:
+    """The first ``limit`` (0 = all) pairs of a JSONL file; InputError for an unreadable, bad or empty file."""
     from attnviz.data import read_pairs
-    from attnviz.evaluate import headline_stats, lead_words, paired_bootstrap, rouge_per_pair
 
     try:
-        pairs = read_pairs(Path(args.pairs))
+        pairs = read_pairs(Path(path))
     except OSError as exc:
-        raise InputError(f"cannot read {args.pairs}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    if args.limit:
-        pairs = pairs[: args.limit]
+    pairs = pairs[:limit] if limit else pairs
     if not pairs:
-        raise InputError(f"{args.pairs} holds no pairs")
+        raise InputError(f"{path} holds no pairs")
+    return pairs
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from attnviz.evaluate import headline_stats, lead_words, paired_bootstrap, rouge_per_pair
+
+    pairs = _read_pairs_argument(args.pairs, args.limit)
     summarizer, settings = _summarizer(args), _decoding(args)
     references = [p["summary"] for p in pairs]
     start = time.perf_counter()
@@ -190,19 +196,10 @@ def cmd_explain(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    from attnviz.data import read_pairs
     from attnviz.explain import method_names
     from attnviz.report import ReportSettings, progress_bar, run_report, write_report
 
-    try:
-        pairs = read_pairs(Path(args.pairs))
-    except OSError as exc:
-        raise InputError(f"cannot read {args.pairs}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    pairs = pairs[: args.limit] if args.limit else pairs
-    if not pairs:
-        raise InputError(f"{args.pairs} holds no pairs")
+    pairs = _read_pairs_argument(args.pairs, args.limit)
     if args.workers < 1:
         raise InputError("--workers must be at least 1")
     methods = method_names(args.methods)

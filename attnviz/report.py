@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 
 from attnviz.compare import METRICS, agreement_matrix, agreement_rows
 from attnviz.decoding import DecodingSettings
+from attnviz.errors import AttnvizError
 from attnviz.explain import Attribution, ForcedScorer, explain
 from attnviz.faithfulness import RANDOM, faithfulness
 
@@ -86,10 +87,15 @@ def _summarizer(model: str | None):
 
 
 def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
-    """Summarize and explain one text; → its per-pair agreement means and per-method AOPC figures."""
+    """Summarize and explain one text; → its per-pair agreement means and per-method AOPC figures (or,
+    for a text that cannot be summarized, its error message and no figures)."""
     start = time.perf_counter()
     summarizer = _summarizer(settings.model)
-    generation = summarizer.summarize(text, settings.decoding)
+    try:
+        generation = summarizer.summarize(text, settings.decoding)
+        ForcedScorer(summarizer.model, generation)                          # refuses an empty summary
+    except AttnvizError as exc:
+        return {"error": str(exc), "pairs": {}, "faithfulness": {}, "seconds": round(time.perf_counter() - start, 3)}
     results = explain(summarizer.model, generation, list(settings.methods), params=settings.params)
     sections = compare_results(ForcedScorer(summarizer.model, generation), results,
                                random_orders=settings.random_orders, seed=settings.seed)
@@ -112,7 +118,7 @@ def aggregate(documents: list[dict[str, Any]]) -> dict[str, Any]:
 
     pairs = sorted({p for d in documents for p in d["pairs"]})
     methods = list(dict.fromkeys(m for d in documents for m in d["faithfulness"]))
-    return {"documents": len(documents),
+    return {"documents": len(documents), "failed": sum("error" in d for d in documents),
             "agreement": {p: {m: stats(d["pairs"].get(p, {}).get(m) for d in documents) for m in METRICS}
                           for p in pairs},
             "faithfulness": {name: {k: stats(d["faithfulness"].get(name, {}).get(k) for d in documents)
@@ -213,7 +219,8 @@ def report_html(report: dict[str, Any]) -> str:
     figures.append(faith)
     parts = [f.to_html(include_plotlyjs=(i == 0), full_html=False) for i, f in enumerate(figures)]
     settings = html.escape(json.dumps(report["settings"], default=str))
-    head = (f"<h1>attnviz corpus report</h1><p>{agg['documents']} documents, {html.escape(report['mode'])}, "
+    failed = f" ({agg['failed']} could not be summarized)" if agg.get("failed") else ""
+    head = (f"<h1>attnviz corpus report</h1><p>{agg['documents']} documents{failed}, {html.escape(report['mode'])}, "
             f"{report['seconds']} s ({report['documents_per_minute']} documents per minute).</p>"
             f"<p><code>{settings}</code></p>")
     return f"<!doctype html><html><head><meta charset='utf-8'><title>attnviz report</title></head><body>{head}" \

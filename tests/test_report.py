@@ -54,6 +54,13 @@ def test_dask_run_equals_the_serial_run(tiny_checkpoint):
     assert set(serial["aggregate"]["faithfulness"]) == {"attention", "occlusion", "lime", "random"}
 
 
+def test_a_document_that_cannot_be_summarized_is_reported_not_fatal(tiny_checkpoint):
+    report = run_report(["   ", _texts(1)[0]], _settings(tiny_checkpoint), serial=True)
+    assert "empty" in report["documents"][0]["error"] and "error" not in report["documents"][1]
+    assert report["aggregate"]["failed"] == 1
+    assert report["aggregate"]["agreement"]["attention | occlusion"]["spearman_rho"]["n"] == 1
+
+
 def test_aggregate_is_mean_std_count_ignoring_missing():
     docs = [{"pairs": {"a | b": {m: 0.5 for m in METRICS}}, "faithfulness": {"a": {"aopc_comprehensiveness": 1.0,
                                                                                    "aopc_sufficiency": None}}},
