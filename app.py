@@ -294,7 +294,7 @@ def faithfulness_section(cfg: dict[str, Any], model_key: ModelKey, text: str, ge
                "over the fractions. 'random' ranks the source at random: a method should beat it by more than its "
                "spread.")
     t = len(generation.summary_tokens)
-    passes = (len(methods) + RANDOM_ORDERS) * t * len(FRACTIONS) * 2 + 1
+    passes = (len(methods) + 1 + RANDOM_ORDERS) * t * len(FRACTIONS) * 2 + 1   # + attention
     seconds = passes * forward_seconds(model_key, text, cfg["decoding"])
     if st.session_state.get("faithfulness_for") != text:
         slot = st.empty()
