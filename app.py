@@ -5,6 +5,7 @@ is escaped by attnviz.plots. Results are cached per (text, model, settings), so 
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import traceback
 from dataclasses import asdict
@@ -133,7 +134,6 @@ def input_section() -> None:
     st.text_area("Text to summarize", key="text", height=180, placeholder="Paste a news article…")
     if st.button("Summarize", type="primary"):
         st.session_state["submitted"] = st.session_state.get("text", "")
-        st.session_state["explain_for"] = None
 
 
 # ------------------------------------------------------------------ settings
@@ -193,20 +193,24 @@ def run_attributions(cfg: dict[str, Any], model_key: ModelKey, text: str, genera
              + (f" + {c.backward_passes:,} backward" if c.backward_passes else "") + f", ≈ {c.seconds:.1f} s"
              for c in costs]
     st.sidebar.markdown("**Estimated cost on this input**\n\n" + "\n".join(lines))
-    total = sum(c.seconds for c in costs)
-    if st.session_state.get("explain_for") != text:
+    keys = {m: _request_key(model_key, text, cfg["decoding"], _method_key(cfg, [m])) for m in methods}
+    done = st.session_state.setdefault("computed", set())
+    todo = [m for m in methods if keys[m] not in done]
+    if todo:
+        seconds = sum(c.seconds for c in costs if c.method in todo)
         slot = st.empty()
-        if not slot.button(f"Explain with {len(methods)} method{'s' * (len(methods) > 1)} (≈ {total:.0f} s)"):
+        if slot.button(f"Explain with {len(todo)} method{'s' * (len(todo) > 1)} (≈ {seconds:.0f} s)"):
+            slot.empty()
+        else:
             st.caption("Attributions run when you ask: their cost is in the sidebar.")
-            return {}
-        slot.empty()
-        st.session_state["explain_for"] = text
+            methods = [m for m in methods if m not in todo]            # already computed: shown from the cache
     results: dict[str, Attribution] = {}
-    bar = st.progress(0.0)
+    bar = st.progress(0.0) if methods else st.empty()
     for i, method in enumerate(methods):
         bar.progress(i / len(methods), text=f"Computing {method} ({i + 1} of {len(methods)})…")
         results[method] = explain_method(model_key, text, cfg["decoding"], method,
                                          tuple(sorted(params.get(method, {}).items())))
+        done.add(keys[method])
     bar.empty()
     return results
 
@@ -296,12 +300,13 @@ def faithfulness_section(cfg: dict[str, Any], model_key: ModelKey, text: str, ge
     t = len(generation.summary_tokens)
     passes = (len(methods) + 1 + RANDOM_ORDERS) * t * len(FRACTIONS) * 2 + 1   # + attention
     seconds = passes * forward_seconds(model_key, text, cfg["decoding"])
-    if st.session_state.get("faithfulness_for") != text:
+    request = _request_key(model_key, text, cfg["decoding"], _method_key(cfg, methods))
+    if st.session_state.get("faithfulness_for") != request:
         slot = st.empty()
         if not slot.button(f"Measure faithfulness (≤ {passes:,} forward passes, ≈ {seconds:.0f} s)"):
             return None
         slot.empty()
-        st.session_state["faithfulness_for"] = text
+        st.session_state["faithfulness_for"] = request
     with st.spinner("Scoring the perturbed sources…"):
         result = faithfulness_cached(model_key, text, cfg["decoding"], _method_key(cfg, methods))
     figures = result["methods"]
@@ -338,6 +343,11 @@ def _token_curve(figure: dict[str, Any], focus: int) -> np.ndarray:
 
 def _method_key(cfg: dict[str, Any], methods: list[str]) -> tuple:
     return tuple((m, tuple(sorted(cfg["params"].get(m, {}).items()))) for m in methods)
+
+
+def _request_key(model_key: ModelKey, text: str, decoding: DecodingSettings, methods: tuple) -> str:
+    """What a result depends on, hashed (texts can be long)."""
+    return hashlib.sha1(repr((model_key, text, decoding, methods)).encode("utf-8")).hexdigest()
 
 
 def export_section(generation: Generation, attributions: dict[str, Attribution], cfg: dict[str, Any],

@@ -230,3 +230,28 @@ def test_multi_head_model_offers_a_per_head_view(tmp_path, monkeypatch):
     assert figure["layout"]["title"]["text"] == "attention, head 2"
     raw = np.array([[cell[4] for cell in row] for row in figure["data"][0]["customdata"]], dtype=float)
     np.testing.assert_allclose(raw, generation.head_attention[2], atol=1e-5)
+
+
+def test_adding_a_method_asks_again_only_for_the_new_work():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.sidebar.multiselect[0].set_value(["occlusion"])
+    at.text_area(key="text").input(TEXT)
+    at.button[0].click()
+    at.run()
+    next(b for b in at.button if b.label.startswith("Explain with 1 method")).click()
+    at.run()
+    at.sidebar.multiselect[0].set_value(["occlusion", "lime"])
+    at.run()
+    assert not at.exception
+
+    def titles():
+        return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+
+    assert "occlusion" in titles() and "lime" not in titles()          # done work stays, new work waits
+    ask = next(b for b in at.button if b.label.startswith("Explain with"))
+    assert ask.label.startswith("Explain with 1 method (≈")
+    ask.click()
+    at.run()
+    assert {"occlusion", "lime"} <= set(titles())
+    assert not any(b.label.startswith("Explain with") for b in at.button)
