@@ -205,7 +205,8 @@ def cmd_report(args: argparse.Namespace) -> None:
     methods = method_names(args.methods)
     settings = ReportSettings(model=args.model, methods=tuple(methods),
                               params=parse_method_params(args.param, args.seed, methods), decoding=_decoding(args),
-                              random_orders=args.random_orders, seed=args.seed or 0)
+                              random_orders=args.random_orders, seed=args.seed or 0,
+                              max_source_tokens=args.max_source_tokens)
     report = run_report([p["text"] for p in pairs], settings, scheduler=args.scheduler, workers=args.workers,
                         serial=args.serial, progress=progress_bar)
     json_path, html_path = write_report(report, Path(args.out))
@@ -310,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (default: a local cluster)")
     p.add_argument("--workers", type=int, default=2, help="workers of the local cluster (default 2)")
     p.add_argument("--serial", action="store_true", help="no Dask: one document after another in this process")
-    _add_model_options(p)
+    _add_model_options(p)                              # --device is not used: every worker runs on the CPU
     p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("examples", help="pick the app's example texts from the news test split")

@@ -69,28 +69,30 @@ class ReportSettings:
     decoding: DecodingSettings = field(default_factory=DecodingSettings)
     random_orders: int = 10
     seed: int = 0
+    max_source_tokens: int | None = None     # default: the model's own limit
 
 
-_SUMMARIZERS: dict[str | None, Any] = {}
+_SUMMARIZERS: dict[tuple[str | None, int | None], Any] = {}
 
 
-def _summarizer(model: str | None):
+def _summarizer(model: str | None, max_source_tokens: int | None = None):
     """One loaded model per process (Dask workers keep theirs between documents); CPU, 1 thread."""
-    if model not in _SUMMARIZERS:
+    key = (model, max_source_tokens)
+    if key not in _SUMMARIZERS:
         import torch
 
         from attnviz.pipeline import Summarizer
 
         torch.set_num_threads(1)
-        _SUMMARIZERS[model] = Summarizer.from_checkpoint(model, device="cpu")
-    return _SUMMARIZERS[model]
+        _SUMMARIZERS[key] = Summarizer.from_checkpoint(model, device="cpu", max_source_tokens=max_source_tokens)
+    return _SUMMARIZERS[key]
 
 
 def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
     """Summarize and explain one text; → its per-pair agreement means and per-method AOPC figures (or,
     for a text that cannot be summarized, its error message and no figures)."""
     start = time.perf_counter()
-    summarizer = _summarizer(settings.model)
+    summarizer = _summarizer(settings.model, settings.max_source_tokens)
     try:
         generation = summarizer.summarize(text, settings.decoding)
         ForcedScorer(summarizer.model, generation)                          # refuses an empty summary

@@ -110,3 +110,10 @@ def test_an_existing_scheduler_gives_the_same_results(tiny_checkpoint):
         remote = run_report(texts, _settings(tiny_checkpoint), scheduler=cluster.scheduler_address)
     assert remote["mode"] == f"dask scheduler {cluster.scheduler_address}"
     np.testing.assert_allclose(_numbers(remote), _numbers(serial), atol=1e-6, equal_nan=True)
+
+
+def test_source_limit_reaches_the_documents(tiny_checkpoint):
+    settings = ReportSettings(model=tiny_checkpoint, methods=("attention",), random_orders=2, max_source_tokens=5,
+                              decoding=DecodingSettings(beam_size=1, min_len=2, max_len=3))
+    report = run_report(_texts(1), settings, serial=True)
+    assert report["documents"][0]["source_tokens"] == 5 and report["settings"]["max_source_tokens"] == 5
