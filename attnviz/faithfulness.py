@@ -74,14 +74,14 @@ def _orders(scores: np.ndarray) -> np.ndarray:
 
 
 class _MaskBank:
-    """Collects keep masks [S] with the summary row they are read for; each distinct mask runs once."""
+    """Collects keep masks [S] (True = token kept), each distinct mask once."""
 
-    def __init__(self, source_len: int) -> None:
+    def __init__(self) -> None:
         self.index: dict[bytes, int] = {}
         self.masks: list[np.ndarray] = []
-        self.source_len = source_len
 
     def add(self, keep: np.ndarray) -> int:
+        """The mask's row in the batch that will be scored (an earlier identical mask's row, if any)."""
         key = np.packbits(keep).tobytes()
         if key not in self.index:
             self.index[key] = len(self.masks)
@@ -105,7 +105,7 @@ def faithfulness(scorer: ForcedScorer, scores: dict[str, np.ndarray], *, fractio
             raise ValueError(f"{name}: scores have shape {order.shape}, expected {(t_len, s_len)}")
     randoms = [np.stack([rng.permutation(s_len) for _ in range(t_len)]) for _ in range(random_orders)]
 
-    bank = _MaskBank(s_len)
+    bank = _MaskBank()
     full = bank.add(np.ones(s_len, dtype=bool))
     plan: dict[str, tuple[np.ndarray, np.ndarray]] = {}        # name → (removed ids [T, K], kept-only ids [T, K])
     for name, order in list(orders.items()) + [(f"{RANDOM}#{r}", o) for r, o in enumerate(randoms)]:
