@@ -111,8 +111,10 @@ def test_example_with_attributions_screenshot(page):
     page.get_by_role("button", name=re.compile(r"^Explain with")).click()
     page.get_by_role("tab", name="occlusion").wait_for(timeout=TIMEOUT)
     wait_idle(page)
+    page.wait_for_function("() => document.querySelectorAll('.attnviz-focus tr').length === 1 + 3",
+                           timeout=TIMEOUT)                             # header + attention + 2 methods
+    wait_idle(page)
     assert page.locator(".js-plotly-plot").count() >= 3
-    assert page.locator(".attnviz-focus tr").count() == 1 + 3      # header + attention + 2 methods
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "screenshot.png"
     page.set_viewport_size({"width": 1440, "height": 2300})           # Streamlit scrolls inside the page
