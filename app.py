@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from attnviz.compare import METRICS, agreement_matrix, agreement_rows, nanmean
+from attnviz.compare import METRICS, agreement_matrices, agreement_rows, nanmean
 from attnviz.decoding import DecodingSettings
 from attnviz.errors import AttnvizError
 from attnviz.examples import load_examples
@@ -81,13 +81,8 @@ def faithfulness_cached(model_key: ModelKey, text: str, settings: DecodingSettin
     model = load_summarizer(*model_key).model
     scores = {"attention": generation.attention}
     scores.update({m: explain_method(model_key, text, settings, m, params).scores for m, params in methods})
-    scorer = ForcedScorer(model, generation)
-    figures, cost = faithfulness(scorer, scores, random_orders=RANDOM_ORDERS)
-    out = {"methods": {name: f.to_json() for name, f in figures.items()}, "cost": cost}
-    full = scorer.full().cpu().numpy().tolist()
-    for f in out["methods"].values():
-        f["full_logprob"] = full
-    return out
+    figures, cost = faithfulness(ForcedScorer(model, generation), scores, random_orders=RANDOM_ORDERS)
+    return {"methods": {name: f.to_json() for name, f in figures.items()}, "cost": cost}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -265,7 +260,8 @@ def focus_section(generation: Generation, shown: dict[str, np.ndarray], signed: 
     return focus
 
 
-def agreement_section(generation: Generation, raw: dict[str, np.ndarray], focus: int) -> None:
+def agreement_section(generation: Generation, raw: dict[str, np.ndarray], matrices: dict[str, np.ndarray],
+                      focus: int) -> None:
     st.subheader("Agreement")
     if len(raw) < 2:
         st.info("Run attribution methods (sidebar, then Explain) to compare them with attention.")
@@ -276,7 +272,7 @@ def agreement_section(generation: Generation, raw: dict[str, np.ndarray], focus:
                "every source token the same score are left out of the means.")
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(agreement_matrix_figure(agreement_matrix(raw, metric), list(raw), metric), width="stretch")
+        st.plotly_chart(agreement_matrix_figure(matrices[metric], list(raw), metric), width="stretch")
     per_token = {m: agreement_rows(raw["attention"], s)[metric] for m, s in raw.items() if m != "attention"}
     with right:
         st.plotly_chart(agreement_figure(per_token, generation.summary_tokens, focus=focus, y_range=METRIC_RANGE[metric],
@@ -323,7 +319,7 @@ def faithfulness_section(cfg: dict[str, Any], model_key: ModelKey, text: str, ge
     scope = st.radio("Deletion curves for", ["the whole summary", f"token #{focus} {generation.summary_tokens[focus]}"],
                      horizontal=True, key="curve_scope")
     whole = scope == "the whole summary"
-    curves = {name: np.asarray(f["deletion_curve"]) if whole else _token_curve(f, focus) for name, f in figures.items()}
+    curves = {name: np.asarray(f["deletion_curve"] if whole else f["deletion"][focus]) for name, f in figures.items()}
     spread = np.asarray(figures[RANDOM]["deletion_curve_std"]) if whole else None
     st.plotly_chart(deletion_figure(curves, FRACTIONS, spread=spread), width="stretch")
     st.caption(f"{result['cost']['distinct_masks']:,} distinct perturbed sources, {result['cost']['seconds']:.1f} s.")
@@ -332,13 +328,6 @@ def faithfulness_section(cfg: dict[str, Any], model_key: ModelKey, text: str, ge
 
 def _with_spread(value: float, std: float | None) -> str:
     return f"{value:.3f}" + (f" ± {std:.3f}" if std is not None else "")
-
-
-def _token_curve(figure: dict[str, Any], focus: int) -> np.ndarray:
-    """The focused token's deletion curve: f_t(x), then f_t(x) − comprehensiveness at each fraction."""
-    comp = np.asarray(figure["comprehensiveness"])[focus]
-    full = figure["full_logprob"][focus]
-    return np.concatenate([[full], full - comp])
 
 
 def _method_key(cfg: dict[str, Any], methods: list[str]) -> tuple:
@@ -351,7 +340,7 @@ def _request_key(model_key: ModelKey, text: str, decoding: DecodingSettings, met
 
 
 def export_section(generation: Generation, attributions: dict[str, Attribution], cfg: dict[str, Any],
-                   figures: dict[str, Any], faith: dict[str, Any] | None) -> None:
+                   figures: dict[str, Any], matrices: dict[str, np.ndarray], faith: dict[str, Any] | None) -> None:
     st.subheader("Export")
     st.caption("CSV: one row per (method, summary token, source token) with the raw score. JSON: everything, "
                "with the settings and package versions. HTML: each figure as a standalone page. "
@@ -359,9 +348,7 @@ def export_section(generation: Generation, attributions: dict[str, Attribution],
     settings = {"model": cfg["model"], "device": cfg["device"], "max_source_tokens": cfg["max_source_tokens"],
                 "decoding": asdict(cfg["decoding"]), "methods": list(attributions), "params": cfg["params"],
                 "normalisation": cfg["normalisation"], "sign": cfg["sign"]}
-    raw = {m: a.scores for m, a in attributions.items()}
-    extra = {"agreement": finite({"methods": list(raw),
-                                  "matrices": {m: agreement_matrix(raw, m) for m in METRICS}})}
+    extra = {"agreement": finite({"methods": list(attributions), "matrices": matrices})}
     if faith is not None:
         extra["faithfulness"] = faith
     document = export_document(generation, attributions, model=cfg["model"], settings=settings, extra=extra)
@@ -408,9 +395,10 @@ def page() -> None:
     raw = {m: a.scores for m, a in attributions.items()}
     figures = heatmaps_section(generation, shown, signed, window, raw)
     focus = focus_section(generation, shown, signed, window)
-    agreement_section(generation, raw, focus)
+    matrices = agreement_matrices(raw)                 # every metric of every pair, once per rerun
+    agreement_section(generation, raw, matrices, focus)
     faith = faithfulness_section(cfg, model_key, text, generation, [m for m in attributions if m != "attention"], focus)
-    export_section(generation, attributions, cfg, figures, faith)
+    export_section(generation, attributions, cfg, figures, matrices, faith)
 
 
 def main() -> None:

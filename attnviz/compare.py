@@ -91,13 +91,21 @@ def nanmean(values: np.ndarray) -> float:
     return float(values[np.isfinite(values)].mean()) if np.isfinite(values).any() else float("nan")
 
 
+def agreement_matrices(scores: dict[str, np.ndarray], *, absolute: bool = True) -> dict[str, np.ndarray]:
+    """Every metric as a method × method matrix [M, M] of means over summary tokens (methods in dict
+    order); each pair is compared once."""
+    names = list(scores)
+    out = {metric: np.empty((len(names), len(names))) for metric in METRICS}
+    for i, x in enumerate(names):
+        for j in range(i, len(names)):
+            rows = agreement_rows(scores[x], scores[names[j]], absolute=absolute)
+            for metric in METRICS:
+                out[metric][i, j] = out[metric][j, i] = nanmean(rows[metric])
+    return out
+
+
 def agreement_matrix(scores: dict[str, np.ndarray], metric: str, *, absolute: bool = True) -> np.ndarray:
-    """Method × method matrix [M, M] of ``metric`` averaged over summary tokens (methods in dict order)."""
+    """One metric's method × method matrix [M, M] (see ``agreement_matrices``)."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; valid choices: {', '.join(METRICS)}")
-    names = list(scores)
-    out = np.empty((len(names), len(names)))
-    for i, x in enumerate(names):
-        for j, y in enumerate(names):
-            out[i, j] = nanmean(agreement_rows(scores[x], scores[y], absolute=absolute)[metric]) if j >= i else out[j, i]
-    return out
+    return agreement_matrices(scores, absolute=absolute)[metric]

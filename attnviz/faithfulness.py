@@ -53,6 +53,7 @@ class Faithfulness:
                "aopc_sufficiency": round(self.aopc_sufficiency, 6),
                "comprehensiveness": np.round(self.comprehensiveness, 6).tolist(),
                "sufficiency": np.round(self.sufficiency, 6).tolist(),
+               "deletion": np.round(self.deletion, 6).tolist(),
                "deletion_curve": np.round(self.deletion.mean(axis=0), 6).tolist()}
         if self.aopc_spread is not None:
             out["aopc_std"] = {k: round(v, 6) for k, v in self.aopc_spread.items()}

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from attnviz.compare import METRICS, agreement_matrix, agreement_rows
+from attnviz.compare import METRICS, agreement_matrices, agreement_rows
 from attnviz.decoding import DecodingSettings
 from attnviz.errors import AttnvizError
 from attnviz.explain import Attribution, ForcedScorer, explain
@@ -48,7 +48,7 @@ def compare_results(scorer: ForcedScorer, results: dict[str, Attribution], *, ra
     scores = {name: a.scores for name, a in results.items()}
     names = list(scores)
     agreement: dict[str, Any] = {"methods": names,
-                                 "matrices": {m: agreement_matrix(scores, m) for m in METRICS}}
+                                 "matrices": agreement_matrices(scores)}
     if "attention" in scores:
         agreement["with_attention_per_token"] = {name: agreement_rows(scores["attention"], s)
                                                  for name, s in scores.items() if name != "attention"}

@@ -81,7 +81,8 @@ def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_step
         scores[todo] = ((x - x0) * _path_integral(scorer, x, x0, todo, current, method)).sum(dim=-1)
         for t in todo:
             steps[t] = current
-        todo = [t for t in todo if relative()[t] > tolerance]
+        now = relative()
+        todo = [t for t in todo if now[t] > tolerance]
     delta = scores.sum(dim=1) - gap
     rel = relative().detach().cpu().numpy()
     checks = {"convergence_delta": delta.detach().cpu().numpy().round(6).tolist(), "steps_per_row": steps,
