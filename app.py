@@ -20,7 +20,7 @@ from attnviz.decoding import DecodingSettings
 from attnviz.errors import AttnvizError
 from attnviz.examples import load_examples
 from attnviz.explain import METHODS, Attribution, ForcedScorer, explain, method_parameters
-from attnviz.explain.cost import estimate, seconds_per_forward
+from attnviz.explain.cost import estimate, seconds_per_pass
 from attnviz.export import export_document, export_json, figure_html, long_frame
 from attnviz.faithfulness import FRACTIONS, RANDOM, faithfulness
 from attnviz.normalise import is_signed, normalise
@@ -86,9 +86,9 @@ def faithfulness_cached(model_key: ModelKey, text: str, settings: DecodingSettin
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def forward_seconds(model_key: ModelKey, text: str, settings: DecodingSettings) -> float:
+def pass_seconds(model_key: ModelKey, text: str, settings: DecodingSettings) -> tuple[float, float]:
     generation = summarize(model_key, text, settings)
-    return seconds_per_forward(ForcedScorer(load_summarizer(*model_key).model, generation))
+    return seconds_per_pass(ForcedScorer(load_summarizer(*model_key).model, generation))
 
 
 # ------------------------------------------------------------------ input
@@ -182,8 +182,9 @@ def run_attributions(cfg: dict[str, Any], model_key: ModelKey, text: str, genera
     methods, params = cfg["methods"], cfg["params"]
     if not methods:
         return {}
-    per_forward = forward_seconds(model_key, text, cfg["decoding"])
-    costs = estimate(methods, params, len(generation.source_tokens), len(generation.summary_tokens), per_forward)
+    per_forward, per_backward = pass_seconds(model_key, text, cfg["decoding"])
+    costs = estimate(methods, params, len(generation.source_tokens), len(generation.summary_tokens),
+                     per_forward, per_backward)
     lines = [f"- **{c.method}**: {BOUND_SIGN[c.bound]}{c.forward_passes:,} forward"
              + (f" + {c.backward_passes:,} backward" if c.backward_passes else "") + f", ≈ {c.seconds:.1f} s"
              for c in costs]
@@ -295,7 +296,7 @@ def faithfulness_section(cfg: dict[str, Any], model_key: ModelKey, text: str, ge
                "spread.")
     t = len(generation.summary_tokens)
     passes = (len(methods) + 1 + RANDOM_ORDERS) * t * len(FRACTIONS) * 2 + 1   # + attention
-    seconds = passes * forward_seconds(model_key, text, cfg["decoding"])
+    seconds = passes * pass_seconds(model_key, text, cfg["decoding"])[0]
     request = _request_key(model_key, text, cfg["decoding"], _method_key(cfg, methods))
     if st.session_state.get("faithfulness_for") != request:
         slot = st.empty()

@@ -14,7 +14,7 @@ from attnviz.model import ModelConfig, PointerGenerator
 from attnviz.tokenizer import Vocabulary
 
 FORMAT = "attnviz-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2      # 2: removal is part of the model (mask embedding, null attention slot)
 WEIGHTS, CONFIG, VOCAB = "model.safetensors", "config.json", "vocab.json"
 
 
@@ -48,6 +48,9 @@ def read_config(folder: Path) -> tuple[ModelConfig, dict[str, Any]]:
     data = _read_json(path)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an attnviz checkpoint config (no \"format\": \"{FORMAT}\")")
+    if data.get("format_version") == 1:
+        raise CheckpointError(f"{path} is a format-1 checkpoint, made before removal became part of the model "
+                              f"(mask embedding, null attention slot); retrain it with python -m attnviz train")
     if data.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{path} has format version {data.get('format_version')!r}; "
                               f"this attnviz reads version {FORMAT_VERSION}")

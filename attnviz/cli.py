@@ -318,8 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default="data")
     p.set_defaults(run=cmd_examples)
 
-    p = sub.add_parser("check", help="check the explainers' axioms on a model (IG completeness, SHAP efficiency, "
-                                     "equality with per-token captum calls); exit status 1 if one fails")
+    p = sub.add_parser("check", help="check the explainers against answers computed another way (exact Shapley and "
+                                     "Owen values, LIME's ridge, a fine IG quadrature, per-token captum calls); "
+                                     "exit status 1 if one fails")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--text", help="default: news test articles cut to 400 tokens (or random words)")
     source.add_argument("--file", help="a UTF-8 text file, or - for standard input")

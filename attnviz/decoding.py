@@ -115,7 +115,7 @@ def greedy_search(model: PointerGenerator, enc: EncoderOutput, state: DecoderSta
 def _hypothesis(ids, attns, heads, logps, p_gens, end_logprob: float, enc: EncoderOutput,
                 settings: DecodingSettings) -> Hypothesis:
     """Stack greedy's per-step pieces; the score counts the end token's log-prob as beam search does."""
-    s = enc.memory.shape[1]
+    s = enc.source_len
     logp = torch.stack(logps) if logps else enc.memory.new_zeros(0)
     return Hypothesis(
         ids=ids,
@@ -136,7 +136,7 @@ def beam_search(model: PointerGenerator, enc: EncoderOutput, state: DecoderState
     device = model.device
     scores = torch.zeros(1, device=device)                      # (N,) summed log-probs of live beams
     histories: list[list[int]] = [[]]
-    s = enc.memory.shape[1]
+    s = enc.source_len
     attn_hist = enc.memory.new_zeros(1, 0, s)                    # (N, t, S)
     head_hist: Tensor | None = None                              # (N, H, t, S)
     logp_hist = enc.memory.new_zeros(1, 0)                       # (N, t)

@@ -7,7 +7,8 @@ earlier position) and take the top k% (at least one token):
 * sufficiency(k)       = f_t(x) − f_t(only the top k% kept)    — low: those tokens alone nearly suffice;
 * AOPC = the mean over k ∈ ``FRACTIONS``; the deletion curve = f_t after removing the top k%, k = 0 … 50%.
 
-f_t is the teacher-forced log-probability of summary token t; a removed token becomes <pad>. A random
+f_t is the teacher-forced log-probability of summary token t; a removed token is absent (see
+``attnviz.explain.base``), as for every attribution method. A random
 order per row (``random_orders`` of them, seeded) is the chance baseline, reported with its spread.
 Every perturbed source of every method goes through the model once (identical masks are shared), in
 batches, and is scored for all T summary tokens.

@@ -38,6 +38,7 @@ class TrainSettings:
     dropout: float = 0.3
     bridge_activation: str = "tanh"     # start-state bridge; "relu" was used before the IG check
     glove: bool = True
+    removal_share: float = 0.5          # share of training sources with random tokens removed (in-distribution removal)
     train_source_tokens: int = 120      # sources are cut for training (headlines come from the lead)
     max_source_tokens: int = 400        # the cut used at inference
     target_tokens: int = 24
@@ -119,9 +120,22 @@ def collate(pairs: Sequence[EncodedPair], device: torch.device) -> Batch:
     return Batch(ids, pad([p.ext_ids for p in pairs], s), mask, targets, target_mask)
 
 
-def batch_loss(model: PointerGenerator, batch: Batch, coverage_weight: float) -> tuple[torch.Tensor, float, int]:
-    """Mean NLL per target token (+ coverage loss); also the summed NLL and the token count."""
-    out = model(batch.ids, batch.ext_ids, batch.mask, batch.targets)
+def random_presence(mask: torch.Tensor, share: float) -> torch.Tensor | None:
+    """Presence [B, S] for training: a ``share`` of the sources lose each token with a probability drawn
+    uniformly from [0, 1] per source (so every removal rate the explainers ask about is seen), the rest
+    keep all; None when ``share`` is 0. Uses torch's global generator (seeded by ``train``)."""
+    if share <= 0:
+        return None
+    b, s = mask.shape
+    rate = torch.rand(b, 1, device=mask.device) * (torch.rand(b, 1, device=mask.device) < share)
+    return (torch.rand(b, s, device=mask.device) >= rate).float()
+
+
+def batch_loss(model: PointerGenerator, batch: Batch, coverage_weight: float,
+               presence: torch.Tensor | None = None) -> tuple[torch.Tensor, float, int]:
+    """Mean NLL per target token (+ coverage loss); also the summed NLL and the token count.
+    ``presence`` [B, S] removes source tokens (see ``PointerGenerator``)."""
+    out = model(batch.ids, batch.ext_ids, batch.mask, batch.targets, presence=presence)
     nll = -out.target_logprobs.masked_fill(~batch.target_mask, 0.0)
     tokens = int(batch.target_mask.sum())
     loss = nll.sum() / tokens
@@ -209,7 +223,8 @@ def train(settings: TrainSettings, log: Callable[[str], None] = print) -> Path:
             seen_tokens, total_nll, epoch_start = 0, 0.0, time.monotonic()
             for group in make_batches(pairs, settings.batch_size, rng):
                 batch = collate(group, device)
-                loss, nll, tokens = batch_loss(model, batch, settings.coverage_loss_weight)
+                loss, nll, tokens = batch_loss(model, batch, settings.coverage_loss_weight,
+                                               random_presence(batch.mask, settings.removal_share))
                 optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip)

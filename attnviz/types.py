@@ -20,7 +20,7 @@ class Generation:
     source_ids: np.ndarray            # [S] int64 in-vocabulary ids (OOV → <unk>)
     source_ext_ids: np.ndarray        # [S] int64 extended ids (OOV → vocab + k)
     summary_ids: np.ndarray           # [T] int64 extended ids
-    attention: np.ndarray             # [T, S] cross-attention; each row sums to 1
+    attention: np.ndarray             # [T, S] cross-attention; a row sums to 1 − the null slot's weight
     token_logprobs: np.ndarray        # [T] log P(summary token t | source, prefix)
     p_gen: np.ndarray | None          # [T] probability of generating (vs copying); None without pointer
     head_attention: np.ndarray | None = None  # [H, T, S] per head, multi-head models only

@@ -1,11 +1,12 @@
 """The axiom check (``python -m attnviz check``) and its references, on a tiny seeded model."""
+import functools
 import json
 import random
 
 import numpy as np
 import pytest
 
-from attnviz.axioms import Check, run_checks
+from attnviz.axioms import Check, absent_token_effects, exact_checks, run_checks
 from attnviz.cli import main
 from attnviz.decoding import DecodingSettings
 from attnviz.explain import METHODS, ForcedScorer
@@ -26,6 +27,26 @@ def case():
     return model, Summarizer(model, vocab).summarize(text, DecodingSettings(beam_size=2, min_len=3, max_len=4))
 
 
+_SHORT_MODELS = {}
+
+
+@pytest.fixture(scope="module")
+def short_case(case):
+    """The same model on the first 8 source tokens, where coalitions can be enumerated."""
+    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from tests.conftest import WORDS
+
+    model, generation = case
+    short = Summarizer(model, Vocabulary(list(SPECIALS) + WORDS)).summarize(
+        " ".join(generation.source_tokens[:8]), DecodingSettings(beam_size=1, min_len=2, max_len=3))
+    _SHORT_MODELS[id(short)] = model
+    return short
+
+
+def short_case_model(short):
+    return _SHORT_MODELS[id(short)]
+
+
 def test_leave_one_out_reference_is_occlusion(case):
     model, generation = case
     scorer = ForcedScorer(model, generation)
@@ -34,15 +55,43 @@ def test_leave_one_out_reference_is_occlusion(case):
     np.testing.assert_allclose(METHODS["occlusion"](scorer, generation).scores, loo, atol=1e-5)
 
 
-def test_every_check_passes_on_a_tiny_model(case):
+def test_every_check_passes_on_a_tiny_model(case, short_case):
     model, generation = case
-    checks, results = run_checks(model, generation, rows=2, progress=lambda _m: None)
+    checks, results = run_checks(model, generation, rows=2, short=short_case, progress=lambda _m: None)
     names = {(c.method, c.name) for c in checks}
-    assert ("integrated_gradients", "completeness, worst row (relative)") in names
+    assert ("partition_shap", "equals exact Owen values") in names
+    assert ("lime", "equals weighted ridge solved directly") in names
     assert {c.method for c in checks if c.name == "equals captum per token"} == {
         "lime", "kernel_shap", "occlusion", "integrated_gradients", "input_x_gradient", "saliency"}
+    assert not any("efficiency" in c.name or "sum to 1" in c.name for c in checks)   # they cannot fail
     assert all(c.passed for c in checks), [c for c in checks if not c.passed]
     assert set(results) == set(METHODS)
+
+
+def test_the_exact_checks_fail_when_an_estimator_is_wrong(short_case, monkeypatch):
+    """Shift partition_shap by a constant per token, keeping each row's sum: only the exact check sees it."""
+    import attnviz.explain as explain_module
+
+    model = short_case_model(short_case)
+    original = explain_module.METHODS["partition_shap"]
+
+    @functools.wraps(original)
+    def shifted(scorer, generation, **params):
+        result = original(scorer, generation, **params)
+        result.scores[:, 0] += 0.1
+        result.scores[:, 1] -= 0.1
+        return result
+
+    monkeypatch.setitem(explain_module.METHODS, "partition_shap", shifted)
+    verdicts = {(c.method, c.name): c.passed for c in exact_checks(model, short_case)}
+    assert not verdicts[("partition_shap", "equals exact Owen values")]
+    assert verdicts[("lime", "equals weighted ridge solved directly")]
+
+
+def test_an_absent_token_is_invisible(case):
+    model, generation = case
+    change, weight = absent_token_effects(ForcedScorer(model, generation), 1, 7)
+    assert change == 0 and weight == 0
 
 
 def test_a_check_fails_on_a_large_or_non_finite_value():
@@ -57,8 +106,8 @@ def test_check_command_prints_json_and_exit_status(model_dir, capsys, monkeypatc
     assert main(["check", "--text", TEXT, "--model", model_dir, "--beam", "1", "--max-len", "3",
                  "--rows", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["passed"] and len(out["checks"]) == 11
-    monkeypatch.setattr(axioms, "COMPLETENESS", -1.0)                    # impossible: the check must fail
+    assert out["passed"] and len(out["checks"]) == 14
+    monkeypatch.setattr(axioms, "FINE_ERROR", -1.0)                      # impossible: the check must fail
     with pytest.raises(SystemExit) as exit_info:
         main(["check", "--text", TEXT, "--model", model_dir, "--beam", "1", "--max-len", "3", "--rows", "1"])
     assert exit_info.value.code == 1

@@ -29,7 +29,7 @@ def test_summarize_json_schema(model_dir: str, capsys):
     assert out["source_tokens"] == TEXT.split()
     assert 1 <= t <= 8 and isinstance(out["summary"], str) and out["summary"]
     assert len(out["attention"]) == t and all(len(row) == s for row in out["attention"])
-    np.testing.assert_allclose(np.sum(out["attention"], axis=1), 1.0, atol=1e-4)
+    assert np.all(np.sum(out["attention"], axis=1) < 1)                  # the null slot has the rest
     assert len(out["token_logprobs"]) == t and all(lp <= 0 for lp in out["token_logprobs"])
     assert len(out["p_gen"]) == t and all(0 <= p <= 1 for p in out["p_gen"])
 
@@ -124,7 +124,7 @@ def test_explain_an_empty_summary_is_a_message(model_dir: str, capsys, monkeypat
 
     def empty_search(model, enc, state, settings):
         import torch
-        return Hypothesis([], torch.zeros(0, enc.memory.shape[1]), None, torch.zeros(0), torch.zeros(0), 0.0)
+        return Hypothesis([], torch.zeros(0, enc.source_len), None, torch.zeros(0), torch.zeros(0), 0.0)
 
     monkeypatch.setattr(pipeline, "search", empty_search)
     assert main(["explain", "--text", TEXT, "--model", model_dir, "--methods", "occlusion"]) == 2

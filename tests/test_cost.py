@@ -5,7 +5,7 @@ import pytest
 
 from attnviz.decoding import DecodingSettings
 from attnviz.explain import METHODS, ForcedScorer, explain
-from attnviz.explain.cost import estimate, passes, seconds_per_forward
+from attnviz.explain.cost import estimate, passes, seconds_per_pass
 from attnviz.pipeline import Summarizer
 from tests.conftest import make_model, random_text
 
@@ -27,9 +27,10 @@ def test_passes_equal_or_bound_the_real_cost(vocab):
             assert attribution.forward_passes <= forward and attribution.backward_passes == backward, name
         else:
             assert attribution.forward_passes >= forward and attribution.backward_passes >= backward, name
-    per_forward = seconds_per_forward(ForcedScorer(model, generation))
-    costs = estimate(list(METHODS), PARAMS, s, t, per_forward)
-    assert per_forward > 0 and costs[0].seconds == 0 and all(c.seconds > 0 for c in costs[1:])
+    per_forward, per_backward = seconds_per_pass(ForcedScorer(model, generation))
+    costs = estimate(list(METHODS), PARAMS, s, t, per_forward, per_backward)
+    assert per_forward > 0 and per_backward > 0
+    assert costs[0].seconds == 0 and all(c.seconds > 0 for c in costs[1:])
 
 
 def test_unknown_method():

@@ -65,7 +65,7 @@ def test_beam_attention_and_logprobs_match_a_teacher_forced_rerun(vocab, kind, b
     np.testing.assert_allclose(gen.p_gen, forced.p_gen[0].numpy(), atol=1e-5)
     if kind == "multihead":
         np.testing.assert_allclose(gen.head_attention, forced.heads[0].numpy(), atol=1e-5)
-    np.testing.assert_allclose(gen.attention.sum(axis=1), 1.0, atol=1e-5)
+    assert np.all(gen.attention.sum(axis=1) < 1)                         # the null slot has the rest
 
 
 def test_no_token_three_times_in_a_row_and_length_limits(vocab):
@@ -103,7 +103,7 @@ class _ScriptedModel:
 
 
 def _scripted_inputs():
-    enc = EncoderOutput(torch.zeros(1, 2, 1), torch.zeros(1, 2, 1), torch.ones(1, 2, dtype=torch.bool),
+    enc = EncoderOutput(torch.zeros(1, 3, 1), torch.zeros(1, 3, 1), torch.ones(1, 3),
                         torch.zeros(1, 2, dtype=torch.long), 8)
     state = DecoderState(torch.zeros(1, 1), torch.zeros(1, 1), torch.zeros(1, 1), None)
     return enc, state

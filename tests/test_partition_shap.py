@@ -45,11 +45,10 @@ def test_shapes_params_and_costs(vocab):
 
 
 @pytest.mark.parametrize("max_evals", [12, 60, 500])
-def test_efficiency_per_row(vocab, max_evals):
+def test_rows_sum_to_the_gap_at_every_budget(vocab, max_evals):
     model, generation = generate(vocab, seed=1, coverage=True)
     result = partition_shap(ForcedScorer(model, generation), generation, max_evals=max_evals)
     np.testing.assert_allclose(result.scores.sum(axis=1), ends(model, generation), rtol=0, atol=1e-4)
-    assert result.checks["efficiency_max_abs_error"] < 1e-4
 
 
 def test_same_seed_same_result_and_global_rng_untouched(vocab):

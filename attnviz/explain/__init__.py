@@ -51,7 +51,7 @@ def method_parameters(name: str) -> dict[str, Any]:
 
 
 def explain(model: PointerGenerator, generation: Generation, methods: str | Sequence[str] = "all", *,
-            params: dict[str, dict[str, Any]] | None = None, memory_budget_mb: int = DEFAULT_MEMORY_BUDGET_MB,
+            params: dict[str, dict[str, Any]] | None = None, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
             progress: Callable[[str], None] | None = None) -> dict[str, Attribution]:
     """Run each method on one generated summary; ``params`` maps a method name to its keyword arguments."""
     names = method_names(methods)

@@ -1,8 +1,11 @@
 """What every explainer shares: the result type and the teacher-forced target function.
 
-The target of row t is log P(summary token t | source, summary prefix) with the generated summary
-held fixed (teacher forcing). Removing a source token replaces it by <pad> (a zero embedding that
-cannot be copied), which is also the baseline of the gradient methods.
+Every method explains the same function. Row t's target is f_t(g) = log P(summary token t | source,
+summary prefix), the generated summary held fixed (teacher forcing), as a function of the presence
+gates g ∈ [0, 1]^S of the source tokens (see ``attnviz.model.seq2seq``): an absent token (g = 0) is read
+by the encoder as the model's mask embedding, gets no attention and cannot be copied. Perturbation
+methods evaluate f_t on binary presence; Integrated Gradients integrates ∂f_t/∂g along g = α·1 from
+"all absent" to "all present". So IG, KernelSHAP and Partition SHAP rows all sum to f_t(1) − f_t(0).
 Shapes: N perturbations, S source tokens, T summary tokens, E embedding size.
 """
 from __future__ import annotations
@@ -17,7 +20,6 @@ from torch import Tensor
 
 from attnviz.errors import InputError
 from attnviz.model import PointerGenerator
-from attnviz.tokenizer import PAD_ID
 from attnviz.types import Generation
 
 DEFAULT_MEMORY_BUDGET_MB = 512
@@ -53,14 +55,15 @@ class Attribution:
 
 
 class ForcedScorer:
-    """Scores one Generation's summary under perturbed or interpolated sources, counting the passes.
+    """Scores one Generation's summary under perturbed sources, counting the passes.
 
-    ``score_keep(keep [N, S]) → [N, T]`` (no gradients, batched within a memory budget) and
-    ``score_embedded(embedded [N, S, E]) → [N, T]`` (differentiable) share the same model call.
+    ``score_presence(presence [N, S] in [0, 1]) → [N, T]`` is the explained function (differentiable);
+    ``score_keep(keep [N, S])`` is the same on binary presence without gradients, batched within a memory
+    budget; ``score_embedded(embedded [N, S, E])`` replaces the token embeddings, every token present.
     """
 
     def __init__(self, model: PointerGenerator, generation: Generation, *,
-                 memory_budget_mb: int = DEFAULT_MEMORY_BUDGET_MB) -> None:
+                 memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> None:
         if len(generation.summary_tokens) == 0:
             raise InputError("the summary is empty: there is nothing to explain")
         self.model = model.eval()
@@ -73,7 +76,7 @@ class ForcedScorer:
         self.forward_passes = 0
         self.backward_passes = 0
 
-    def _batch_size(self, budget_mb: int) -> int:
+    def _batch_size(self, budget_mb: float) -> int:
         """How many sources fit one batch: activations kept per source ≈ S × (E + 10·Hd) floats for the
         encoder plus T × S × 4 for attention, coverage and copy scatter, ×3 for autograd."""
         cfg = self.model.config
@@ -81,41 +84,30 @@ class ForcedScorer:
                               + self.summary_len * self.source_len * 4 + self.summary_len * cfg.vocab_size)
         return int(max(1, min(512, budget_mb * 2**20 // per_source)))
 
-    def _expand(self, n: int) -> tuple[Tensor, Tensor, Tensor]:
+    def _run(self, presence: Tensor | None, embedded: Tensor | None = None) -> Tensor:
+        """One model call on N sources: presence [N, S] or None (all present), embedded [N, S, E] or None."""
+        n = (presence if presence is not None else embedded).shape[0]
         mask = torch.ones(n, self.source_len, dtype=torch.bool, device=self.ids.device)
-        return self.ext_ids.expand(n, -1), mask, self.targets.expand(n, -1)
+        self.forward_passes += n
+        return self.model(self.ids.expand(n, -1), self.ext_ids.expand(n, -1), mask, self.targets.expand(n, -1),
+                          embedded=embedded, presence=presence).target_logprobs
+
+    def score_presence(self, presence: Tensor) -> Tensor:
+        """presence [N, S] in [0, 1] → f(presence) [N, T] (keeps the graph for gradients)."""
+        return self._run(presence.to(self.ids.device, torch.float32))
 
     def score_embedded(self, embedded: Tensor) -> Tensor:
-        """embedded [N, S, E] → target log-probs [N, T] (keeps the graph for gradients)."""
-        n = embedded.shape[0]
-        ext, mask, targets = self._expand(n)
-        self.forward_passes += n
-        return self.model(self.ids.expand(n, -1), ext, mask, targets, embedded=embedded).target_logprobs
-
-    def score_ids(self, ids: Tensor) -> Tensor:
-        """ids [N, S] (<pad> = removed) → [N, T]: the plain target function for captum's layer methods."""
-        n = ids.shape[0]
-        ext = torch.where(ids == PAD_ID, PAD_ID, self.ext_ids.expand(n, -1))
-        _, mask, targets = self._expand(n)
-        self.forward_passes += n
-        return self.model(ids, ext, mask, targets).target_logprobs
+        """embedded [N, S, E], every token present → [N, T] (keeps the graph for gradients)."""
+        return self._run(None, embedded)
 
     @torch.no_grad()
     def score_keep(self, keep: Tensor | np.ndarray) -> Tensor:
-        """keep [N, S] (nonzero = token present) → target log-probs [N, T]; absent tokens become <pad>."""
+        """keep [N, S] (nonzero = token present) → f(keep) [N, T], in batches of ``batch_size``."""
         keep = torch.as_tensor(keep, device=self.ids.device) != 0
         if keep.ndim != 2 or keep.shape[1] != self.source_len:
             raise ValueError(f"keep must have shape [N, {self.source_len}], not {tuple(keep.shape)}")
-        outputs = []
-        for start in range(0, keep.shape[0], self.batch_size):
-            part = keep[start:start + self.batch_size]
-            n = part.shape[0]
-            ids = torch.where(part, self.ids.expand(n, -1), PAD_ID)
-            ext = torch.where(part, self.ext_ids.expand(n, -1), PAD_ID)
-            _, mask, targets = self._expand(n)
-            self.forward_passes += n
-            outputs.append(self.model(ids, ext, mask, targets).target_logprobs)
-        return torch.cat(outputs)
+        return torch.cat([self._run(keep[start:start + self.batch_size].float())
+                          for start in range(0, keep.shape[0], self.batch_size)])
 
     def full(self) -> Tensor:
         """f(x): target log-probs of the intact source [T]."""

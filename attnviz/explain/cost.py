@@ -3,7 +3,7 @@
 Passes are exact for attention, occlusion, Input×Gradient and saliency; upper bounds for the sampling
 methods (LIME and KernelSHAP run each distinct mask once; partition_shap stops at ``max_evals``); and a
 lower bound for Integrated Gradients (rows that miss its completeness tolerance are refined).
-Seconds come from one timed batch of forward passes on the same model and input.
+Seconds come from one timed batch of forward passes and one of backward passes on the same model and input.
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import torch
 from attnviz.explain import method_parameters
 from attnviz.explain.base import ForcedScorer
 
-BACKWARD_PER_FORWARD = 1.15   # one backward (one row, one point) against one forward pass, measured on the shipped model
 PYTHON_OVERHEAD = 1.2         # captum's / shap's own per-sample work on top of the model
 
 
@@ -40,7 +39,7 @@ def passes(method: str, params: dict[str, Any], source_len: int, summary_len: in
         "saliency": (1, t, "exact"),
         "occlusion": (source_len + 1, 0, "exact"),
         "lime": (p.get("n_samples", 0), 0, "at most"),
-        "kernel_shap": (p.get("n_samples", 0) + 2, 0, "at most"),
+        "kernel_shap": (p.get("n_samples", 0), 0, "at most"),
         "partition_shap": (p.get("max_evals", 0) + 1, 0, "at most"),
     }
     if method not in table:
@@ -48,24 +47,29 @@ def passes(method: str, params: dict[str, Any], source_len: int, summary_len: in
     return table[method]
 
 
-@torch.no_grad()
-def seconds_per_forward(scorer: ForcedScorer, *, sources: int = 16) -> float:
-    """Wall seconds of one forward pass (one perturbed source), from one timed batch after a warm-up."""
+def seconds_per_pass(scorer: ForcedScorer, *, sources: int = 16) -> tuple[float, float]:
+    """Wall seconds of one forward pass (one perturbed source) and of one backward pass (one summary row at
+    one source), each from one timed batch after a warm-up."""
     n = max(1, min(sources, scorer.batch_size))
     keep = torch.rand(n, scorer.source_len, generator=torch.Generator().manual_seed(0)) > 0.3
     scorer.score_keep(keep[:1])
     start = time.perf_counter()
     scorer.score_keep(keep)
-    return (time.perf_counter() - start) / n
+    forward = (time.perf_counter() - start) / n
+    points = keep.float().to(scorer.ids.device).requires_grad_(True)
+    out = scorer.score_presence(points)
+    start = time.perf_counter()
+    torch.autograd.grad(out[:, 0].sum(), points)
+    return forward, (time.perf_counter() - start) / n
 
 
 def estimate(methods: list[str], params: dict[str, dict[str, Any]], source_len: int, summary_len: int,
-             per_forward_s: float) -> list[Cost]:
-    """The cost of each method given the seconds of one forward pass."""
+             per_forward_s: float, per_backward_s: float) -> list[Cost]:
+    """The cost of each method given the seconds of one forward and of one backward pass."""
     out = []
     for name in methods:
         forward, backward, bound = passes(name, params.get(name, {}), source_len, summary_len)
         overhead = PYTHON_OVERHEAD if name in ("lime", "kernel_shap", "partition_shap") else 1.0
-        seconds = (forward + BACKWARD_PER_FORWARD * backward) * per_forward_s * overhead
+        seconds = (forward * per_forward_s + backward * per_backward_s) * overhead
         out.append(Cost(name, forward, backward, seconds, bound))
     return out

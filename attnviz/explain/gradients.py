@@ -1,114 +1,132 @@
-"""Gradient methods on the source embedding: Integrated Gradients, Input×Gradient, Saliency.
+"""Gradient methods: Integrated Gradients and Input×Gradient on the presence gates, Saliency on the embedding.
 
 All T rows share forward passes: one forward (or one per chunk of the IG path) keeps the graph, and
-T backward passes read one row each. Per-token scores sum the embedding dimension (E).
+T backward passes read one row each. See ``base`` for the explained function f_t(g).
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from captum.attr._utils.approximation_methods import approximation_parameters
 from torch import Tensor
 
 from attnviz.explain.base import Attribution, ForcedScorer, Stopwatch
-from attnviz.tokenizer import PAD_ID
 from attnviz.types import Generation
 
 
-def _embeddings(scorer: ForcedScorer) -> tuple[Tensor, Tensor]:
-    """Source embedding x [1, S, E] and the baseline x0 = <pad> embedding [1, S, E], detached."""
-    emb = scorer.model.source_embedding
-    with torch.no_grad():
-        return emb(scorer.ids), emb(torch.full_like(scorer.ids, PAD_ID))
-
-
-def _row_gradients(scorer: ForcedScorer, points: Tensor, weights: Tensor | None = None,
-                   rows: list[int] | None = None) -> Tensor:
-    """Gradients of target rows ``rows`` (default all T) at ``points`` [N, S, E], weighted by ``weights`` [N]
-    and summed over N → [R, S, E]. One forward, R backward passes."""
-    rows = list(range(scorer.summary_len)) if rows is None else rows
+def _row_gradients(scorer: ForcedScorer, points: Tensor, score, rows: list[int]) -> Tensor:
+    """∂f_t/∂points for each t in ``rows`` at ``points`` [N, ...] (``score`` maps points → [N, T]):
+    one forward, R backward passes → [R, N, ...]."""
     points = points.detach().requires_grad_(True)
-    out = scorer.score_embedded(points)                                   # (N, T)
+    out = score(points)                                                   # (N, T)
     grads = []
     for i, t in enumerate(rows):
         (g,) = torch.autograd.grad(out[:, t].sum(), points, retain_graph=i < len(rows) - 1)
         scorer.backward_passes += points.shape[0]
-        grads.append(g if weights is None else g * weights.view(-1, 1, 1))
-    return torch.stack([g.sum(dim=0) for g in grads])                     # (T, S, E)
+        grads.append(g)
+    return torch.stack(grads)
 
 
-def _path_integral(scorer: ForcedScorer, x: Tensor, x0: Tensor, rows: list[int], n_steps: int,
-                   method: str) -> Tensor:
-    """Σ_k w_k ∂f_t/∂x at x0 + α_k (x − x0) for each t in ``rows``, captum's quadrature → [R, S, E]."""
-    step_sizes, alphas = approximation_parameters(method)
-    weights = torch.tensor(step_sizes(n_steps), dtype=torch.float32, device=x.device)
-    alpha = torch.tensor(alphas(n_steps), dtype=torch.float32, device=x.device)
-    total = torch.zeros(len(rows), *x.shape[1:], device=x.device)
-    for start in range(0, n_steps, scorer.batch_size):
-        a = alpha[start:start + scorer.batch_size].view(-1, 1, 1)
-        total += _row_gradients(scorer, x0 + a * (x - x0), weights[start:start + scorer.batch_size], rows)
-    return total
+class PathGradients:
+    """∂f_t/∂g at the points g = α·1 of the IG path, remembered per (row, α) so that a refined quadrature
+    evaluates only the nodes it has not seen (riemann_trapezoid n → 2n − 1, riemann_left/right n → 2n
+    reuse every earlier node; Gauss-Legendre nodes of different orders never coincide)."""
+
+    def __init__(self, scorer: ForcedScorer) -> None:
+        self.scorer = scorer
+        self.cache: dict[tuple[int, float], Tensor] = {}                 # (row, α) → gradient [S]
+        self.reused = 0
+
+    def integral(self, rows: list[int], n_steps: int, method: str) -> Tensor:
+        """Σ_k w_k ∂f_t/∂g(α_k·1) for each t in ``rows``, captum's quadrature of ``method`` → [R, S]."""
+        step_sizes, alphas = approximation_parameters(method)
+        weights, nodes = step_sizes(n_steps), [round(float(a), 12) for a in alphas(n_steps)]
+        todo = sorted({a for a in nodes for t in rows if (t, a) not in self.cache})
+        self.reused += sum((t, a) in self.cache for a in set(nodes) for t in rows)
+        s = self.scorer.source_len
+        for start in range(0, len(todo), self.scorer.batch_size):
+            chunk = todo[start:start + self.scorer.batch_size]
+            need = [t for t in rows if any((t, a) not in self.cache for a in chunk)]
+            points = torch.tensor(chunk, dtype=torch.float32, device=self.scorer.ids.device).unsqueeze(1).expand(-1, s)
+            grads = _row_gradients(self.scorer, points, self.scorer.score_presence, need)   # (R', n, S)
+            for i, t in enumerate(need):
+                for k, a in enumerate(chunk):
+                    self.cache[(t, a)] = grads[i, k]
+        return torch.stack([sum(w * self.cache[(t, a)] for w, a in zip(weights, nodes)) for t in rows])
+
+
+def refined_steps(method: str, n_steps: int) -> int:
+    """The next, finer node count: one whose nodes include the current ones where the rule nests
+    (riemann_trapezoid 2n − 1, riemann_middle 3n, riemann_left/right 2n), else 2n."""
+    return {"riemann_trapezoid": 2 * n_steps - 1, "riemann_middle": 3 * n_steps}.get(method, 2 * n_steps)
 
 
 def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_steps: int = 50, max_steps: int = 400,
-                         tolerance: float = 0.01, method: str = "gausslegendre") -> Attribution:
-    """IG from the <pad>-embedding baseline with captum's quadrature (same alphas and step sizes as
-    captum's LayerIntegratedGradients), all rows sharing each forward over the path.
+                         tolerance: float = 0.01, abs_tolerance: float = 1e-3,
+                         method: str = "gausslegendre") -> Attribution:
+    """IG over the presence gates from "all absent" (g = 0) to "all present" (g = 1), with captum's
+    quadrature (the same nodes and weights as captum's IntegratedGradients), all rows sharing each forward.
 
-    Completeness is checked per row: a row whose |Σ_j φ_tj − (f_t(x) − f_t(x0))| exceeds ``tolerance`` ×
-    |f_t(x) − f_t(x0)| is recomputed with twice the steps, up to ``max_steps`` (``max_steps`` = ``n_steps``
-    turns this off). checks: per-row convergence delta and steps, the worst relative delta, and the worst
-    relative delta at ``n_steps`` before any refinement."""
+    φ_tj = ∫₀¹ ∂f_t/∂g_j(α·1) dα, so row t sums to f_t(1) − f_t(0) up to the quadrature error δ_t.
+    A row passes when |δ_t| ≤ max(``tolerance`` · |f_t(1) − f_t(0)|, ``abs_tolerance``) (nats); a row that
+    does not is recomputed with more steps (``refined_steps``: about twice), up to ``max_steps``, reusing
+    the nodes it has already seen where the rule nests. checks: per row δ, the gap, the allowed error, the steps and why it was
+    refined; the worst |δ| relative to the allowed error (≤ 1 means every row passed)."""
     if n_steps < 1 or max_steps < n_steps:
         raise ValueError("need 1 <= n_steps <= max_steps")
-    if tolerance <= 0:
-        raise ValueError("tolerance must be positive")
+    if not tolerance >= 0 or not abs_tolerance >= 0 or tolerance == abs_tolerance == 0:
+        raise ValueError("tolerance and abs_tolerance must be non-negative, one of them positive")
     watch = Stopwatch(scorer)
-    x, x0 = _embeddings(scorer)
     with torch.no_grad():
-        ends = scorer.score_embedded(torch.cat([x, x0]))                  # (2, T)
-    gap = ends[0] - ends[1]
+        ends = scorer.score_keep(torch.stack([torch.ones(scorer.source_len), torch.zeros(scorer.source_len)]))
+    gap = (ends[0] - ends[1]).double()                                    # (T,)
+    allowed = torch.maximum(tolerance * gap.abs(), torch.full_like(gap, abs_tolerance))
+    path = PathGradients(scorer)
     rows = list(range(scorer.summary_len))
-    scores = ((x - x0) * _path_integral(scorer, x, x0, rows, n_steps, method)).sum(dim=-1)    # (T, S)
+    scores = path.integral(rows, n_steps, method).double()                # (T, S)
     steps = [n_steps] * scorer.summary_len
-
-    def relative() -> Tensor:
-        return (scores.sum(dim=1) - gap).abs() / gap.abs().clamp_min(1e-12)
-
-    first = relative()
-    todo, current = [t for t in rows if first[t] > tolerance], n_steps
+    reasons = [""] * scorer.summary_len
+    todo = [t for t in rows if (scores[t].sum() - gap[t]).abs() > allowed[t]]
+    current = n_steps
     while todo and current < max_steps:
-        current = min(2 * current, max_steps)
-        scores[todo] = ((x - x0) * _path_integral(scorer, x, x0, todo, current, method)).sum(dim=-1)
+        for t in todo:
+            delta = float(scores[t].sum() - gap[t])
+            reasons[t] += f"|δ| {abs(delta):.2g} > {float(allowed[t]):.2g} at {current} steps; "
+        current = min(refined_steps(method, current), max_steps)
+        scores[todo] = path.integral(todo, current, method).double()
         for t in todo:
             steps[t] = current
-        now = relative()
-        todo = [t for t in todo if now[t] > tolerance]
-    delta = scores.sum(dim=1) - gap
-    rel = relative().detach().cpu().numpy()
-    checks = {"convergence_delta": delta.detach().cpu().numpy().round(6).tolist(), "steps_per_row": steps,
-              "worst_relative_delta": float(rel.max()), "worst_row": int(rel.argmax()),
-              "worst_relative_delta_at_n_steps": float(first.max()), "rows_refined": sum(s > n_steps for s in steps)}
-    return watch.finish("integrated_gradients", generation, scores.detach().cpu().numpy(),
-                        {"n_steps": n_steps, "max_steps": max_steps, "tolerance": tolerance, "method": method,
-                         "baseline": "<pad> embedding"}, checks)
-
-
-def _gradients_at_input(scorer: ForcedScorer) -> tuple[Tensor, Tensor]:
-    x, _ = _embeddings(scorer)
-    return x, _row_gradients(scorer, x)                                   # (1, S, E), (T, S, E)
+        todo = [t for t in todo if (scores[t].sum() - gap[t]).abs() > allowed[t]]
+    delta = (scores.sum(dim=1) - gap).cpu().numpy()
+    ratio = np.abs(delta) / allowed.cpu().numpy()
+    checks = {"convergence_delta": delta.round(8).tolist(), "gap": gap.cpu().numpy().round(6).tolist(),
+              "allowed_delta": allowed.cpu().numpy().round(8).tolist(), "steps_per_row": steps,
+              "refined_because": [r.rstrip("; ") for r in reasons],
+              "rows_refined": sum(s > n_steps for s in steps), "reused_gradients": path.reused,
+              "worst_delta_over_allowed": float(ratio.max()), "worst_row": int(ratio.argmax()),
+              "all_rows_converged": bool((ratio <= 1).all())}
+    return watch.finish("integrated_gradients", generation, scores.cpu().numpy(),
+                        {"n_steps": n_steps, "max_steps": max_steps, "tolerance": tolerance,
+                         "abs_tolerance": abs_tolerance, "method": method, "baseline": "all tokens absent"}, checks)
 
 
 def input_x_gradient(scorer: ForcedScorer, generation: Generation) -> Attribution:
-    """(x · ∂f_t/∂x) summed over the embedding dimension."""
+    """∂f_t/∂g_j at g = 1 times the input g_j = 1: the first-order estimate of what removing token j
+    changes (captum InputXGradient on the presence gates)."""
     watch = Stopwatch(scorer)
-    x, grads = _gradients_at_input(scorer)
-    scores = (x * grads).sum(dim=-1).detach().cpu().numpy()
-    return watch.finish("input_x_gradient", generation, scores, {})
+    ones = torch.ones(1, scorer.source_len, device=scorer.ids.device)
+    grads = _row_gradients(scorer, ones, scorer.score_presence, list(range(scorer.summary_len)))  # (T, 1, S)
+    return watch.finish("input_x_gradient", generation, grads[:, 0].detach().cpu().numpy(),
+                        {"differentiates": "presence gates"})
 
 
 def saliency(scorer: ForcedScorer, generation: Generation) -> Attribution:
-    """|∂f_t/∂x| summed over the embedding dimension (captum Saliency with abs=True, then summed)."""
+    """Σ_e |∂f_t/∂x_je|: the size of the gradient with respect to token j's embedding at the intact
+    source (captum Saliency with abs=True, summed over the embedding). A local sensitivity, not a removal:
+    its rows add up to nothing in particular."""
     watch = Stopwatch(scorer)
-    _, grads = _gradients_at_input(scorer)
-    scores = grads.abs().sum(dim=-1).detach().cpu().numpy()
-    return watch.finish("saliency", generation, scores, {"abs": True})
+    with torch.no_grad():
+        x = scorer.model.source_embedding(scorer.ids)                     # (1, S, E)
+    grads = _row_gradients(scorer, x, scorer.score_embedded, list(range(scorer.summary_len)))    # (T, 1, S, E)
+    return watch.finish("saliency", generation, grads[:, 0].abs().sum(dim=-1).detach().cpu().numpy(),
+                        {"abs": True, "differentiates": "token embeddings"})

@@ -7,8 +7,8 @@ whole summary; shap handles the [N, T] output natively and returns values [S, T]
 
 The masker is the equivalent of ``shap.maskers.Text`` for our word tokens: the same clustering
 (shap's own ``partition_tree`` over the tokens in text order, heights rescaled to cluster sizes as in
-``Text.clustering``) and masking = the token is absent (<pad>, see ``ForcedScorer.score_keep``)
-instead of shap's "..." string that a tokenizer would read again.
+``Text.clustering``) and masking = the token is absent (see ``ForcedScorer.score_keep``) instead of
+shap's "..." string that a tokenizer would read again.
 shap is imported on first use (it takes ~2 s, numba compiles its helpers on the first run: ~4 s).
 Shapes: N masks, S source tokens, T summary tokens.
 """
@@ -98,24 +98,16 @@ class AbsentTokenMasker:
 
 class _KeepModel:
     """shap's model function: keep masks [N, S] → float64 log-probs [N, T], one forward per mask.
-
-    Remembers f(x) and f(∅) (shap evaluates both first) for the efficiency check, and the row count of
-    every call so the batching can be inspected.
-    """
+    Remembers the row count of every call so the batching can be inspected."""
 
     def __init__(self, scorer: ForcedScorer) -> None:
         self.scorer = scorer
-        self.ends: dict[bool, np.ndarray] = {}
         self.call_sizes: list[int] = []
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         masks = np.asarray(masks, dtype=bool)
         self.call_sizes.append(len(masks))
-        out = self.scorer.score_keep(masks).double().cpu().numpy()      # (N, T)
-        for row, value in zip(masks, out):
-            if row.all() or not row.any():
-                self.ends.setdefault(bool(row.all()), value)
-        return out
+        return self.scorer.score_keep(masks).double().cpu().numpy()      # (N, T)
 
 
 @contextmanager
@@ -151,9 +143,8 @@ def partition_shap(scorer: ForcedScorer, generation: Generation, *, max_evals: i
                    seed: int = 0) -> Attribution:
     """shap's PartitionExplainer over the source tokens; all T summary tokens from one run.
 
-    Returns scores [T, S] (row t = Owen values of the source tokens for log P(summary token t)),
-    with checks["efficiency_max_abs_error"] = max_t |Σ_j φ_tj − (f_t(x) − f_t(∅))| (exact up to
-    rounding) and checks["evaluations"] = masks the model was run on.
+    Returns scores [T, S] (row t = Owen values of the source tokens for f_t under shap's text hierarchy;
+    each row sums to f_t(all present) − f_t(all absent)) and checks["evaluations"] = masks the model ran.
     ``max_evals`` bounds the model evaluations (shap may exceed it by one); ``seed`` fixes shap's tie-breaks.
     """
     max_evals = _check_int("max_evals", max_evals, MIN_EVALS)
@@ -173,10 +164,5 @@ def partition_shap(scorer: ForcedScorer, generation: Generation, *, max_evals: i
     with _numpy_seed(seed):
         explanation = explainer(source, max_evals=max_evals, batch_size=SHAP_BATCH_SIZE, silent=True)
     values = np.asarray(explanation.values, dtype=np.float64)[0]           # (S, T)
-    scores = values.T                                                      # (T, S)
-    if len(model.ends) < 2:                                                # shap evaluates both first; just in case
-        model(np.stack([np.ones(scorer.source_len, dtype=bool), np.zeros(scorer.source_len, dtype=bool)]))
-    gap = model.ends[True] - model.ends[False]                             # f_t(x) − f_t(∅), (T,)
-    error = np.abs(scores.sum(axis=1) - gap)
-    return watch.finish(METHOD, generation, scores, {"max_evals": max_evals, "seed": seed},
-                        {"efficiency_max_abs_error": float(error.max()), "evaluations": int(sum(model.call_sizes))})
+    return watch.finish(METHOD, generation, values.T, {"max_evals": max_evals, "seed": seed},
+                        {"evaluations": int(sum(model.call_sizes))})

@@ -1,5 +1,5 @@
 """Straightforward references our shared-pass explainers must equal: the library called once per
-summary token (captum), and leave-one-out computed directly. Used by the axiom check and the benchmark.
+summary token (captum), and leave-one-out computed directly. Used by the check command and the benchmark.
 
 Shapes: S source tokens, R = len(rows) summary tokens explained.
 """
@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from captum.attr import FeatureAblation, InputXGradient, KernelShap, LayerIntegratedGradients, Lime, Saliency
+from captum.attr import FeatureAblation, InputXGradient, IntegratedGradients, KernelShap, Saliency
 
 from attnviz.explain import method_parameters
 from attnviz.explain.base import ForcedScorer
-from attnviz.tokenizer import PAD_ID
+from attnviz.explain.perturbation import make_lime
 
-PRESENCE_METHODS = {"lime": Lime, "kernel_shap": KernelShap, "occlusion": FeatureAblation}
+PRESENCE_METHODS = {"lime": make_lime, "kernel_shap": KernelShap, "occlusion": FeatureAblation}
 
 
 def per_token_presence(name: str, scorer: ForcedScorer, rows: Iterable[int], *, seed: int = 0,
@@ -36,37 +36,40 @@ def per_token_presence(name: str, scorer: ForcedScorer, rows: Iterable[int], *, 
     return np.stack(out)
 
 
-def per_token_integrated_gradients(scorer: ForcedScorer, rows: Iterable[int], *,
-                                   n_steps: int | list[int] = 50) -> np.ndarray:
-    """captum LayerIntegratedGradients on the source embedding from the <pad> baseline, one call per
-    summary token, summed over the embedding → [R, S]. ``n_steps`` may differ per summary token (a list
-    indexed by t, e.g. our IG's ``checks["steps_per_row"]``)."""
-    lig = LayerIntegratedGradients(scorer.score_ids, scorer.model.source_embedding)
-    pad = torch.full_like(scorer.ids, PAD_ID)
-    return np.stack([lig.attribute(scorer.ids, baselines=pad, target=t,
-                                   n_steps=n_steps[t] if isinstance(n_steps, list) else n_steps,
-                                   internal_batch_size=scorer.batch_size).sum(-1)[0].detach().cpu().numpy()
+def per_token_integrated_gradients(scorer: ForcedScorer, rows: Iterable[int], *, n_steps: int | list[int] = 50,
+                                   method: str = "gausslegendre") -> np.ndarray:
+    """captum IntegratedGradients on the presence gates from all absent (0) to all present (1), one call per
+    summary token → [R, S]. ``n_steps`` may differ per summary token (a list indexed by t, e.g. our IG's
+    ``checks["steps_per_row"]``)."""
+    ig = IntegratedGradients(scorer.score_presence)
+    ones = torch.ones(1, scorer.source_len, device=scorer.ids.device)
+    return np.stack([ig.attribute(ones, baselines=torch.zeros_like(ones), target=t, method=method,
+                                  n_steps=n_steps[t] if isinstance(n_steps, list) else n_steps,
+                                  internal_batch_size=scorer.batch_size)[0].detach().cpu().numpy()
                      for t in rows])
 
 
 def per_token_gradient(name: str, scorer: ForcedScorer, rows: Iterable[int]) -> np.ndarray:
-    """captum InputXGradient or Saliency (abs) on the source embedding, one call per summary token → [R, S]."""
-    method = {"input_x_gradient": InputXGradient, "saliency": Saliency}[name](scorer.score_embedded)
-    x = scorer.model.source_embedding(scorer.ids).detach()
+    """captum InputXGradient on the presence gates, or Saliency (abs) on the source embedding summed over
+    it, one call per summary token → [R, S]."""
+    if name == "input_x_gradient":
+        method, point = InputXGradient(scorer.score_presence), torch.ones(1, scorer.source_len, device=scorer.ids.device)
+    else:
+        method, point = Saliency(scorer.score_embedded), scorer.model.source_embedding(scorer.ids).detach()
     kwargs = {"abs": True} if name == "saliency" else {}
-    return np.stack([method.attribute(x.clone().requires_grad_(True), target=t, **kwargs).sum(-1)[0]
-                     .detach().cpu().numpy() for t in rows])
+    out = [method.attribute(point.clone().requires_grad_(True), target=t, **kwargs)[0] for t in rows]
+    return np.stack([(o if o.ndim == 1 else o.sum(-1)).detach().cpu().numpy() for o in out])
 
 
 @torch.no_grad()
 def leave_one_out(scorer: ForcedScorer) -> np.ndarray:
-    """f_t(x) − f_t(x with token j set to <pad>) from the ids, one source per j → [T, S]."""
+    """f_t(all present) − f_t(token j absent), one model call per source j → [T, S]."""
     s = scorer.source_len
-    full = scorer.score_ids(scorer.ids)[0]                                # (T,)
+    ones = torch.ones(1, s, device=scorer.ids.device)
+    full = scorer.score_presence(ones)[0]                                 # (T,)
     drops = []
-    for start in range(0, s, scorer.batch_size):
-        js = torch.arange(start, min(s, start + scorer.batch_size), device=scorer.ids.device)
-        ids = scorer.ids.repeat(len(js), 1)
-        ids[torch.arange(len(js)), js] = PAD_ID
-        drops.append(scorer.score_ids(ids))                               # (len(js), T)
-    return (full.unsqueeze(0) - torch.cat(drops)).T.cpu().numpy()
+    for j in range(s):
+        presence = ones.clone()
+        presence[0, j] = 0
+        drops.append(scorer.score_presence(presence)[0])
+    return (full.unsqueeze(0) - torch.stack(drops)).T.cpu().numpy()

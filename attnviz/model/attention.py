@@ -1,7 +1,12 @@
 """Cross-attention variants. Each maps a decoder state to a distribution over source positions.
 
-Shapes: B batch, S source length, Dq decoder (query) size, Dm encoder output (memory) size,
-H heads. Padding positions (mask False) get weight exactly 0; every row sums to 1.
+Shapes: B batch, N memory positions (the S source tokens and, last, the model's null slot), Dq decoder
+(query) size, Dm encoder output (memory) size, H heads.
+
+Every position has a presence gate in [0, 1]: weight_i ∝ gate_i · exp(logit_i). A gate of 0 (an absent
+source token, or padding) gives weight exactly 0; fractional gates let gradient methods move a token
+continuously between absent and present. The null slot's gate is always 1, so a row is defined even when
+every source token is absent; each row (null slot included) sums to 1.
 """
 from __future__ import annotations
 
@@ -11,6 +16,19 @@ import torch
 from torch import Tensor, nn
 
 from attnviz.model.config import ModelConfig
+
+
+# exp() of a gated-out logit above the largest present one is capped here: it cannot overflow, and its
+# weight is gate · exp(·) = 0 anyway; only the gradient at gate 0 of such an unlikely position is capped.
+_MAX_EXPONENT = 80.0
+
+
+def gated_softmax(logits: Tensor, gate: Tensor) -> Tensor:
+    """logits [..., N], gate [..., N] in [0, 1], at least one gate > 0 per row → weights [..., N]
+    ∝ gate · exp(logits). Unlike softmax(logits + log gate) it is finite and differentiable at gate 0."""
+    shift = logits.masked_fill(gate <= 0, float("-inf")).amax(dim=-1, keepdim=True).detach()
+    scaled = gate * torch.exp((logits - shift).clamp_max(_MAX_EXPONENT))
+    return scaled / scaled.sum(dim=-1, keepdim=True)
 
 
 class CrossAttention(nn.Module):
@@ -27,14 +45,14 @@ class CrossAttention(nn.Module):
         return memory
 
     def scores(self, query: Tensor, keys: Tensor, coverage: Tensor | None) -> Tensor:
-        """query [B, Dq], keys [B, S, K], coverage [B, S] → logits [B, S] (or [B, H, S])."""
+        """query [B, Dq], keys [B, N, K], coverage [B, N] → logits [B, N] (or [B, H, N])."""
         raise NotImplementedError
 
-    def forward(self, query: Tensor, memory: Tensor, keys: Tensor, mask: Tensor,
+    def forward(self, query: Tensor, memory: Tensor, keys: Tensor, gate: Tensor,
                 coverage: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None]:
-        """→ context [B, Dm], weights [B, S], per-head weights [B, H, S] or None."""
-        logits = self.scores(query, keys, coverage)
-        weights = torch.softmax(logits.masked_fill(~mask, float("-inf")), dim=-1)
+        """memory [B, N, Dm], keys [B, N, K], gate [B, N], coverage [B, N] | None
+        → context [B, Dm], weights [B, N], per-head weights [B, H, N] or None."""
+        weights = gated_softmax(self.scores(query, keys, coverage), gate)
         return torch.bmm(weights.unsqueeze(1), memory).squeeze(1), weights, None
 
     def _coverage_term(self, coverage: Tensor | None) -> Tensor | float:
@@ -54,13 +72,13 @@ class AdditiveAttention(CrossAttention):
         self.v = nn.Linear(query_dim, 1, bias=False)
 
     def prepare(self, memory: Tensor) -> Tensor:
-        return self.memory_proj(memory)                                  # (B, S, Dq)
+        return self.memory_proj(memory)                                  # (B, N, Dq)
 
     def scores(self, query: Tensor, keys: Tensor, coverage: Tensor | None) -> Tensor:
-        feature = keys + self.query_proj(query).unsqueeze(1)              # (B, S, Dq)
+        feature = keys + self.query_proj(query).unsqueeze(1)              # (B, N, Dq)
         if self.coverage_proj is not None and coverage is not None:
             feature = feature + self.coverage_proj(coverage.unsqueeze(-1))
-        return self.v(torch.tanh(feature)).squeeze(-1)                    # (B, S)
+        return self.v(torch.tanh(feature)).squeeze(-1)                    # (B, N)
 
 
 class DotAttention(CrossAttention):
@@ -71,11 +89,11 @@ class DotAttention(CrossAttention):
         self.key_proj = nn.Linear(memory_dim, query_dim, bias=False)
 
     def prepare(self, memory: Tensor) -> Tensor:
-        return self.key_proj(memory)                                      # (B, S, Dq)
+        return self.key_proj(memory)                                      # (B, N, Dq)
 
     def scores(self, query: Tensor, keys: Tensor, coverage: Tensor | None) -> Tensor:
         dot = torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1) / math.sqrt(self.query_dim)
-        return dot + self._coverage_term(coverage)                        # (B, S)
+        return dot + self._coverage_term(coverage)                        # (B, N)
 
 
 class GeneralAttention(CrossAttention):
@@ -87,7 +105,7 @@ class GeneralAttention(CrossAttention):
 
     def scores(self, query: Tensor, keys: Tensor, coverage: Tensor | None) -> Tensor:
         dot = torch.bmm(keys, self.bilinear(query).unsqueeze(-1)).squeeze(-1)
-        return dot + self._coverage_term(coverage)                        # (B, S)
+        return dot + self._coverage_term(coverage)                        # (B, N)
 
 
 class MultiHeadAttention(CrossAttention):
@@ -103,24 +121,23 @@ class MultiHeadAttention(CrossAttention):
 
     def _split(self, x: Tensor) -> Tensor:
         b, s, _ = x.shape
-        return x.view(b, s, self.num_heads, self.head_dim).transpose(1, 2)  # (B, H, S, d)
+        return x.view(b, s, self.num_heads, self.head_dim).transpose(1, 2)  # (B, H, N, d)
 
     def prepare(self, memory: Tensor) -> Tensor:
-        return torch.cat([self.key_proj(memory), self.value_proj(memory)], dim=-1)  # (B, S, 2Dm)
+        return torch.cat([self.key_proj(memory), self.value_proj(memory)], dim=-1)  # (B, N, 2Dm)
 
     def scores(self, query: Tensor, keys: Tensor, coverage: Tensor | None) -> Tensor:
-        k = self._split(keys[..., : self.memory_dim])                    # (B, H, S, d)
+        k = self._split(keys[..., : self.memory_dim])                    # (B, H, N, d)
         q = self.query_proj(query).view(-1, self.num_heads, self.head_dim, 1)
-        dot = torch.matmul(k, q).squeeze(-1) / math.sqrt(self.head_dim)  # (B, H, S)
+        dot = torch.matmul(k, q).squeeze(-1) / math.sqrt(self.head_dim)  # (B, H, N)
         if self.coverage_weight is not None and coverage is not None:
             dot = dot + self.coverage_weight * coverage.unsqueeze(1)
         return dot
 
-    def forward(self, query: Tensor, memory: Tensor, keys: Tensor, mask: Tensor,
+    def forward(self, query: Tensor, memory: Tensor, keys: Tensor, gate: Tensor,
                 coverage: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None]:
-        logits = self.scores(query, keys, coverage).masked_fill(~mask.unsqueeze(1), float("-inf"))
-        heads = torch.softmax(logits, dim=-1)                             # (B, H, S)
-        values = self._split(keys[..., self.memory_dim:])                 # (B, H, S, d)
+        heads = gated_softmax(self.scores(query, keys, coverage), gate.unsqueeze(1))   # (B, H, N)
+        values = self._split(keys[..., self.memory_dim:])                 # (B, H, N, d)
         per_head = torch.matmul(heads.unsqueeze(2), values).squeeze(2)    # (B, H, d)
         context = self.out_proj(per_head.reshape(per_head.shape[0], -1))  # (B, Dm)
         return context, heads.mean(dim=1), heads

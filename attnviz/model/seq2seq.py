@@ -1,5 +1,17 @@
 """Pointer-generator (See et al., 2017): BiLSTM encoder, LSTM decoder, cross-attention, copy, coverage.
 
+Removal is part of the model. Every source token has a presence gate g in [0, 1] (1 = present):
+* the encoder reads g·e + (1 − g)·m, where m is one learned mask embedding (``mask_embedding``);
+* attention weights are ∝ g · exp(logit), so an absent token gets weight 0 and cannot be copied;
+* attention always has one more slot, a learned null memory (``null_memory``, as the sentinel of
+  Merity et al. 2017), so a row is defined when every token is absent; weight put on it goes to the
+  vocabulary distribution (it is part of the generate share).
+Training removes random tokens this way, so absent tokens are in distribution for the explainers.
+
+An out-of-vocabulary summary word can be written by copying it or as ``<unk>`` (what the vocabulary
+side produces for a word it does not know), so its probability is copy + generate share · P(<unk>):
+finite and defined by the model even when every source occurrence of the word is absent.
+
 Shapes: B batch, S source length, T summary length, V vocabulary, X extended vocabulary
 (V + the most OOV words of any source in the batch), E embedding, Hd hidden size.
 """
@@ -16,8 +28,6 @@ from attnviz.model.attention import make_attention
 from attnviz.model.config import ModelConfig
 from attnviz.tokenizer import BOS_ID, PAD_ID, UNK_ID
 
-_TINY = 1e-12
-
 
 def pick_device(name: str = "auto") -> torch.device:
     """'auto' → cuda when available, else cpu; 'cuda' without a GPU is an InputError."""
@@ -32,18 +42,23 @@ def pick_device(name: str = "auto") -> torch.device:
 
 @dataclass
 class EncoderOutput:
-    """What every decoder step reads: memory [B, S, 2Hd], keys [B, S, K], mask [B, S], ext_ids [B, S]."""
+    """What every decoder step reads: memory [B, S+1, 2Hd] and keys [B, S+1, K] (the S source positions,
+    then the null slot), gate [B, S+1] (presence; 0 for padding, 1 for the null slot), ext_ids [B, S]."""
 
     memory: Tensor
     keys: Tensor
-    mask: Tensor
+    gate: Tensor
     ext_ids: Tensor
     extended_size: int  # X
+
+    @property
+    def source_len(self) -> int:
+        return self.ext_ids.shape[1]
 
     def select(self, index: Tensor) -> EncoderOutput:
         """Rows ``index`` [B'] (e.g. repeat one source for each beam)."""
         return replace(self, memory=self.memory[index], keys=self.keys[index],
-                       mask=self.mask[index], ext_ids=self.ext_ids[index])
+                       gate=self.gate[index], ext_ids=self.ext_ids[index])
 
 
 @dataclass
@@ -63,7 +78,8 @@ class DecoderState:
 
 @dataclass
 class StepOutput:
-    """One decoder step: log_probs [B, X], attention [B, S], heads [B, H, S] | None, p_gen [B] | None."""
+    """One decoder step: log_probs [B, X], attention [B, S] (source positions; with the null slot's weight
+    a row sums to 1), heads [B, H, S] | None, p_gen [B] | None (generate share, null slot included)."""
 
     log_probs: Tensor
     attention: Tensor
@@ -96,6 +112,8 @@ class PointerGenerator(nn.Module):
         self.source_embedding = nn.Embedding(v, e, padding_idx=PAD_ID)
         self.target_embedding = nn.Embedding(v, e, padding_idx=PAD_ID)
         self.target_embedding.weight = self.source_embedding.weight
+        self.mask_embedding = nn.Parameter(torch.randn(e) * 0.1)         # what the encoder reads for an absent token
+        self.null_memory = nn.Parameter(torch.randn(2 * hd) * 0.1)       # the attention slot that is never absent
         self.encoder = nn.LSTM(e, hd, batch_first=True, bidirectional=True)
         self.reduce_h = nn.Linear(2 * hd, hd)
         self.reduce_c = nn.Linear(2 * hd, hd)
@@ -115,12 +133,16 @@ class PointerGenerator(nn.Module):
         return self.source_embedding.weight.device
 
     # ----------------------------------------------------------------- encoder
-    def encode_embedded(self, embedded: Tensor, ext_ids: Tensor, mask: Tensor) -> tuple[EncoderOutput, DecoderState]:
-        """embedded [B, S, E] (already looked up), ext_ids [B, S], mask [B, S] bool → memory and start state."""
+    def encode_embedded(self, embedded: Tensor, ext_ids: Tensor, mask: Tensor,
+                        presence: Tensor | None = None) -> tuple[EncoderOutput, DecoderState]:
+        """embedded [B, S, E] (already looked up), ext_ids [B, S], mask [B, S] bool (False = padding),
+        presence [B, S] in [0, 1] (None = every token present) → memory and start state."""
         lengths = mask.sum(dim=1)
         if bool((lengths == 0).any()):
             raise InputError("a source text has no tokens")
-        x = self.dropout(embedded)
+        gate = mask.to(embedded.dtype) if presence is None else presence.to(embedded.dtype) * mask
+        g = gate.unsqueeze(-1)                                            # (B, S, 1)
+        x = self.dropout(g * embedded + (1 - g) * self.mask_embedding)    # absent tokens read the mask embedding
         if bool((lengths == mask.shape[1]).all()):
             memory, (h, c) = self.encoder(x)                             # (B, S, 2Hd)
         else:
@@ -132,74 +154,90 @@ class PointerGenerator(nn.Module):
         c = bridge(self.reduce_c(torch.cat([c[0], c[1]], dim=-1)))
         n_oov = int(ext_ids.max().item()) + 1 - self.config.vocab_size
         extended = self.config.vocab_size + max(n_oov, 0)
-        enc = EncoderOutput(memory, self.attention.prepare(memory), mask, ext_ids, extended)
-        coverage = torch.zeros_like(mask, dtype=memory.dtype) if self.config.coverage else None
-        return enc, DecoderState(h, c, memory.new_zeros(memory.shape[0], memory.shape[2]), coverage)
+        b = memory.shape[0]
+        memory = torch.cat([memory, self.null_memory.expand(b, 1, -1)], dim=1)   # (B, S+1, 2Hd)
+        gate = torch.cat([gate, gate.new_ones(b, 1)], dim=1)                    # (B, S+1)
+        enc = EncoderOutput(memory, self.attention.prepare(memory), gate, ext_ids, extended)
+        coverage = torch.zeros_like(ext_ids, dtype=memory.dtype) if self.config.coverage else None
+        return enc, DecoderState(h, c, memory.new_zeros(b, memory.shape[2]), coverage)
 
-    def encode(self, ids: Tensor, ext_ids: Tensor, mask: Tensor) -> tuple[EncoderOutput, DecoderState]:
-        """ids, ext_ids [B, S] long, mask [B, S] bool → memory and start state."""
-        return self.encode_embedded(self.source_embedding(ids), ext_ids, mask)
+    def encode(self, ids: Tensor, ext_ids: Tensor, mask: Tensor,
+               presence: Tensor | None = None) -> tuple[EncoderOutput, DecoderState]:
+        """ids, ext_ids [B, S] long, mask [B, S] bool, presence [B, S] | None → memory and start state."""
+        return self.encode_embedded(self.source_embedding(ids), ext_ids, mask, presence)
 
     # ----------------------------------------------------------------- decoder
     def _decode_hidden(self, prev_ids: Tensor, state: DecoderState, enc: EncoderOutput):
-        """One LSTM step and attention; the pieces both output paths need."""
+        """One LSTM step and attention; the pieces both output paths need: vocabulary logits [B, V],
+        source attention [B, S], heads [B, H, S] | None, (generate share [B], copy rate [B]) | None
+        (P(w) = generate · P_vocab(w) + copy rate · Σ_j attention_j [source_j = w]), the new state."""
         inp = prev_ids.masked_fill(prev_ids >= self.config.vocab_size, UNK_ID)
         emb = self.dropout(self.target_embedding(inp))                    # (B, E)
         h, c = self.decoder_cell(torch.cat([emb, state.context], dim=-1), (state.h, state.c))
-        context, attn, heads = self.attention(h, enc.memory, enc.keys, enc.mask, state.coverage)
+        coverage = None if state.coverage is None else nn.functional.pad(state.coverage, (0, 1))  # null slot: 0
+        context, weights, heads = self.attention(h, enc.memory, enc.keys, enc.gate, coverage)
+        attn, null = weights[:, :-1], weights[:, -1]                      # (B, S), (B,)
+        heads = None if heads is None else heads[..., :-1]
         hidden = self.dropout(torch.tanh(self.out_hidden(torch.cat([h, context], dim=-1))))  # (B, Hd)
         if self.config.tie_embeddings:
             logits = nn.functional.linear(self.out_to_embedding(hidden), self.source_embedding.weight, self.out_bias)
         else:
             logits = self.out_vocab(hidden)                               # (B, V)
-        p_gen = None
+        pointer = None
         if self.p_gen_layer is not None:
             p_gen = torch.sigmoid(self.p_gen_layer(torch.cat([context, h, emb], dim=-1))).squeeze(-1)  # (B,)
-        coverage = None if state.coverage is None else state.coverage + attn
-        return logits, attn, heads, p_gen, DecoderState(h, c, context, coverage)
+            pointer = (p_gen + (1 - p_gen) * null, 1 - p_gen)            # weight on the null slot is generated
+        new_coverage = None if state.coverage is None else state.coverage + attn
+        return logits, attn, heads, pointer, DecoderState(h, c, context, new_coverage)
 
     def step(self, prev_ids: Tensor, state: DecoderState, enc: EncoderOutput) -> StepOutput:
-        """prev_ids [B] extended ids → log-probabilities over the extended vocabulary [B, X]."""
-        logits, attn, heads, p_gen, new_state = self._decode_hidden(prev_ids, state, enc)
-        if p_gen is None:
+        """prev_ids [B] extended ids → log-probabilities over the extended vocabulary [B, X]; an OOV
+        word's entry is copy + generate share · P(<unk>), as in ``forward``."""
+        logits, attn, heads, pointer, new_state = self._decode_hidden(prev_ids, state, enc)
+        if pointer is None:
             log_probs = torch.log_softmax(logits, dim=-1)
-            pad = log_probs.new_full((log_probs.shape[0], enc.extended_size - log_probs.shape[1]), float("-inf"))
-            return StepOutput(torch.cat([log_probs, pad], dim=-1), attn, heads, None, new_state)
+            oov = log_probs[:, UNK_ID:UNK_ID + 1].expand(-1, enc.extended_size - log_probs.shape[1])
+            return StepOutput(torch.cat([log_probs, oov], dim=-1), attn, heads, None, new_state)
+        generate, copy_rate = pointer
+        vocab = torch.softmax(logits, dim=-1)                              # (B, V)
         dist = logits.new_zeros(logits.shape[0], enc.extended_size)
-        dist[:, : logits.shape[1]] = p_gen.unsqueeze(-1) * torch.softmax(logits, dim=-1)
-        dist.scatter_add_(1, enc.ext_ids, (1 - p_gen).unsqueeze(-1) * attn)
-        return StepOutput(torch.log(dist.clamp_min(_TINY)), attn, heads, p_gen, new_state)
+        dist[:, : logits.shape[1]] = generate.unsqueeze(-1) * vocab
+        dist[:, logits.shape[1]:] = (generate * vocab[:, UNK_ID]).unsqueeze(-1)
+        dist.scatter_add_(1, enc.ext_ids, copy_rate.unsqueeze(-1) * attn)
+        return StepOutput(torch.log(dist), attn, heads, generate, new_state)
 
-    def _target_logprob(self, logits: Tensor, attn: Tensor, p_gen: Tensor | None,
+    def _target_logprob(self, logits: Tensor, attn: Tensor, pointer: tuple[Tensor, Tensor] | None,
                         target: Tensor, ext_ids: Tensor) -> Tensor:
-        """log P(target) [B] without building the extended distribution."""
+        """log P(target) [B] without building the extended distribution; an OOV target (id ≥ V) is
+        copied or written as <unk>. No clamp: the probability is positive by construction."""
         vocab_logp = torch.log_softmax(logits, dim=-1)
-        in_vocab = target < self.config.vocab_size
-        gathered = vocab_logp.gather(1, target.clamp_max(self.config.vocab_size - 1).unsqueeze(1)).squeeze(1)
-        if p_gen is None:
-            return gathered.masked_fill(~in_vocab, float("-inf"))
-        p_vocab = torch.where(in_vocab, gathered.exp(), torch.zeros_like(gathered))
+        word = torch.where(target < self.config.vocab_size, target, UNK_ID)
+        gathered = vocab_logp.gather(1, word.unsqueeze(1)).squeeze(1)
+        if pointer is None:
+            return gathered
+        generate, copy_rate = pointer
         p_copy = (attn * (ext_ids == target.unsqueeze(1))).sum(dim=1)
-        return torch.log((p_gen * p_vocab + (1 - p_gen) * p_copy).clamp_min(_TINY))
+        return torch.log(generate * gathered.exp() + copy_rate * p_copy)
 
     def forward(self, ids: Tensor, ext_ids: Tensor, mask: Tensor, targets: Tensor,
-                embedded: Tensor | None = None) -> ForcedOutput:
+                embedded: Tensor | None = None, presence: Tensor | None = None) -> ForcedOutput:
         """Teacher forcing. ids, ext_ids, mask [B, S]; targets [B, T] extended ids (no BOS; PAD after the end).
 
-        ``embedded`` [B, S, E] replaces the source embedding lookup (for gradient attributions).
+        ``embedded`` [B, S, E] replaces the source embedding lookup (for gradient attributions);
+        ``presence`` [B, S] in [0, 1] gates the source tokens (None = all present; see the module docstring).
         """
         if embedded is None:
             embedded = self.source_embedding(ids)
-        enc, state = self.encode_embedded(embedded, ext_ids, mask)
+        enc, state = self.encode_embedded(embedded, ext_ids, mask, presence)
         prev = torch.full_like(targets[:, 0], BOS_ID)
         logps, attns, heads, p_gens, cov_losses = [], [], [], [], []
         for t in range(targets.shape[1]):
             old_coverage = state.coverage
-            logits, attn, head, p_gen, state = self._decode_hidden(prev, state, enc)
-            logps.append(self._target_logprob(logits, attn, p_gen, targets[:, t], ext_ids))
+            logits, attn, head, pointer, state = self._decode_hidden(prev, state, enc)
+            logps.append(self._target_logprob(logits, attn, pointer, targets[:, t], ext_ids))
             attns.append(attn)
             heads.append(head)
-            p_gens.append(p_gen)
+            p_gens.append(None if pointer is None else pointer[0])
             cov_losses.append(torch.minimum(attn, old_coverage).sum(dim=1) if old_coverage is not None
                               else attn.new_zeros(attn.shape[0]))
             prev = targets[:, t]
