@@ -35,6 +35,17 @@ def bench_text(tokens: int, data_dir: Path = Path("data")) -> tuple[str, str]:
     return " ".join(rng.choice(words) for _ in range(tokens)), "random vocabulary words (no data/ folder)"
 
 
+def bench_article(tokens: int, data_dir: Path = Path("data")) -> tuple[str, str]:
+    """The first news test article with at least ``tokens`` tokens (the caller cuts it to ``tokens``), else
+    ``bench_text(tokens)``."""
+    path = data_dir / "news" / "test.jsonl"
+    if path.is_file():
+        for line, pair in enumerate(read_pairs(path), 1):
+            if len(split_words(pair["text"])) >= tokens:
+                return pair["text"], f"news test article {line} ({path})"
+    return bench_text(tokens, data_dir)
+
+
 def _time(fn, runs: int, warmup: int = 2) -> list[float]:
     for _ in range(warmup):
         fn()

@@ -5,7 +5,8 @@ corpus report's throughput serially and on a 2-worker local Dask cluster, side b
   ``faithfulness(...)`` (10 random orders) against the floor: the same number of raw batched forward
   passes on random masks; medians of ``repeats`` interleaved rounds;
 * report: ``documents`` news test articles (or random texts), default report methods, serial (one
-  process, 1 thread) and over Dask (2 single-threaded workers; cluster start-up included).
+  process, 1 thread) and over Dask (2 single-threaded workers; cluster start-up included), alternating,
+  medians of ``repeats`` rounds of each.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ TARGET_FLOOR = 1.3
 
 
 def bench_faithfulness(model: str | None = None, *, tokens: int = 400, repeats: int = 3) -> dict[str, Any]:
-    summarizer, generation, origin = _setup(model, tokens)
+    summarizer, generation, origin = _setup(model, tokens, 12)
     scores = {name: a.scores for name, a in explain(summarizer.model, generation, "all").items()}
     faithfulness(ForcedScorer(summarizer.model, generation), scores)                     # warm-up
     ours, floor, cost = [], [], {}
@@ -51,34 +52,41 @@ def bench_faithfulness(model: str | None = None, *, tokens: int = 400, repeats: 
     return out
 
 
-def bench_report(documents: int = 8, *, model: str | None = None, workers: int = 2) -> dict[str, Any]:
+def bench_report(documents: int = 8, *, model: str | None = None, workers: int = 2, repeats: int = 3) -> dict[str, Any]:
+    """The corpus report serially and over a local Dask cluster, alternating (serial first), ``repeats``
+    rounds; medians, and whether every run gave the same figures."""
     path = Path("data") / "news" / "test.jsonl"
     texts = ([p["text"] for p in read_pairs(path)][:documents] if path.is_file()
              else [bench_text(300)[0]] * documents)
     settings = ReportSettings(model=model)
-    serial = run_report(texts, settings, serial=True)
-    threads = torch.get_num_threads()
-    parallel = run_report(texts, settings, workers=workers)
-    return {"documents": len(texts), "methods": list(settings.methods), "serial_threads": threads,
-            "serial_s": serial["seconds"], "serial_docs_per_min": serial["documents_per_minute"],
-            "dask_s": parallel["seconds"], "dask_docs_per_min": parallel["documents_per_minute"],
-            "dask_workers": workers, "speedup": round(serial["seconds"] / parallel["seconds"], 2),
-            "equal_results": _same(serial, parallel)}
+    serial, parallel = [], []
+    for _ in range(repeats):
+        serial.append(run_report(texts, settings, serial=True))
+        parallel.append(run_report(texts, settings, workers=workers))
+    serial_s = statistics.median(r["seconds"] for r in serial)
+    dask_s = statistics.median(r["seconds"] for r in parallel)
+    return {"documents": len(texts), "methods": list(settings.methods), "serial_threads": torch.get_num_threads(),
+            "repeats": repeats, "serial_s": round(serial_s, 1), "serial_docs_per_min": round(60 * len(texts) / serial_s, 2),
+            "dask_s": round(dask_s, 1), "dask_docs_per_min": round(60 * len(texts) / dask_s, 2),
+            "serial_runs_s": [r["seconds"] for r in serial], "dask_runs_s": [r["seconds"] for r in parallel],
+            "dask_workers": workers, "speedup": round(serial_s / dask_s, 2),
+            "equal_results": all(_same(serial[0], other) for other in serial[1:] + parallel)}
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two reports give the same per-document figures (within 1e-6)."""
+    """Whether two reports give the same per-document figures (within 1e-6), document for document."""
     def numbers(report):
         return [v for d in report["documents"] for group in ("pairs", "faithfulness")
-                for figures in d[group].values() for v in figures.values()]
-    return all((x is None and y is None) or (x is not None and y is not None and abs(x - y) <= 1e-6)
-               for x, y in zip(numbers(a), numbers(b)))
+                for figures in d.get(group, {}).values() for v in figures.values()]
+    x, y = numbers(a), numbers(b)
+    return len(a["documents"]) == len(b["documents"]) and len(x) == len(y) and all(
+        (p is None and q is None) or (p is not None and q is not None and abs(p - q) <= 1e-6) for p, q in zip(x, y))
 
 
 def run_compare_bench(model: str | None = None, *, documents: int = 8, repeats: int = 3) -> dict[str, Any]:
     start = time.perf_counter()
     results = {"loadavg_start": os.getloadavg()[0], "faithfulness": bench_faithfulness(model, repeats=repeats),
-               "report": bench_report(documents, model=model)}
+               "report": bench_report(documents, model=model, repeats=repeats)}
     results["bench_s"] = round(time.perf_counter() - start, 1)
     results["loadavg_end"] = os.getloadavg()[0]
     return results
@@ -89,7 +97,8 @@ def print_compare_bench(results: dict[str, Any]) -> None:
     print(f"faithfulness, {f['methods']} methods + {f['random_orders']} random orders, {f['source_tokens']}-token input, "
           f"T={f['summary_tokens']}: {f['ours_s']:.2f} s for {f['forward_passes']} passes; floor {f['floor_s']:.2f} s; "
           f"ratio {f['ours_over_floor']:.2f}x (target <= {TARGET_FLOOR}x)")
-    print(f"report, {r['documents']} documents ({', '.join(r['methods'])}): serial {r['serial_s']:.1f} s = "
+    print(f"report, {r['documents']} documents ({', '.join(r['methods'])}), medians of {r['repeats']} alternating runs: "
+          f"serial {r['serial_s']:.1f} s = "
           f"{r['serial_docs_per_min']:.1f} docs/min; Dask {r['dask_workers']} workers {r['dask_s']:.1f} s = "
           f"{r['dask_docs_per_min']:.1f} docs/min; {r['speedup']:.2f}x; same results: {r['equal_results']}")
     print(json.dumps(results))

@@ -237,15 +237,15 @@ def cmd_bench(args: argparse.Namespace) -> None:
         print_compare_bench(run_compare_bench(args.model, documents=args.documents, repeats=args.repeats))
         return
     if args.explain:
-        from attnviz.bench_explain import peak_rss_mb, print_explain_bench, run_explain_bench
+        from attnviz.bench_explain import SOURCE_TOKENS, peak_rss_mb, print_explain_bench, run_explain_bench
 
-        results = run_explain_bench(args.model, tokens=args.tokens, repeats=args.repeats)
+        results = run_explain_bench(args.model, tokens=args.tokens or SOURCE_TOKENS, repeats=args.repeats)
         results["rss"] = peak_rss_mb(1000, model=args.model)
         print_explain_bench(results)
         return
     from attnviz.bench import print_latency, run_latency
 
-    print_latency(run_latency(args.model, tokens=args.tokens, runs=args.runs, device=args.device))
+    print_latency(run_latency(args.model, tokens=args.tokens or 400, runs=args.runs, device=args.device))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -333,12 +333,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="latency of summarizing a 400-token input (greedy and beam 4)")
     p.add_argument("--model", default=None)
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--tokens", type=int, default=400)
-    p.add_argument("--runs", type=int, default=15)
-    p.add_argument("--explain", action="store_true",
-                   help="benchmark the explanation methods instead (shared passes vs per-token captum; several minutes)")
-    p.add_argument("--compare", action="store_true",
-                   help="benchmark faithfulness against its floor and the corpus report serial vs Dask instead")
+    p.add_argument("--tokens", type=int, default=None,
+                   help="source tokens (default: 400 for latency, 300 with --explain)")
+    p.add_argument("--runs", type=int, default=21)
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--explain", action="store_true",
+                       help="benchmark the explanation methods instead (shared passes vs per-token captum; ~10 minutes)")
+    which.add_argument("--compare", action="store_true",
+                       help="benchmark faithfulness against its floor and the corpus report serial vs Dask instead")
     p.add_argument("--documents", type=int, default=8, help="with --compare: documents in the report benchmark")
     p.add_argument("--repeats", type=int, default=3, help="with --explain or --compare: timed repeats per side")
     p.set_defaults(run=cmd_bench)

@@ -80,6 +80,22 @@ class Summarizer:
             hyp = search(self.model, enc, state, settings)
         return self._generation(source, hyp, settings)
 
+    def force(self, text: str, summary: str) -> Generation:
+        """A Generation of a given ``summary`` (e.g. a reference headline), teacher-forced: its attention,
+        log-probs and generate shares are what the model gives that summary, so it can be explained
+        like a generated one. Summary words the model cannot write (out of vocabulary and not in the
+        source) are scored as <unk>."""
+        source = self.encode(text)
+        ids = self.vocab.encode_target(summary, source, max_tokens=self.model.config.max_summary_tokens)
+        if not ids:
+            raise InputError("the summary is empty: there is nothing to explain")
+        with torch.no_grad():
+            out = self.model(*self.source_tensors(source), torch.tensor([ids], device=self.device))
+        hyp = Hypothesis(ids=ids, attention=out.attention[0], heads=None if out.heads is None else out.heads[0],
+                         token_logprobs=out.target_logprobs[0], p_gen=None if out.p_gen is None else out.p_gen[0],
+                         score=float(out.target_logprobs[0].sum()))
+        return self._generation(source, hyp, None)
+
     def _display_tokens(self, ids: list[int], attention: np.ndarray, source: EncodedSource) -> list[str]:
         """Each summary token in the casing of its most-attended occurrence in the source, if any."""
         tokens = []
@@ -90,7 +106,8 @@ class Summarizer:
             tokens.append(source.tokens[max(positions, key=lambda j: attention[t, j])] if positions else word)
         return tokens
 
-    def _generation(self, source: EncodedSource, hyp: Hypothesis, settings: DecodingSettings) -> Generation:
+    def _generation(self, source: EncodedSource, hyp: Hypothesis, settings: DecodingSettings | None) -> Generation:
+        """``settings`` None: the summary was given (teacher-forced), not searched."""
         attention = hyp.attention.float().cpu().numpy()
         tokens = self._display_tokens(hyp.ids, attention, source)
         summary = detokenize(tokens)
@@ -108,5 +125,6 @@ class Summarizer:
             source_oovs=list(source.oovs),
             truncated_from=source.truncated_from,
             score=hyp.score,
-            settings={"model": self.name, "device": str(self.device), **settings.to_dict()},
+            settings={"model": self.name, "device": str(self.device),
+                      **(settings.to_dict() if settings is not None else {"forced_summary": True})},
         )
