@@ -122,6 +122,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     model_scores = rouge_per_pair(predictions, references)
     lead_scores = rouge_per_pair([lead_words(p["text"], 10) for p in pairs], references)
     gain, low, high = paired_bootstrap(model_scores[:, 2], lead_scores[:, 2])
+    other = _other_predictions(args.compare_predictions, len(pairs))
     result = {
         "pairs": len(pairs), "model": summarizer.name, "decoding": settings.to_dict(),
         "model_rouge": dict(zip(("rouge1", "rouge2", "rougeL"), model_scores.mean(axis=0).round(2).tolist())),
@@ -130,6 +131,13 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         "headlines": headline_stats(predictions),
         "seconds_per_summary": round(seconds / len(pairs), 4),
     }
+    if other is not None:
+        delta = paired_bootstrap(model_scores[:, 2], rouge_per_pair(other, references)[:, 2])
+        result["rougeL_gain_over_compared"] = {"file": args.compare_predictions, "mean": round(delta[0], 2),
+                                               "ci95": [round(delta[1], 2), round(delta[2], 2)]}
+    if args.save_predictions:
+        Path(args.save_predictions).write_text("".join(json.dumps({"prediction": p}) + "\n" for p in predictions),
+                                               encoding="utf-8")
     if args.show:
         result["examples"] = [{"reference": r, "model": p} for r, p in list(zip(references, predictions))[: args.show]]
     if args.json:
@@ -141,9 +149,27 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         r = result[key]
         print(f"{name:10s} {r['rouge1']:6.2f} {r['rouge2']:6.2f} {r['rougeL']:6.2f}")
     print(f"RL gain over LEAD-10: {gain:+.2f} (95% CI {low:+.2f} .. {high:+.2f})")
+    if "rougeL_gain_over_compared" in result:
+        c = result["rougeL_gain_over_compared"]
+        print(f"RL gain over {c['file']}: {c['mean']:+.2f} (95% CI {c['ci95'][0]:+.2f} .. {c['ci95'][1]:+.2f})")
     print(f"headlines: {json.dumps(result['headlines'])}")
     for ex in result.get("examples", []):
         print(f"- ref: {ex['reference']}\n  out: {ex['model']}")
+
+
+def _other_predictions(path: str | None, count: int) -> list[str] | None:
+    """Another model's predictions of the same pairs (JSONL {"prediction": ...}, as scripts/predict.py and
+    --save-predictions write), or None."""
+    if path is None:
+        return None
+    try:
+        rows = [json.loads(line)["prediction"] for line in Path(path).read_text(encoding="utf-8").splitlines()
+                if line.strip()]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"cannot read predictions from {path}: {exc}") from None
+    if len(rows) < count or not all(isinstance(r, str) for r in rows):
+        raise InputError(f"{path} has {len(rows)} predictions for {count} pairs (or a prediction is not text)")
+    return rows[:count]
 
 
 def parse_method_params(items: list[str], seed: int | None, methods: list[str]) -> dict[str, dict]:
@@ -280,6 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pairs", required=True, help='JSONL, one {"text": ..., "summary": ...} per line')
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--show", type=int, default=0, help="print this many example outputs")
+    p.add_argument("--save-predictions", default=None, metavar="FILE", help="write the summaries as JSONL")
+    p.add_argument("--compare-predictions", default=None, metavar="FILE",
+                   help="another model's predictions of the same pairs (JSONL): paired bootstrap of the RL gain")
     _add_model_options(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_evaluate)

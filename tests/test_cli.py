@@ -87,6 +87,24 @@ def test_evaluate_reports_model_and_lead(model_dir: str, tmp_path: Path, capsys)
     assert set(out["model_rouge"]) == {"rouge1", "rouge2", "rougeL"}
 
 
+def test_evaluate_compares_with_another_models_predictions(model_dir: str, tmp_path: Path, capsys):
+    pairs, saved, other = tmp_path / "pairs.jsonl", tmp_path / "saved.jsonl", tmp_path / "other.jsonl"
+    pairs.write_text("\n".join(json.dumps({"text": TEXT, "summary": "w1 w2 zorblax"}) for _ in range(3)))
+    base = ["evaluate", "--pairs", str(pairs), "--model", model_dir, "--beam", "1", "--json"]
+    assert main(base + ["--save-predictions", str(saved)]) == 0
+    model_rl = json.loads(capsys.readouterr().out)["model_rouge"]["rougeL"]
+    assert main(base + ["--compare-predictions", str(saved)]) == 0             # against itself: no gain
+    assert json.loads(capsys.readouterr().out)["rougeL_gain_over_compared"] == {"file": str(saved), "mean": 0.0,
+                                                                               "ci95": [0.0, 0.0]}
+    other.write_text("".join(json.dumps({"prediction": "w1 w2 zorblax"}) + "\n" for _ in range(3)))
+    assert main(base + ["--compare-predictions", str(other)]) == 0             # the reference itself: RL 100
+    gain = json.loads(capsys.readouterr().out)["rougeL_gain_over_compared"]
+    assert gain["mean"] == pytest.approx(model_rl - 100, abs=0.01)
+    other.write_text(json.dumps({"prediction": "x"}) + "\n")
+    assert main(base + ["--compare-predictions", str(other)]) == 2
+    assert "1 predictions for 3 pairs" in capsys.readouterr().err
+
+
 def test_evaluate_bad_pairs_file(model_dir: str, tmp_path: Path, capsys):
     pairs = tmp_path / "bad.jsonl"
     pairs.write_text('{"text": "a"}\n')
