@@ -21,6 +21,7 @@ from attnviz.errors import AttnvizError
 from attnviz.examples import load_examples
 from attnviz.explain import METHODS, Attribution, ForcedScorer, explain, method_parameters
 from attnviz.explain.cost import estimate, seconds_per_pass
+from attnviz.explain.gradients import convergence_note
 from attnviz.export import export_document, export_json, figure_html, long_frame
 from attnviz.faithfulness import FRACTIONS, RANDOM, faithfulness
 from attnviz.normalise import is_signed, normalise
@@ -212,8 +213,9 @@ def run_attributions(cfg: dict[str, Any], model_key: ModelKey, text: str, genera
 
 
 def heatmaps_section(generation: Generation, shown: dict[str, np.ndarray], signed: dict[str, bool],
-                     window: slice, raw: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Attention on the left, one tab per attribution method on the right; → the figures (for export)."""
+                     window: slice, raw: dict[str, np.ndarray], notes: dict[str, str]) -> dict[str, Any]:
+    """Attention on the left, one tab per attribution method (with its note, if any) on the right;
+    → the figures (for export)."""
     figures = {}
     st.subheader("Heatmaps")
     st.caption("Rows: summary tokens; columns: source tokens. Colours follow the sidebar's scaling; hover a cell for "
@@ -242,6 +244,8 @@ def heatmaps_section(generation: Generation, shown: dict[str, np.ndarray], signe
         for tab, name in zip(st.tabs(others) if others else [], others):
             with tab:
                 st.plotly_chart(figures[name], key=f"heatmap-{name}", width="stretch")
+                if name in notes:
+                    st.caption(notes[name])
     return figures
 
 
@@ -394,7 +398,8 @@ def page() -> None:
     shown = {m: normalise(a.scores, mode=cfg["normalisation"], sign=cfg["sign"]) for m, a in attributions.items()}
     window = source_window(generation)
     raw = {m: a.scores for m, a in attributions.items()}
-    figures = heatmaps_section(generation, shown, signed, window, raw)
+    notes = {m: convergence_note(a.checks) for m, a in attributions.items() if m == "integrated_gradients"}
+    figures = heatmaps_section(generation, shown, signed, window, raw, notes)
     focus = focus_section(generation, shown, signed, window)
     matrices = agreement_matrices(raw)                 # every metric of every pair, once per rerun
     agreement_section(generation, raw, matrices, focus)

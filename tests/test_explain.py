@@ -243,3 +243,16 @@ def test_a_nested_rule_reuses_the_nodes_it_has_seen(case):
     assert result.backward_passes == 9 * t and result.checks["reused_gradients"] == (3 + 5) * t
     expected = reference.per_token_integrated_gradients(scorer, range(t), n_steps=9, method="riemann_trapezoid")
     np.testing.assert_allclose(result.scores, expected, atol=1e-5)
+
+
+def test_the_convergence_note_names_rows_that_did_not_converge(case):
+    from attnviz.explain.gradients import convergence_note
+
+    model, generation = case
+    good = METHODS["integrated_gradients"](ForcedScorer(model, generation), generation)
+    assert convergence_note(good.checks).startswith("Every row converged")
+    bad = METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=2, max_steps=2,
+                                          method="riemann_left", abs_tolerance=1e-9)
+    rows = [t for t, (d, a) in enumerate(zip(bad.checks["convergence_delta"], bad.checks["allowed_delta"]))
+            if abs(d) > a]
+    assert rows and convergence_note(bad.checks).startswith(f"Rows {', '.join(map(str, rows))} did not converge")

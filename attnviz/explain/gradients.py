@@ -110,6 +110,18 @@ def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_step
                          "abs_tolerance": abs_tolerance, "method": method, "baseline": "all tokens absent"}, checks)
 
 
+def convergence_note(checks: dict) -> str:
+    """One sentence on an IG result's convergence (its ``checks``), for the page."""
+    steps, allowed = checks["steps_per_row"], checks["allowed_delta"]
+    refined = f"{checks['rows_refined']} of {len(steps)} rows refined (up to {max(steps)} steps)"
+    if checks["all_rows_converged"]:
+        return (f"Every row converged: |sum − (f(all) − f(none))| within max(1% of the gap, {min(allowed):.0e} nats), "
+                f"the worst at {checks['worst_delta_over_allowed']:.0%} of its allowance; {refined}.")
+    bad = [t for t, (d, a) in enumerate(zip(checks["convergence_delta"], allowed)) if abs(d) > a]
+    return (f"Rows {', '.join(map(str, bad))} did not converge within {max(steps)} steps (worst δ "
+            f"{checks['convergence_delta'][checks['worst_row']]:.2g}): read them with care; {refined}.")
+
+
 def input_x_gradient(scorer: ForcedScorer, generation: Generation) -> Attribution:
     """∂f_t/∂g_j at g = 1 times the input g_j = 1: the first-order estimate of what removing token j
     changes (captum InputXGradient on the presence gates)."""
