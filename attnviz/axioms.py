@@ -61,17 +61,19 @@ def _max_diff(a: np.ndarray, b: np.ndarray) -> float:
 @torch.no_grad()
 def absent_token_effects(scorer: ForcedScorer, j: int, replacement_id: int) -> tuple[float, float]:
     """With token j absent: max |Δf_t| when its word is replaced by ``replacement_id``, and its largest
-    attention weight. Both are 0 when removal is what the docs say."""
-    presence = torch.ones(2, scorer.source_len, device=scorer.ids.device)
-    presence[:, j] = 0
-    ids = scorer.ids.repeat(2, 1)
-    ids[1, j] = replacement_id
-    ext = scorer.ext_ids.repeat(2, 1)
-    ext[1, j] = replacement_id
-    mask = torch.ones_like(ids, dtype=torch.bool)
-    out = scorer.model(ids, ext, mask, scorer.targets.expand(2, -1), presence=presence)
-    change = (out.target_logprobs[0] - out.target_logprobs[1]).abs().max()
-    return float(change), float(out.attention[:, :, j].max())
+    attention weight. Both are 0 when removal is what the docs say. (Two separate forward passes: rows of
+    one batch may differ in the last bit.)"""
+    presence = torch.ones(1, scorer.source_len, device=scorer.ids.device)
+    presence[0, j] = 0
+    mask = torch.ones_like(scorer.ids, dtype=torch.bool)
+    outputs = []
+    for word in (None, replacement_id):
+        ids, ext = scorer.ids.clone(), scorer.ext_ids.clone()
+        if word is not None:
+            ids[0, j] = ext[0, j] = word
+        outputs.append(scorer.model(ids, ext, mask, scorer.targets, presence=presence))
+    change = (outputs[0].target_logprobs - outputs[1].target_logprobs).abs().max()
+    return float(change), float(max(out.attention[0, :, j].max() for out in outputs))
 
 
 def _ig_checks(ig: Attribution, scorer: ForcedScorer, picked: range) -> list[Check]:

