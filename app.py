@@ -38,7 +38,7 @@ log = logging.getLogger("attnviz.app")
 ATTRIBUTION_METHODS = [m for m in METHODS if m != "attention"]
 DEFAULT_METHODS = ["integrated_gradients", "occlusion"]
 WINDOW_ABOVE = 150          # longer sources get a column window so every tick label stays readable
-BUDGETS = {("integrated_gradients", "n_steps"): ("IG steps", 2, 400),   # at most max_steps (400)
+BUDGETS = {("integrated_gradients", "n_steps"): ("IG steps", 2, 256),   # at most max_steps (256)
            ("lime", "n_samples"): ("LIME samples", 2, 5000),
            ("kernel_shap", "n_samples"): ("KernelSHAP samples", 2, 5000),
            ("partition_shap", "max_evals"): ("Partition SHAP evaluations", 2, 10000)}

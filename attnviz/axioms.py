@@ -3,9 +3,10 @@
 Only checks that can fail are reported; identities that hold by construction (attention rows summing to 1,
 KernelSHAP's and shap's efficiency) are not. On the text:
 * Integrated Gradients: every row meets |δ_t| ≤ max(1% · |gap_t|, 1e-3 nats) (refinement can run out of
-  steps), and it equals a 2,000-step Gauss-Legendre quadrature on the first rows;
+  steps), and it equals captum's 2,000-step Gauss-Legendre quadrature on the first rows;
 * occlusion equals leave-one-out computed one source at a time;
-* every shared-pass result equals the library called once per summary token (same seeds and masks);
+* every shared-pass result equals the library called once per summary token (same seeds and masks; IG
+  on captum's own nodes, path_power 1);
 * an absent token is invisible: its word does not change f_t, and it gets no attention.
 On a short source (the text's first ``EXACT_TOKENS`` tokens, summarized on its own), where every coalition
 can be enumerated:
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from attnviz.explain import explain, known, reference
+from attnviz.explain import METHODS, explain, known, reference
 from attnviz.explain.base import Attribution, ForcedScorer
 from attnviz.explain.partition import text_clustering
 from attnviz.model import PointerGenerator
@@ -89,8 +90,8 @@ def _ig_checks(ig: Attribution, scorer: ForcedScorer, picked: range) -> list[Che
     ]
 
 
-def _reference_checks(results: dict[str, Attribution], scorer: ForcedScorer, picked: range,
-                      progress) -> list[Check]:
+def _reference_checks(results: dict[str, Attribution], scorer: ForcedScorer, generation: Generation,
+                      picked: range, progress) -> list[Check]:
     progress("leave-one-out, directly")
     checks = [Check("equals leave-one-out", "occlusion", _max_diff(results["occlusion"].scores,
                                                                     reference.leave_one_out(scorer)), EQUAL)]
@@ -101,11 +102,13 @@ def _reference_checks(results: dict[str, Attribution], scorer: ForcedScorer, pic
             if name != "occlusion" else reference.per_token_presence(name, scorer, picked)
         checks.append(Check("equals captum per token", name, _max_diff(results[name].scores[picked], expected),
                             EQUAL, detail))
-    ig = results["integrated_gradients"]
-    progress("integrated_gradients: captum once per summary token")
-    expected = reference.per_token_integrated_gradients(scorer, picked, n_steps=ig.checks["steps_per_row"])
-    checks.append(Check("equals captum per token", "integrated_gradients", _max_diff(ig.scores[picked], expected),
-                        EQUAL, detail))
+    progress("integrated_gradients on captum's own nodes (path_power 1): captum once per summary token")
+    n = results["integrated_gradients"].params["n_steps"]
+    plain = METHODS["integrated_gradients"](scorer, generation, n_steps=n, max_steps=n,
+                                            path_power=1)
+    expected = reference.per_token_integrated_gradients(scorer, picked, n_steps=n)
+    checks.append(Check("equals captum per token (path_power 1)", "integrated_gradients",
+                        _max_diff(plain.scores[picked], expected), EQUAL, detail))
     for name in ("input_x_gradient", "saliency"):
         expected = reference.per_token_gradient(name, scorer, picked)
         checks.append(Check("equals captum per token", name, _max_diff(results[name].scores[picked], expected),
@@ -145,7 +148,7 @@ def run_checks(model: PointerGenerator, generation: Generation, *, rows: int | N
     picked = range(min(rows or scorer.summary_len, scorer.summary_len))
     progress(f"integrated_gradients: {FINE_STEPS}-step quadrature")
     checks = _ig_checks(results["integrated_gradients"], scorer, range(min(rows or FINE_ROWS, scorer.summary_len)))
-    checks += _reference_checks(results, scorer, picked, progress)
+    checks += _reference_checks(results, scorer, generation, picked, progress)
     other_word = int(model.config.vocab_size - 1 if scorer.ids[0, 0] != model.config.vocab_size - 1 else 4)
     change, weight = absent_token_effects(scorer, 0, other_word)
     checks += [Check("absent token: its word changes f by", "removal", change, EQUAL, "token 0"),

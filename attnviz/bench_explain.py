@@ -7,8 +7,8 @@ turn, after one warm-up of each side:
 * lime, kernel_shap, occlusion: ours vs captum called once per summary token with the same budget and
   seed and an uncached forward (ratio baseline/ours), and vs the floor, the same number of raw batched
   forward passes (ratio ours/floor); ours' time is split into model forwards and everything else;
-* integrated_gradients: ours (fixed ``IG_STEPS``) vs captum's IntegratedGradients on the presence gates
-  looped over targets;
+* integrated_gradients: ours vs captum's IntegratedGradients on the presence gates looped over targets,
+  both at the default steps on captum's nodes;
 * every registered method through ``explain(..., "all")`` at its defaults (the headline): total and
   per-method seconds, and whether every IG row met its convergence rule;
 * ``peak_rss_mb``: peak RSS of a fresh subprocess running every method on a 1000-token input.
@@ -40,7 +40,6 @@ from attnviz.types import Generation
 SOURCE_TOKENS = 300
 SUMMARY_TOKENS = 16
 SEED = 0
-IG_STEPS = 50
 TARGETS = {"perturbation_speedup": 8.0, "floor_overhead": 1.3, "ig_speedup": 2.0, "all_seconds": 20.0,
            "rss_mb": 3072.0}
 
@@ -132,22 +131,23 @@ def _baseline_passes(name: str, scorer: ForcedScorer) -> int:
 
 def _bench_ig(model: torch.nn.Module, generation: Generation, repeats: int) -> dict:
     """Our integrated gradients vs captum's IntegratedGradients on the presence gates, once per target,
-    both at ``IG_STEPS`` steps (no refinement)."""
+    both at the default step count on captum's own nodes (path_power 1) and without refinement."""
     scorer = ForcedScorer(model, generation)
+    steps = method_parameters("integrated_gradients")["n_steps"]
 
     def run() -> Any:
-        return METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=IG_STEPS,
-                                               max_steps=IG_STEPS)
+        return METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=steps,
+                                               max_steps=steps, path_power=1)
     run()                                                                 # warm-ups: one of each side
-    per_token_integrated_gradients(scorer, range(1), n_steps=IG_STEPS)
+    per_token_integrated_gradients(scorer, range(1), n_steps=steps)
     ours, base, attribution, reference = [], [], None, None
     for _ in range(repeats):
         seconds, attribution = _clock(run)
         ours.append(seconds)
         seconds, reference = _clock(
-            lambda: per_token_integrated_gradients(scorer, range(scorer.summary_len), n_steps=IG_STEPS))
+            lambda: per_token_integrated_gradients(scorer, range(scorer.summary_len), n_steps=steps))
         base.append(seconds)
-    out = {"ours_s": _median(ours), "baseline_s": _median(base), "n_steps": IG_STEPS,
+    out = {"ours_s": _median(ours), "baseline_s": _median(base), "n_steps": steps,
            "forward_passes": attribution.forward_passes, "backward_passes": attribution.backward_passes,
            "max_abs_diff": float(np.abs(attribution.scores - reference).max())}
     out["speedup"] = round(out["baseline_s"] / out["ours_s"], 2)

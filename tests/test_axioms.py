@@ -61,7 +61,7 @@ def test_every_check_passes_on_a_tiny_model(case, short_case):
     names = {(c.method, c.name) for c in checks}
     assert ("partition_shap", "equals exact Owen values") in names
     assert ("lime", "equals weighted ridge solved directly") in names
-    assert {c.method for c in checks if c.name == "equals captum per token"} == {
+    assert {c.method for c in checks if c.name.startswith("equals captum per token")} == {
         "lime", "kernel_shap", "occlusion", "integrated_gradients", "input_x_gradient", "saliency"}
     assert not any("efficiency" in c.name or "sum to 1" in c.name for c in checks)   # they cannot fail
     assert all(c.passed for c in checks), [c for c in checks if not c.passed]

@@ -54,7 +54,7 @@ def test_registry_names_and_errors(case):
     assert method_names("lime, attention") == ["attention", "lime"]
     with pytest.raises(InputError, match="valid choices: .*integrated_gradients"):
         method_names("integrated_gradient")
-    with pytest.raises(InputError, match="takes: n_steps, max_steps, tolerance, abs_tolerance, method"):
+    with pytest.raises(InputError, match="takes: n_steps, max_steps, tolerance, abs_tolerance, method, path_power"):
         explain(model, generation, "integrated_gradients", params={"integrated_gradients": {"steps": 3}})
     with pytest.raises(InputError, match="n_samples must be at least 2"):
         explain(model, generation, "lime", params={"lime": {"n_samples": 1}})
@@ -80,12 +80,13 @@ def test_all_methods_give_finite_t_by_s_scores_and_costs(case):
 def test_integrated_gradients_equals_captum_and_a_fine_quadrature(case):
     model, generation = case
     scorer = ForcedScorer(model, generation)
-    ours = METHODS["integrated_gradients"](scorer, generation, n_steps=50)
-    assert ours.checks["all_rows_converged"] and ours.checks["worst_delta_over_allowed"] <= 1
+    plain = METHODS["integrated_gradients"](scorer, generation, n_steps=50, path_power=1)   # captum's own nodes
     rows = range(scorer.summary_len)
-    steps = ours.checks["steps_per_row"]
-    np.testing.assert_allclose(ours.scores, reference.per_token_integrated_gradients(scorer, rows, n_steps=steps),
+    steps = plain.checks["steps_per_row"]
+    np.testing.assert_allclose(plain.scores, reference.per_token_integrated_gradients(scorer, rows, n_steps=steps),
                                atol=1e-5)
+    ours = METHODS["integrated_gradients"](scorer, generation)                              # nodes moved to α = u³
+    assert ours.checks["all_rows_converged"] and ours.checks["worst_delta_over_allowed"] <= 1
     fine = reference.per_token_integrated_gradients(scorer, rows, n_steps=2000)
     np.testing.assert_allclose(ours.scores, fine, atol=1e-4)
     coarse = METHODS["integrated_gradients"](scorer, generation, n_steps=2, max_steps=2, method="riemann_left")
@@ -209,9 +210,10 @@ def test_multi_batch_paths_equal_one_batch(case):
 def test_integrated_gradients_refines_rows_that_miss_the_tolerance(case):
     model, generation = case
     scorer = ForcedScorer(model, generation)
-    coarse = METHODS["integrated_gradients"](scorer, generation, n_steps=2, max_steps=2, abs_tolerance=0)
+    coarse = METHODS["integrated_gradients"](scorer, generation, n_steps=2, max_steps=2, abs_tolerance=0,
+                                             path_power=1)
     refined = METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=2, max_steps=32,
-                                              tolerance=1e-3, abs_tolerance=0)
+                                              tolerance=1e-3, abs_tolerance=0, path_power=1)
     steps = refined.checks["steps_per_row"]
     assert coarse.checks["worst_delta_over_allowed"] > 1 and refined.checks["rows_refined"] >= 1
     assert set(steps) <= {2, 4, 8, 16, 32} and max(steps) > 2
@@ -237,7 +239,7 @@ def test_a_nested_rule_reuses_the_nodes_it_has_seen(case):
     model, generation = case
     scorer = ForcedScorer(model, generation)
     result = METHODS["integrated_gradients"](scorer, generation, n_steps=3, max_steps=9, tolerance=0,
-                                             abs_tolerance=1e-9, method="riemann_trapezoid")
+                                             abs_tolerance=1e-9, method="riemann_trapezoid", path_power=1)
     t = scorer.summary_len
     assert result.checks["steps_per_row"] == [9] * t
     assert result.backward_passes == 9 * t and result.checks["reused_gradients"] == (3 + 5) * t

@@ -27,6 +27,16 @@ def _row_gradients(scorer: ForcedScorer, points: Tensor, score, rows: list[int])
     return torch.stack(grads)
 
 
+def path_nodes(n_steps: int, method: str, power: int) -> tuple[list[float], list[float]]:
+    """Nodes α_k and weights of ∫₀¹ h(α) dα: captum's rule ``method`` on u ∈ [0, 1], then α = u^power
+    (weights w_k · power · u_k^(power − 1)). power > 1 puts more nodes near α = 0, where f_t changes
+    fastest: as the first tokens appear, attention moves off the null slot. power 1 is captum's rule."""
+    step_sizes, alphas = approximation_parameters(method)
+    u, w = alphas(n_steps), step_sizes(n_steps)
+    return ([round(float(a) ** power, 15) for a in u],
+            [float(wk) * power * float(a) ** (power - 1) for wk, a in zip(w, u)])
+
+
 class PathGradients:
     """∂f_t/∂g at the points g = α·1 of the IG path, remembered per (row, α) so that a refined quadrature
     evaluates only the nodes it has not seen (riemann_trapezoid n → 2n − 1, riemann_left/right n → 2n
@@ -37,10 +47,9 @@ class PathGradients:
         self.cache: dict[tuple[int, float], Tensor] = {}                 # (row, α) → gradient [S]
         self.reused = 0
 
-    def integral(self, rows: list[int], n_steps: int, method: str) -> Tensor:
-        """Σ_k w_k ∂f_t/∂g(α_k·1) for each t in ``rows``, captum's quadrature of ``method`` → [R, S]."""
-        step_sizes, alphas = approximation_parameters(method)
-        weights, nodes = step_sizes(n_steps), [round(float(a), 12) for a in alphas(n_steps)]
+    def integral(self, rows: list[int], n_steps: int, method: str, power: int = 1) -> Tensor:
+        """Σ_k w_k ∂f_t/∂g(α_k·1) for each t in ``rows`` (``path_nodes``) → [R, S]."""
+        nodes, weights = path_nodes(n_steps, method, power)
         todo = sorted({a for a in nodes for t in rows if (t, a) not in self.cache})
         self.reused += sum((t, a) in self.cache for a in set(nodes) for t in rows)
         s = self.scorer.source_len
@@ -61,11 +70,14 @@ def refined_steps(method: str, n_steps: int) -> int:
     return {"riemann_trapezoid": 2 * n_steps - 1, "riemann_middle": 3 * n_steps}.get(method, 2 * n_steps)
 
 
-def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_steps: int = 50, max_steps: int = 400,
+def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_steps: int = 32, max_steps: int = 256,
                          tolerance: float = 0.01, abs_tolerance: float = 1e-3,
-                         method: str = "gausslegendre") -> Attribution:
-    """IG over the presence gates from "all absent" (g = 0) to "all present" (g = 1), with captum's
-    quadrature (the same nodes and weights as captum's IntegratedGradients), all rows sharing each forward.
+                         method: str = "gausslegendre", path_power: int = 3) -> Attribution:
+    """IG over the presence gates from "all absent" (g = 0) to "all present" (g = 1), all rows sharing each
+    forward. The quadrature is captum's rule ``method`` with its nodes moved to α = u^``path_power``
+    (``path_nodes``; path_power 1 gives captum's IntegratedGradients exactly). On the shipped model, 300
+    tokens and 16 rows, the worst |φ − φ(400 nodes)| was 0.41 nats for Gauss-Legendre at 50 nodes and
+    3e-6 with path_power 3 at 32 nodes (`python scripts/ig_quadrature.py` prints the table).
 
     φ_tj = ∫₀¹ ∂f_t/∂g_j(α·1) dα, so row t sums to f_t(1) − f_t(0) up to the quadrature error δ_t.
     A row passes when |δ_t| ≤ max(``tolerance`` · |f_t(1) − f_t(0)|, ``abs_tolerance``) (nats); a row that
@@ -74,6 +86,8 @@ def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_step
     refined; the worst |δ| relative to the allowed error (≤ 1 means every row passed)."""
     if n_steps < 1 or max_steps < n_steps:
         raise ValueError("need 1 <= n_steps <= max_steps")
+    if path_power < 1:
+        raise ValueError("path_power must be at least 1")
     if not tolerance >= 0 or not abs_tolerance >= 0 or tolerance == abs_tolerance == 0:
         raise ValueError("tolerance and abs_tolerance must be non-negative, one of them positive")
     watch = Stopwatch(scorer)
@@ -83,7 +97,7 @@ def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_step
     allowed = torch.maximum(tolerance * gap.abs(), torch.full_like(gap, abs_tolerance))
     path = PathGradients(scorer)
     rows = list(range(scorer.summary_len))
-    scores = path.integral(rows, n_steps, method).double()                # (T, S)
+    scores = path.integral(rows, n_steps, method, path_power).double()    # (T, S)
     steps = [n_steps] * scorer.summary_len
     reasons = [""] * scorer.summary_len
     todo = [t for t in rows if (scores[t].sum() - gap[t]).abs() > allowed[t]]
@@ -93,7 +107,7 @@ def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_step
             delta = float(scores[t].sum() - gap[t])
             reasons[t] += f"|δ| {abs(delta):.2g} > {float(allowed[t]):.2g} at {current} steps; "
         current = min(refined_steps(method, current), max_steps)
-        scores[todo] = path.integral(todo, current, method).double()
+        scores[todo] = path.integral(todo, current, method, path_power).double()
         for t in todo:
             steps[t] = current
         todo = [t for t in todo if (scores[t].sum() - gap[t]).abs() > allowed[t]]
@@ -107,7 +121,8 @@ def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_step
               "all_rows_converged": bool((ratio <= 1).all())}
     return watch.finish("integrated_gradients", generation, scores.cpu().numpy(),
                         {"n_steps": n_steps, "max_steps": max_steps, "tolerance": tolerance,
-                         "abs_tolerance": abs_tolerance, "method": method, "baseline": "all tokens absent"}, checks)
+                         "abs_tolerance": abs_tolerance, "method": method, "path_power": path_power,
+                         "baseline": "all tokens absent"}, checks)
 
 
 def convergence_note(checks: dict) -> str:
