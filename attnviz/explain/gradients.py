@@ -117,6 +117,7 @@ def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_step
               "allowed_delta": allowed.cpu().numpy().round(8).tolist(), "steps_per_row": steps,
               "refined_because": [r.rstrip("; ") for r in reasons],
               "rows_refined": sum(s > n_steps for s in steps), "reused_gradients": path.reused,
+              "rule": f"max({tolerance:.0%} of |f(all) − f(none)|, {abs_tolerance:g} nats)",
               "worst_delta_over_allowed": float(ratio.max()), "worst_row": int(ratio.argmax()),
               "all_rows_converged": bool((ratio <= 1).all())}
     return watch.finish("integrated_gradients", generation, scores.cpu().numpy(),
@@ -127,12 +128,12 @@ def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_step
 
 def convergence_note(checks: dict) -> str:
     """One sentence on an IG result's convergence (its ``checks``), for the page."""
-    steps, allowed = checks["steps_per_row"], checks["allowed_delta"]
+    steps = checks["steps_per_row"]
     refined = f"{checks['rows_refined']} of {len(steps)} rows refined (up to {max(steps)} steps)"
     if checks["all_rows_converged"]:
-        return (f"Every row converged: |sum − (f(all) − f(none))| within max(1% of the gap, {min(allowed):.0e} nats), "
-                f"the worst at {checks['worst_delta_over_allowed']:.0%} of its allowance; {refined}.")
-    bad = [t for t, (d, a) in enumerate(zip(checks["convergence_delta"], allowed)) if abs(d) > a]
+        return (f"Every row converged: |sum − (f(all) − f(none))| within {checks['rule']}, the worst row using "
+                f"{checks['worst_delta_over_allowed']:.1%} of its allowance; {refined}.")
+    bad = [t for t, (d, a) in enumerate(zip(checks["convergence_delta"], checks["allowed_delta"])) if abs(d) > a]
     return (f"Rows {', '.join(map(str, bad))} did not converge within {max(steps)} steps (worst δ "
             f"{checks['convergence_delta'][checks['worst_row']]:.2g}): read them with care; {refined}.")
 
