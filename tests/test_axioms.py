@@ -27,24 +27,18 @@ def case():
     return model, Summarizer(model, vocab).summarize(text, DecodingSettings(beam_size=2, min_len=3, max_len=4))
 
 
-_SHORT_MODELS = {}
-
-
 @pytest.fixture(scope="module")
 def short_case(case):
-    """The same model on the first 8 source tokens, where coalitions can be enumerated."""
+    """The same model on the first 8 source tokens, where coalitions can be enumerated → (model, generation)."""
     from attnviz.tokenizer import SPECIALS, Vocabulary
     from tests.conftest import WORDS
 
     model, generation = case
     short = Summarizer(model, Vocabulary(list(SPECIALS) + WORDS)).summarize(
         " ".join(generation.source_tokens[:8]), DecodingSettings(beam_size=1, min_len=2, max_len=3))
-    _SHORT_MODELS[id(short)] = model
-    return short
+    return model, short
 
 
-def short_case_model(short):
-    return _SHORT_MODELS[id(short)]
 
 
 def test_leave_one_out_reference_is_occlusion(case):
@@ -57,7 +51,7 @@ def test_leave_one_out_reference_is_occlusion(case):
 
 def test_every_check_passes_on_a_tiny_model(case, short_case):
     model, generation = case
-    checks, results = run_checks(model, generation, rows=2, short=short_case, progress=lambda _m: None)
+    checks, results = run_checks(model, generation, rows=2, short=short_case[1], progress=lambda _m: None)
     names = {(c.method, c.name) for c in checks}
     assert ("partition_shap", "equals exact Owen values") in names
     assert ("lime", "equals weighted ridge solved directly") in names
@@ -72,7 +66,7 @@ def test_the_exact_checks_fail_when_an_estimator_is_wrong(short_case, monkeypatc
     """Shift partition_shap by a constant per token, keeping each row's sum: only the exact check sees it."""
     import attnviz.explain as explain_module
 
-    model = short_case_model(short_case)
+    model, short = short_case
     original = explain_module.METHODS["partition_shap"]
 
     @functools.wraps(original)
@@ -83,7 +77,7 @@ def test_the_exact_checks_fail_when_an_estimator_is_wrong(short_case, monkeypatc
         return result
 
     monkeypatch.setitem(explain_module.METHODS, "partition_shap", shifted)
-    verdicts = {(c.method, c.name): c.passed for c in exact_checks(model, short_case)}
+    verdicts = {(c.method, c.name): c.passed for c in exact_checks(model, short)}
     assert not verdicts[("partition_shap", "equals exact Owen values")]
     assert verdicts[("lime", "equals weighted ridge solved directly")]
 
