@@ -27,10 +27,10 @@ test: $(VENV)/.requirements-test
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.requirements
-	$(BIN)/python -m attnviz bench
+	$(BIN)/python benchmarks/latency.py
 
 bench-app: $(VENV)/.requirements-test
-	$(BIN)/python scripts/bench_app.py
+	$(BIN)/python benchmarks/app.py
 
 data: $(VENV)/.requirements
 	$(BIN)/python -m attnviz data

@@ -1,60 +1,69 @@
 """attnviz: paste text, read the summary, inspect attention and attributions side by side. Run with `make run`.
 
-The page only wires widgets to the attnviz package and shows what comes back; every token shown in HTML
-is escaped by attnviz.plots. Results are cached per (text, model, settings), so reruns are instant.
+The page shows one ``attnviz.explanation.Explanation``: built step by step for a pasted text (the summary
+first, attribution methods when asked, faithfulness on request) or opened from an exported file and shown
+as saved, without recomputing. It only wires widgets to the attnviz package; every token shown in HTML is
+escaped by attnviz.plots. Results are cached per (text, model, settings), so reruns are instant.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 import traceback
-from dataclasses import asdict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from attnviz.compare import METRICS, agreement_matrices, agreement_rows, nanmean
+from attnviz.compare import METRIC_GUIDE, METRIC_LABELS, METRIC_RANGE, METRICS, nanmean
 from attnviz.decoding import DecodingSettings
 from attnviz.errors import AttnvizError
 from attnviz.examples import load_examples
-from attnviz.explain import METHODS, Attribution, ForcedScorer, explain, method_parameters
+from attnviz.explain import METHODS
 from attnviz.explain.cost import estimate, seconds_per_pass
 from attnviz.explain.gradients import convergence_note
-from attnviz.export import export_document, export_json, figure_html, long_frame
-from attnviz.faithfulness import FRACTIONS, RANDOM, faithfulness
+from attnviz.explained import DEFAULT_RANDOM_ORDERS, measure_faithfulness, method_params, new_explanation, run_method
+from attnviz.explanation import ATTENTION, Explanation, versions
+from attnviz.export import figure_html, long_frame
+from attnviz.faithfulness import FRACTIONS, RANDOM, plan_removals
 from attnviz.normalise import is_signed, normalise
 from attnviz.pipeline import DEFAULT_MODEL, Summarizer, available_models
-from attnviz.plots import (agreement_figure, agreement_matrix_figure, deletion_figure, focus_grid_html,
-                           summary_chips_html, token_heatmap)
-from attnviz.report import finite
+from attnviz.plots import (agreement_figure, agreement_matrix_figure, attention_heatmap, deletion_figure,
+                           focus_grid_html, summary_chips_html, token_heatmap)
 from attnviz.textfile import decode_text
-from attnviz.types import Generation
+from attnviz.types import Attribution, Faithfulness, Generation
 
 st.set_page_config(page_title="attnviz", page_icon="🔎", layout="wide")
 log = logging.getLogger("attnviz.app")
 
-ATTRIBUTION_METHODS = [m for m in METHODS if m != "attention"]
 DEFAULT_METHODS = ["integrated_gradients", "occlusion"]
 WINDOW_ABOVE = 150          # longer sources get a column window so every tick label stays readable
-BUDGETS = {("integrated_gradients", "n_steps"): ("IG steps", 2, 256),   # at most max_steps (256)
-           ("lime", "n_samples"): ("LIME samples", 2, 5000),
-           ("kernel_shap", "n_samples"): ("KernelSHAP samples", 2, 5000),
-           ("partition_shap", "max_evals"): ("Partition SHAP evaluations", 2, 10000)}
 ModelKey = tuple[str, str, int]   # (model name, device, source token limit)
-RANDOM_ORDERS = 10
 BOUND_SIGN = {"exact": "", "at most": "≤ ", "at least": "≥ "}
-METRIC_LABELS = {"kendall_tau_b": "Kendall τ-b", "spearman_rho": "Spearman ρ", "top5_overlap": "top-5 overlap",
-                 "top10pct_overlap": "top-10% overlap", "js_distance": "Jensen-Shannon distance"}
-METRIC_RANGE = {"kendall_tau_b": (-1, 1), "spearman_rho": (-1, 1), "top5_overlap": (0, 1), "top10pct_overlap": (0, 1),
-                "js_distance": (0, 1)}
-METRIC_GUIDE = {
-    "kendall_tau_b": "Rank correlation over the source tokens: 1 same order, 0 unrelated, −1 opposite.",
-    "spearman_rho": "Rank correlation over the source tokens: 1 same order, 0 unrelated, −1 opposite.",
-    "top5_overlap": "Share of the 5 highest-scored source tokens that the two methods have in common.",
-    "top10pct_overlap": "Share of the top 10% of source tokens that the two methods have in common.",
-    "js_distance": "Distance between the two score distributions (normalised magnitudes): 0 identical, 1 disjoint."}
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """The sidebar: the model, decoding, methods (registry order) with their full parameters, display."""
+
+    model: str
+    device: str
+    max_source_tokens: int
+    decoding: DecodingSettings
+    methods: tuple[str, ...]
+    params: dict[str, dict[str, Any]]
+    seed: int
+    normalisation: str
+    sign: str
+
+    @property
+    def model_key(self) -> ModelKey:
+        return self.model, self.device, self.max_source_tokens
+
+    def params_key(self, method: str) -> tuple[tuple[str, Any], ...]:
+        return tuple(sorted(self.params.get(method, {}).items()))
 
 
 # ------------------------------------------------------------------ cached work (no widgets inside)
@@ -72,24 +81,38 @@ def summarize(model_key: ModelKey, text: str, settings: DecodingSettings) -> Gen
 @st.cache_data(show_spinner=False, max_entries=512)
 def explain_method(model_key: ModelKey, text: str, settings: DecodingSettings, method: str,
                    params: tuple[tuple[str, Any], ...]) -> Attribution:
-    generation = summarize(model_key, text, settings)
-    return explain(load_summarizer(*model_key).model, generation, [method], params={method: dict(params)})[method]
+    summarizer = load_summarizer(*model_key)
+    return run_method(summarizer.scorer(summarize(model_key, text, settings)), method, dict(params))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def faithfulness_cached(model_key: ModelKey, text: str, settings: DecodingSettings, methods: tuple) -> dict[str, Any]:
-    generation = summarize(model_key, text, settings)
-    model = load_summarizer(*model_key).model
-    scores = {"attention": generation.attention}
-    scores.update({m: explain_method(model_key, text, settings, m, params).scores for m, params in methods})
-    figures, cost = faithfulness(ForcedScorer(model, generation), scores, random_orders=RANDOM_ORDERS)
-    return {"methods": {name: f.to_json() for name, f in figures.items()}, "cost": cost}
+def faithfulness_cached(model_key: ModelKey, text: str, settings: DecodingSettings,
+                        methods: tuple[tuple[str, tuple], ...], seed: int) -> tuple[dict[str, Faithfulness], dict]:
+    summarizer = load_summarizer(*model_key)
+    explanation = build_explanation(summarizer, summarize(model_key, text, settings), settings,
+                                    {m: explain_method(model_key, text, settings, m, p) for m, p in methods},
+                                    {m: dict(p) for m, p in methods}, seed)
+    measure_faithfulness(explanation, summarizer.scorer(explanation.generation))
+    return explanation.faithfulness, explanation.faithfulness_cost
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def pass_seconds(model_key: ModelKey, text: str, settings: DecodingSettings) -> tuple[float, float]:
-    generation = summarize(model_key, text, settings)
-    return seconds_per_pass(ForcedScorer(load_summarizer(*model_key).model, generation))
+    summarizer = load_summarizer(*model_key)
+    return seconds_per_pass(summarizer.scorer(summarize(model_key, text, settings)))
+
+
+def build_explanation(summarizer: Summarizer, generation: Generation, decoding: DecodingSettings,
+                      attributions: dict[str, Attribution], params: dict[str, dict[str, Any]],
+                      seed: int) -> Explanation:
+    """Attention, then the computed methods in registry order (with their ``params``), compared."""
+    explanation = new_explanation(summarizer, generation, decoding, seed=seed, random_orders=DEFAULT_RANDOM_ORDERS,
+                                  params={m: params[m] for m in METHODS if m in attributions})
+    for name in METHODS:
+        if name in attributions:
+            explanation.add(attributions[name])
+    explanation.compare()
+    return explanation
 
 
 # ------------------------------------------------------------------ input
@@ -117,6 +140,18 @@ def on_upload() -> None:
         st.session_state["upload_error"] = f"{exc}. The text box was left as it was."
 
 
+def on_open() -> None:
+    """Open an exported explanation; a file that is not one leaves the page as it was."""
+    upload = st.session_state.get("open")
+    st.session_state.pop("open_error", None)
+    if upload is None:
+        return
+    try:
+        st.session_state["opened"] = (upload.name, Explanation.loads(upload.getvalue()))
+    except AttnvizError as exc:
+        st.session_state["open_error"] = f"{upload.name}: {exc}."
+
+
 def input_section() -> None:
     examples = load_examples()
     left, right = st.columns([2, 1])
@@ -130,11 +165,17 @@ def input_section() -> None:
     st.text_area("Text to summarize", key="text", height=180, placeholder="Paste a news article…")
     if st.button("Summarize", type="primary"):
         st.session_state["submitted"] = st.session_state.get("text", "")
+        st.session_state.pop("opened", None)
+    with st.expander("Open an exported explanation"):
+        st.file_uploader("A JSON file from this page's export or `python -m attnviz explain --json`", type=["json"],
+                         key="open", on_change=on_open)
+    if "open_error" in st.session_state:
+        st.error(st.session_state["open_error"])
 
 
 # ------------------------------------------------------------------ settings
 
-def sidebar() -> dict[str, Any]:
+def sidebar() -> PageSettings:
     bar = st.sidebar
     bar.header("Settings")
     models = available_models() or [DEFAULT_MODEL]
@@ -148,110 +189,80 @@ def sidebar() -> dict[str, Any]:
     max_len = bar.slider("Maximum summary length (tokens)", 4, 40, 20)
     decoding = DecodingSettings(beam_size=beam, max_len=max_len, min_len=min(DecodingSettings.min_len, max_len))
     bar.subheader("Attributions")
-    methods = bar.multiselect("Methods (attention is always shown)", ATTRIBUTION_METHODS, default=DEFAULT_METHODS)
-    params: dict[str, dict[str, Any]] = {m: {} for m in methods}
+    chosen = bar.multiselect("Methods (attention is always shown)", [m for m in METHODS if m != ATTENTION],
+                             default=DEFAULT_METHODS)
+    methods = tuple(m for m in METHODS if m in chosen)
+    budgets: dict[str, dict[str, Any]] = {m: {} for m in methods}
     with bar.expander("Budgets and seed"):
-        for (method, name), (label, low, high) in BUDGETS.items():
-            if method in methods:
-                params[method][name] = int(st.number_input(label, low, high, method_parameters(method)[name]))
-        seed = int(st.number_input("Seed (sampling methods)", 0, 2**31 - 1, 0))
         for method in methods:
-            if "seed" in method_parameters(method):
-                params[method]["seed"] = seed
+            for p in METHODS[method].params:
+                if p.budget:
+                    high = p.high if p.page_high is None else p.page_high
+                    budgets[method][p.name] = st.number_input(p.label, type(p.default)(p.low), type(p.default)(high),
+                                                              p.default, key=f"param-{method}-{p.name}")
+        seed = int(st.number_input("Seed (sampling methods and the random baseline)", 0, 2**31 - 1, 0))
     bar.subheader("Display")
     norm = bar.radio("Normalisation", ["row_max_abs", "none"], horizontal=True,
                      format_func=lambda v: {"row_max_abs": "row max |score|", "none": "none"}[v])
     sign = bar.radio("Scores", ["signed", "absolute"], horizontal=True)
-    return {"model": model, "device": device, "max_source_tokens": int(limit), "decoding": decoding,
-            "methods": methods, "params": params, "normalisation": norm, "sign": sign}
+    return PageSettings(model=model, device=device, max_source_tokens=int(limit), decoding=decoding, methods=methods,
+                        params=method_params(methods, budgets, seed), seed=seed, normalisation=norm, sign=sign)
 
 
-# ------------------------------------------------------------------ views
+# ------------------------------------------------------------------ views of one Explanation
 
-def summary_section(generation: Generation, device: str) -> None:
+def summary_section(generation: Generation) -> None:
     st.subheader("Summary")
     st.html(summary_chips_html(generation, st.session_state.get("focus")))
     st.caption(f"{len(generation.source_tokens)} source tokens → {len(generation.summary_tokens)} summary tokens "
-               f"on {device}")
+               f"on {generation.settings.get('device', 'an unknown device')}")
     if generation.truncated:
         st.warning(f"The text has {generation.truncated_from:,} tokens; the model read only the first "
                    f"{len(generation.source_tokens):,}. Raise the limit in the sidebar to read more.")
 
 
-def run_attributions(cfg: dict[str, Any], model_key: ModelKey, text: str, generation: Generation) -> dict[str, Attribution]:
-    """Cost estimate, the Run button, and the cached results of every selected method (with progress)."""
-    methods, params = cfg["methods"], cfg["params"]
-    if not methods:
-        return {}
-    per_forward, per_backward = pass_seconds(model_key, text, cfg["decoding"])
-    costs = estimate(methods, params, len(generation.source_tokens), len(generation.summary_tokens),
-                     per_forward, per_backward)
-    lines = [f"- **{c.method}**: {BOUND_SIGN[c.bound]}{c.forward_passes:,} forward"
-             + (f" + {c.backward_passes:,} backward" if c.backward_passes else "") + f", ≈ {c.seconds:.1f} s"
-             for c in costs]
-    st.sidebar.markdown("**Estimated cost on this input**\n\n" + "\n".join(lines))
-    keys = {m: _request_key(model_key, text, cfg["decoding"], _method_key(cfg, [m])) for m in methods}
-    done = st.session_state.setdefault("computed", set())
-    todo = [m for m in methods if keys[m] not in done]
-    if todo:
-        seconds = sum(c.seconds for c in costs if c.method in todo)
-        slot = st.empty()
-        if slot.button(f"Explain with {len(todo)} method{'s' * (len(todo) > 1)} (≈ {seconds:.0f} s)"):
-            slot.empty()
-        else:
-            st.caption("Attributions run when you ask: their cost is in the sidebar.")
-            methods = [m for m in methods if m not in todo]            # already computed: shown from the cache
-    results: dict[str, Attribution] = {}
-    bar = st.progress(0.0) if methods else st.empty()
-    for i, method in enumerate(methods):
-        bar.progress(i / len(methods), text=f"Computing {method} ({i + 1} of {len(methods)})…")
-        results[method] = explain_method(model_key, text, cfg["decoding"], method,
-                                         tuple(sorted(params.get(method, {}).items())))
-        done.add(keys[method])
-    bar.empty()
-    return results
-
-
-def heatmaps_section(generation: Generation, shown: dict[str, np.ndarray], signed: dict[str, bool],
-                     window: slice, raw: dict[str, np.ndarray], notes: dict[str, str]) -> dict[str, Any]:
+def heatmaps_section(explanation: Explanation, cfg: PageSettings, window: slice) -> dict[str, Any]:
     """Attention on the left, one tab per attribution method (with its note, if any) on the right;
     → the figures (for export)."""
-    figures = {}
+    generation = explanation.generation
     st.subheader("Heatmaps")
     st.caption("Rows: summary tokens; columns: source tokens. Colours follow the sidebar's scaling; hover a cell for "
                "the pair and its raw score; drag to zoom, double-click to reset. Red raises the summary token's "
                "log-probability, blue lowers it; purple shows magnitudes only.")
     src = generation.source_tokens[window]
+    figures = {name: token_heatmap(shown[:, window], generation.summary_tokens, src, title=name, signed=signed,
+                                   source_offset=window.start, hover_values=explanation.scores[name][:, window])
+               for name, (shown, signed) in display_scores(explanation, cfg).items()}
     left, right = st.columns(2)
-    for name, scores in shown.items():
-        figures[name] = token_heatmap(scores[:, window], generation.summary_tokens, src, title=name,
-                                      signed=signed[name], source_offset=window.start,
-                                      hover_values=raw[name][:, window])
     with left:
         heads = generation.head_attention
         if heads is not None:
             choice = st.selectbox("Attention head", ["average"] + [f"head {h}" for h in range(heads.shape[0])],
                                   key="head")
             if choice != "average":
-                h = int(choice.split()[1])
-                figures["attention"] = token_heatmap(heads[h][:, window], generation.summary_tokens,
-                                                     src, title=f"attention, head {h}", source_offset=window.start)
-        st.plotly_chart(figures["attention"], key="heatmap-attention", width="stretch")
+                figures[ATTENTION] = attention_heatmap(generation, int(choice.split()[1]), window)
+        st.plotly_chart(figures[ATTENTION], key="heatmap-attention", width="stretch")
     with right:
-        others = [m for m in shown if m != "attention"]
+        others = [m for m in figures if m != ATTENTION]
         if not others:
             st.info("Pick attribution methods in the sidebar and press Explain to see them beside attention.")
         for tab, name in zip(st.tabs(others) if others else [], others):
             with tab:
                 st.plotly_chart(figures[name], key=f"heatmap-{name}", width="stretch")
-                if name in notes:
-                    st.caption(notes[name])
+                if name == "integrated_gradients" and "all_rows_converged" in explanation.attributions[name].checks:
+                    st.caption(convergence_note(explanation.attributions[name].checks))
     return figures
 
 
-def focus_section(generation: Generation, shown: dict[str, np.ndarray], signed: dict[str, bool],
-                  window: slice) -> int:
+def display_scores(explanation: Explanation, cfg: PageSettings) -> dict[str, tuple[np.ndarray, bool]]:
+    """{method: (scores [T, S] scaled as the sidebar says, whether to draw them signed)}."""
+    return {m: (normalise(s, mode=cfg.normalisation, sign=cfg.sign), cfg.sign == "signed" and is_signed(s))
+            for m, s in explanation.scores.items()}
+
+
+def focus_section(explanation: Explanation, cfg: PageSettings, window: slice) -> int:
     """The summary-token selector and one aligned row per method; → the focused token."""
+    generation = explanation.generation
     st.subheader("Token focus")
     t = len(generation.summary_tokens)
     if st.session_state.get("focus") is not None and not 0 <= st.session_state["focus"] < t:
@@ -260,15 +271,17 @@ def focus_section(generation: Generation, shown: dict[str, np.ndarray], signed: 
                          format_func=lambda i: f"#{i} {generation.summary_tokens[i]}")
     st.caption("Each row is one method's view of the source for the focused summary token, on the same columns: "
                "the darker the cell, the larger the score (row-scaled as chosen in the sidebar).")
-    rows = {name: scores[focus, window] for name, scores in shown.items()}
-    st.html(focus_grid_html(generation.source_tokens[window], rows, signed, source_offset=window.start))
+    shown = display_scores(explanation, cfg)
+    rows = {name: scores[focus, window] for name, (scores, _) in shown.items()}
+    st.html(focus_grid_html(generation.source_tokens[window], rows, {m: s for m, (_, s) in shown.items()},
+                            source_offset=window.start))
     return focus
 
 
-def agreement_section(generation: Generation, raw: dict[str, np.ndarray], matrices: dict[str, np.ndarray],
-                      focus: int) -> None:
+def agreement_section(explanation: Explanation, focus: int) -> None:
     st.subheader("Agreement")
-    if len(raw) < 2:
+    agreement = explanation.compare()
+    if len(agreement.methods) < 2:
         st.info("Run attribution methods (sidebar, then Explain) to compare them with attention.")
         return
     metric = st.selectbox("Metric", METRICS, index=METRICS.index("spearman_rho"), key="metric",
@@ -277,66 +290,70 @@ def agreement_section(generation: Generation, raw: dict[str, np.ndarray], matric
                "every source token the same score are left out of the means.")
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(agreement_matrix_figure(matrices[metric], list(raw), metric), width="stretch")
-    per_token = {m: agreement_rows(raw["attention"], s)[metric] for m, s in raw.items() if m != "attention"}
+        st.plotly_chart(agreement_matrix_figure(agreement.matrices[metric], agreement.methods, metric), width="stretch")
+    per_token = {m: rows[metric] for m, rows in agreement.with_attention.items()}
+    tokens = explanation.generation.summary_tokens
     with right:
-        st.plotly_chart(agreement_figure(per_token, generation.summary_tokens, focus=focus, y_range=METRIC_RANGE[metric],
+        st.plotly_chart(agreement_figure(per_token, tokens, focus=focus, y_range=METRIC_RANGE[metric],
                                          title=f"{METRIC_LABELS[metric]} with attention, per summary token"),
                         width="stretch")
-    token = f"#{focus} {generation.summary_tokens[focus]}"
+    token = f"#{focus} {tokens[focus]}"
     st.dataframe(pd.DataFrame([{"method": m, f"with attention, for {token}": v[focus],
                                 "with attention, mean over the summary": nanmean(v)} for m, v in per_token.items()]),
                  hide_index=True)
 
 
-def faithfulness_section(cfg: dict[str, Any], model_key: ModelKey, text: str, generation: Generation,
-                         methods: list[str], focus: int) -> dict[str, Any] | None:
-    """On request: comprehensiveness, sufficiency, AOPC and deletion curves for every method and chance."""
-    st.subheader("Faithfulness")
-    st.caption("Remove each method's top-ranked source tokens (1, 5, 10, 20, 50%) and watch the summary token's "
-               "log-probability. Comprehensiveness = the drop when they are removed (higher: the method found what "
-               "the token needs); sufficiency = the drop when only they are kept (lower is better); AOPC averages "
-               "over the fractions. 'random' ranks the source at random: a method should beat it by more than its "
-               "spread.")
-    t = len(generation.summary_tokens)
-    passes = (len(methods) + 1 + RANDOM_ORDERS) * t * len(FRACTIONS) * 2 + 1   # + attention
-    seconds = passes * pass_seconds(model_key, text, cfg["decoding"])[0]
-    request = _request_key(model_key, text, cfg["decoding"], _method_key(cfg, methods))
+FAITHFULNESS_GUIDE = ("Remove each method's top-ranked source tokens (1, 5, 10, 20, 50%) and watch the summary "
+                      "token's log-probability. Comprehensiveness = the drop when they are removed (higher: the method "
+                      "found what the token needs); sufficiency = the drop when only they are kept (lower is better); "
+                      "AOPC averages over the fractions. 'random' ranks the source at random: a method should beat it "
+                      "by more than its spread.")
+
+
+def faithfulness_request(cfg: PageSettings, text: str, explanation: Explanation) -> None:
+    """The button with the exact cost; once pressed (for these methods), the cached figures."""
+    methods = tuple((m, cfg.params_key(m)) for m in explanation.attributions if m != ATTENTION)
+    plan = plan_removals(explanation.scores, random_orders=explanation.settings.random_orders, seed=cfg.seed)
+    seconds = plan.forward_passes * pass_seconds(cfg.model_key, text, cfg.decoding)[0]
+    request = _request_key(cfg.model_key, text, cfg.decoding, (methods, cfg.seed))
     if st.session_state.get("faithfulness_for") != request:
         slot = st.empty()
-        if not slot.button(f"Measure faithfulness (≤ {passes:,} forward passes, ≈ {seconds:.0f} s)"):
-            return None
+        if not slot.button(f"Measure faithfulness ({plan.forward_passes:,} forward passes, ≈ {seconds:.0f} s)"):
+            return
         slot.empty()
         st.session_state["faithfulness_for"] = request
     with st.spinner("Scoring the perturbed sources…"):
-        result = faithfulness_cached(model_key, text, cfg["decoding"], _method_key(cfg, methods))
-    figures = result["methods"]
+        explanation.set_faithfulness(*faithfulness_cached(cfg.model_key, text, cfg.decoding, methods, cfg.seed))
+
+
+def faithfulness_section(explanation: Explanation, focus: int) -> None:
+    """Comprehensiveness, sufficiency, AOPC and deletion curves for every method and chance."""
+    figures = explanation.faithfulness
+    if figures is None:
+        return
     rows = []
     for name, f in figures.items():
-        comp, suff = np.asarray(f["comprehensiveness"]), np.asarray(f["sufficiency"])
-        spread = f.get("aopc_std", {})
+        spread = f.aopc_spread or {}
         rows.append({"method": name,
-                     "AOPC comprehensiveness": _with_spread(f["aopc_comprehensiveness"], spread.get("comprehensiveness")),
-                     "AOPC sufficiency": _with_spread(f["aopc_sufficiency"], spread.get("sufficiency")),
-                     f"comprehensiveness, #{focus}": f"{comp[focus].mean():.3f}",
-                     f"sufficiency, #{focus}": f"{suff[focus].mean():.3f}"})
+                     "AOPC comprehensiveness": _with_spread(f.aopc_comprehensiveness, spread.get("comprehensiveness")),
+                     "AOPC sufficiency": _with_spread(f.aopc_sufficiency, spread.get("sufficiency")),
+                     f"comprehensiveness, #{focus}": f"{f.comprehensiveness[focus].mean():.3f}",
+                     f"sufficiency, #{focus}": f"{f.sufficiency[focus].mean():.3f}"})
     st.dataframe(pd.DataFrame(rows), hide_index=True)
-    scope = st.radio("Deletion curves for", ["the whole summary", f"token #{focus} {generation.summary_tokens[focus]}"],
+    tokens = explanation.generation.summary_tokens
+    scope = st.radio("Deletion curves for", ["the whole summary", f"token #{focus} {tokens[focus]}"],
                      horizontal=True, key="curve_scope")
     whole = scope == "the whole summary"
-    curves = {name: np.asarray(f["deletion_curve"] if whole else f["deletion"][focus]) for name, f in figures.items()}
-    spread = np.asarray(figures[RANDOM]["deletion_curve_std"]) if whole else None
+    curves = {name: f.deletion_curve if whole else f.deletion[focus] for name, f in figures.items()}
+    spread = figures[RANDOM].curve_std if whole else None
     st.plotly_chart(deletion_figure(curves, FRACTIONS, spread=spread), width="stretch")
-    st.caption(f"{result['cost']['distinct_masks']:,} distinct perturbed sources, {result['cost']['seconds']:.1f} s.")
-    return result
+    cost = explanation.faithfulness_cost or {}
+    if "distinct_masks" in cost:
+        st.caption(f"{cost['distinct_masks']:,} distinct perturbed sources, {cost.get('seconds', 0):.1f} s.")
 
 
 def _with_spread(value: float, std: float | None) -> str:
     return f"{value:.3f}" + (f" ± {std:.3f}" if std is not None else "")
-
-
-def _method_key(cfg: dict[str, Any], methods: list[str]) -> tuple:
-    return tuple((m, tuple(sorted(cfg["params"].get(m, {}).items()))) for m in methods)
 
 
 def _request_key(model_key: ModelKey, text: str, decoding: DecodingSettings, methods: tuple) -> str:
@@ -344,23 +361,16 @@ def _request_key(model_key: ModelKey, text: str, decoding: DecodingSettings, met
     return hashlib.sha1(repr((model_key, text, decoding, methods)).encode("utf-8")).hexdigest()
 
 
-def export_section(generation: Generation, attributions: dict[str, Attribution], cfg: dict[str, Any],
-                   figures: dict[str, Any], matrices: dict[str, np.ndarray], faith: dict[str, Any] | None) -> None:
+def export_section(explanation: Explanation, figures: dict[str, Any]) -> None:
     st.subheader("Export")
-    st.caption("CSV: one row per (method, summary token, source token) with the raw score. JSON: everything, "
-               "with the settings and package versions. HTML: each figure as a standalone page. "
+    st.caption("CSV: one row per (method, summary token, source token) with the raw score. JSON: the whole "
+               "explanation (summary, scores, agreement, faithfulness, settings, package versions); it opens again "
+               "here under 'Open an exported explanation'. HTML: each figure as a standalone page. "
                "The camera icon on each figure saves a PNG.")
-    settings = {"model": cfg["model"], "device": cfg["device"], "max_source_tokens": cfg["max_source_tokens"],
-                "decoding": asdict(cfg["decoding"]), "methods": list(attributions), "params": cfg["params"],
-                "normalisation": cfg["normalisation"], "sign": cfg["sign"]}
-    extra = {"agreement": finite({"methods": list(attributions), "matrices": matrices})}
-    if faith is not None:
-        extra["faithfulness"] = faith
-    document = export_document(generation, attributions, model=cfg["model"], settings=settings, extra=extra)
     cols = st.columns(2 + len(figures))
-    cols[0].download_button("CSV (long format)", long_frame(attributions).to_csv(index=False),
+    cols[0].download_button("CSV (long format)", long_frame(explanation.attributions).to_csv(index=False),
                             file_name="attnviz-scores.csv", mime="text/csv", key="download-csv")
-    cols[1].download_button("JSON (everything)", export_json(document), file_name="attnviz.json",
+    cols[1].download_button("JSON (everything)", explanation.dumps(), file_name="attnviz.json",
                             mime="application/json", key="download-json")
     for col, (name, figure) in zip(cols[2:], figures.items()):
         col.download_button(f"{name} (HTML)", figure_html(figure), file_name=f"attnviz-{name}.html",
@@ -376,7 +386,80 @@ def source_window(generation: Generation) -> slice:
     return slice(start, max(end, start + 1))
 
 
-# ------------------------------------------------------------------ page
+def explanation_views(explanation: Explanation, cfg: PageSettings, faithfulness=None) -> None:
+    """Everything below the summary; ``faithfulness(explanation)`` fills faithfulness on request (live page)."""
+    window = source_window(explanation.generation)
+    figures = heatmaps_section(explanation, cfg, window)
+    focus = focus_section(explanation, cfg, window)
+    agreement_section(explanation, focus)
+    st.subheader("Faithfulness")
+    st.caption(FAITHFULNESS_GUIDE)
+    if faithfulness is not None:
+        faithfulness(explanation)
+    elif explanation.faithfulness is None:
+        st.info("This explanation was exported without faithfulness figures.")
+    faithfulness_section(explanation, focus)
+    export_section(explanation, figures)
+
+
+# ------------------------------------------------------------------ the two ways in
+
+def run_attributions(cfg: PageSettings, text: str, generation: Generation) -> dict[str, Attribution]:
+    """Cost estimate, the Explain button, and the cached results of every selected method (with progress)."""
+    methods = list(cfg.methods)
+    if not methods:
+        return {}
+    per_forward, per_backward = pass_seconds(cfg.model_key, text, cfg.decoding)
+    costs = estimate(methods, cfg.params, len(generation.source_tokens), len(generation.summary_tokens),
+                     per_forward, per_backward)
+    lines = [f"- **{c.method}**: {BOUND_SIGN[c.bound]}{c.forward_passes:,} forward"
+             + (f" + {c.backward_passes:,} backward" if c.backward_passes else "") + f", ≈ {c.seconds:.1f} s"
+             for c in costs]
+    st.sidebar.markdown("**Estimated cost on this input**\n\n" + "\n".join(lines))
+    keys = {m: _request_key(cfg.model_key, text, cfg.decoding, ((m, cfg.params_key(m)),)) for m in methods}
+    done = st.session_state.setdefault("computed", set())
+    todo = [m for m in methods if keys[m] not in done]
+    if todo:
+        seconds = sum(c.seconds for c in costs if c.method in todo)
+        slot = st.empty()
+        if slot.button(f"Explain with {len(todo)} method{'s' * (len(todo) > 1)} (≈ {seconds:.0f} s)"):
+            slot.empty()
+        else:
+            st.caption("Attributions run when you ask: their cost is in the sidebar.")
+            methods = [m for m in methods if m not in todo]            # already computed: shown from the cache
+    results: dict[str, Attribution] = {}
+    bar = st.progress(0.0) if methods else st.empty()
+    for i, method in enumerate(methods):
+        bar.progress(i / len(methods), text=f"Computing {method} ({i + 1} of {len(methods)})…")
+        results[method] = explain_method(cfg.model_key, text, cfg.decoding, method, cfg.params_key(method))
+        done.add(keys[method])
+    bar.empty()
+    return results
+
+
+def live_page(cfg: PageSettings) -> None:
+    summarizer = load_summarizer(*cfg.model_key)
+    st.sidebar.caption(f"Device in use: **{summarizer.device}**")
+    text = st.session_state.get("submitted")
+    if text is None:
+        return
+    generation = summarize(cfg.model_key, text, cfg.decoding)
+    summary_section(generation)
+    explanation = build_explanation(summarizer, generation, cfg.decoding, run_attributions(cfg, text, generation),
+                                    cfg.params, cfg.seed)
+    explanation_views(explanation, cfg, lambda e: faithfulness_request(cfg, text, e))
+
+
+def opened_page(cfg: PageSettings, name: str, explanation: Explanation) -> None:
+    st.info(f"Showing the exported explanation **{name}** as it was saved (nothing is recomputed). The sidebar's "
+            "display settings apply; its model, decoding and methods apply to new summaries. Press Summarize to "
+            "go back to the text box.")
+    notes = explanation.differences(cfg.model, versions())
+    if notes:
+        st.warning("Note: " + "; ".join(notes) + ". Running it again here may give other numbers.")
+    summary_section(explanation.generation)
+    explanation_views(explanation, cfg)
+
 
 def page() -> None:
     st.title("attnviz")
@@ -384,27 +467,10 @@ def page() -> None:
                "and which ones actually drove it according to attribution methods.")
     cfg = sidebar()
     input_section()                                   # first, so that the text survives any error below
-    model_key: ModelKey = (cfg["model"], cfg["device"], cfg["max_source_tokens"])
-    summarizer = load_summarizer(*model_key)
-    st.sidebar.caption(f"Device in use: **{summarizer.device}**")
-    text = st.session_state.get("submitted")
-    if text is None:
-        return
-    generation = summarize(model_key, text, cfg["decoding"])
-    summary_section(generation, str(summarizer.device))
-    attributions = {"attention": explain(summarizer.model, generation, ["attention"])["attention"]}
-    attributions.update(run_attributions(cfg, model_key, text, generation))
-    signed = {m: cfg["sign"] == "signed" and is_signed(a.scores) for m, a in attributions.items()}
-    shown = {m: normalise(a.scores, mode=cfg["normalisation"], sign=cfg["sign"]) for m, a in attributions.items()}
-    window = source_window(generation)
-    raw = {m: a.scores for m, a in attributions.items()}
-    notes = {m: convergence_note(a.checks) for m, a in attributions.items() if m == "integrated_gradients"}
-    figures = heatmaps_section(generation, shown, signed, window, raw, notes)
-    focus = focus_section(generation, shown, signed, window)
-    matrices = agreement_matrices(raw)                 # every metric of every pair, once per rerun
-    agreement_section(generation, raw, matrices, focus)
-    faith = faithfulness_section(cfg, model_key, text, generation, [m for m in attributions if m != "attention"], focus)
-    export_section(generation, attributions, cfg, figures, matrices, faith)
+    if "opened" in st.session_state:
+        opened_page(cfg, *st.session_state["opened"])
+    else:
+        live_page(cfg)
 
 
 def main() -> None:
@@ -412,10 +478,10 @@ def main() -> None:
         page()
     except AttnvizError as exc:
         st.error(str(exc))
-    except Exception as exc:  # noqa: BLE001 — the page shows a message, the server log keeps the traceback
+    except Exception as exc:  # noqa: BLE001 — a bug: the log keeps the traceback, the page a short note
         log.error("unexpected error\n%s", traceback.format_exc())
-        st.error(f"Something went wrong ({type(exc).__name__}). Your text is kept; try other settings. "
-                 "The details are in the server log.")
+        st.error(f"Something went wrong ({type(exc).__name__}); nothing you typed was lost. This is a bug in "
+                 "attnviz, not your input: the details are in the server log.")
 
 
 main()

@@ -90,28 +90,26 @@ def _ig_checks(ig: Attribution, scorer: ForcedScorer, picked: range) -> list[Che
     ]
 
 
-def _reference_checks(results: dict[str, Attribution], scorer: ForcedScorer, generation: Generation,
-                      picked: range, progress) -> list[Check]:
+def _reference_checks(results: dict[str, Attribution], scorer: ForcedScorer, picked: range, progress) -> list[Check]:
+    """Occlusion against leave-one-out, and every method whose spec names a per-token reference against it
+    (rerun at the spec's ``reference_params`` where they differ from the defaults)."""
     progress("leave-one-out, directly")
     checks = [Check("equals leave-one-out", "occlusion", _max_diff(results["occlusion"].scores,
                                                                     reference.leave_one_out(scorer)), EQUAL)]
     detail = f"{len(picked)} of {scorer.summary_len} rows"
-    for name in reference.PRESENCE_METHODS:
-        progress(f"{name}: captum once per summary token")
-        sampling = {} if name == "occlusion" else results[name].params             # n_samples and seed
-        expected = reference.per_token_presence(name, scorer, picked, **sampling)
-        checks.append(Check("equals captum per token", name, _max_diff(results[name].scores[picked], expected),
-                            EQUAL, detail))
-    progress("integrated_gradients on captum's own nodes (path_power 1): captum once per summary token")
-    n = results["integrated_gradients"].params["n_steps"]
-    plain = METHODS["integrated_gradients"](scorer, generation, n_steps=n, max_steps=n,
-                                            path_power=1)
-    expected = reference.per_token_integrated_gradients(scorer, picked, n_steps=n)
-    checks.append(Check("equals captum per token (path_power 1)", "integrated_gradients",
-                        _max_diff(plain.scores[picked], expected), EQUAL, detail))
-    for name in ("input_x_gradient", "saliency"):
-        expected = reference.per_token_gradient(name, scorer, picked)
-        checks.append(Check("equals captum per token", name, _max_diff(results[name].scores[picked], expected),
+    for name, spec in METHODS.items():
+        if spec.reference is None or name not in results:
+            continue
+        progress(f"{name}: {spec.reference_label}")
+        defaults = spec.defaults()
+        params = spec.resolve({k: v for k, v in results[name].params.items() if k in defaults})
+        if spec.reference_params is not None:
+            params = spec.resolve(spec.reference_params(params))
+        ours = results[name] if spec.reference_params is None else spec.run(scorer, **params)
+        changed = {k: v for k, v in params.items() if v != defaults[k]} if spec.reference_params else {}
+        label = f"equals {spec.reference_label}" + (f" ({', '.join(f'{k} {v}' for k, v in changed.items())})"
+                                                     if changed else "")
+        checks.append(Check(label, name, _max_diff(ours.scores[picked], spec.reference(scorer, picked, params)),
                             EQUAL, detail))
     return checks
 
@@ -121,7 +119,7 @@ def exact_checks(model: PointerGenerator, generation: Generation) -> list[Check]
     scorer = ForcedScorer(model, generation)
     s = scorer.source_len
     values = known.coalition_values(scorer)
-    results = explain(model, generation, ["lime", "kernel_shap", "partition_shap"],
+    results = explain(scorer, ["lime", "kernel_shap", "partition_shap"],
                       params={"kernel_shap": {"n_samples": KERNEL_SHAP_SAMPLES},
                               "partition_shap": {"max_evals": PARTITION_EVALS}})
     shapley = known.exact_shapley(values, s)
@@ -143,12 +141,12 @@ def run_checks(model: PointerGenerator, generation: Generation, *, rows: int | N
     """Run every method at its defaults on ``generation``, then each check; ``rows`` limits the per-token
     references to the first ``rows`` summary tokens (default: all; the fine quadrature: ``FINE_ROWS``).
     ``short`` (≤ ``known.MAX_EXACT_TOKENS`` source tokens) adds the checks against exact values."""
-    results = explain(model, generation, "all")
     scorer = ForcedScorer(model, generation)
+    results = explain(scorer, "all")
     picked = range(min(rows or scorer.summary_len, scorer.summary_len))
     progress(f"integrated_gradients: {FINE_STEPS}-step quadrature")
     checks = _ig_checks(results["integrated_gradients"], scorer, range(min(rows or FINE_ROWS, scorer.summary_len)))
-    checks += _reference_checks(results, scorer, generation, picked, progress)
+    checks += _reference_checks(results, scorer, picked, progress)
     other_word = 5 if int(scorer.ids[0, 0]) == 4 else 4                   # any ordinary word but token 0's
     change, weight = absent_token_effects(scorer, 0, other_word)
     checks += [Check("absent token: its word changes f by", "removal", change, EQUAL, "token 0"),

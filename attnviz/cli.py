@@ -1,11 +1,10 @@
-"""Command line: python -m attnviz {data,train,summarize,evaluate,examples,explain,report,check,bench} ... (see --help of each)."""
+"""Command line: python -m attnviz {data,train,summarize,evaluate,examples,explain,report,check} ... (see --help of each)."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import time
-from dataclasses import fields
+from dataclasses import Field, fields
 from pathlib import Path
 from typing import NoReturn
 
@@ -33,12 +32,14 @@ def read_text_argument(text: str | None, file: str | None) -> str:
         raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
 
 
-def _add_model_options(p: argparse.ArgumentParser) -> None:
+def _add_model_options(p: argparse.ArgumentParser, *, device: bool = True) -> None:
+    """--model, the source limit and the decoding options; --device unless the command picks its own."""
     from attnviz.decoding import DecodingSettings
 
     default = DecodingSettings()
     p.add_argument("--model", default=None, help="checkpoint folder or name under pretrained/ (default: the shipped model)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    if device:
+        p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--max-source-tokens", type=int, default=None,
                    help="cut sources to this many tokens (default: the model's own limit)")
     p.add_argument("--beam", type=int, default=default.beam_size, help=f"beam size; 1 = greedy (default {default.beam_size})")
@@ -107,39 +108,16 @@ def _read_pairs_argument(path: str, limit: int) -> list[dict]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from attnviz.evaluate import headline_stats, lead_words, paired_bootstrap, rouge_per_pair
+    from attnviz.evaluate import evaluate_pairs
 
     pairs = _read_pairs_argument(args.pairs, args.limit)
     summarizer, settings = _summarizer(args), _decoding(args)
-    references = [p["summary"] for p in pairs]
-    start = time.perf_counter()
-    predictions = []
-    for i, pair in enumerate(pairs, 1):
-        predictions.append(summarizer.summarize(pair["text"], settings).summary)
-        if not args.json and i % 50 == 0:
-            print(f"  {i}/{len(pairs)}", file=sys.stderr)
-    seconds = time.perf_counter() - start
-    model_scores = rouge_per_pair(predictions, references)
-    lead_scores = rouge_per_pair([lead_words(p["text"], 10) for p in pairs], references)
-    gain, low, high = paired_bootstrap(model_scores[:, 2], lead_scores[:, 2])
-    other = _other_predictions(args.compare_predictions, len(pairs))
-    result = {
-        "pairs": len(pairs), "model": summarizer.name, "decoding": settings.to_dict(),
-        "model_rouge": dict(zip(("rouge1", "rouge2", "rougeL"), model_scores.mean(axis=0).round(2).tolist())),
-        "lead10_rouge": dict(zip(("rouge1", "rouge2", "rougeL"), lead_scores.mean(axis=0).round(2).tolist())),
-        "rougeL_gain_over_lead10": {"mean": round(gain, 2), "ci95": [round(low, 2), round(high, 2)]},
-        "headlines": headline_stats(predictions),
-        "seconds_per_summary": round(seconds / len(pairs), 4),
-    }
-    if other is not None:
-        delta = paired_bootstrap(model_scores[:, 2], rouge_per_pair(other, references)[:, 2])
-        result["rougeL_gain_over_compared"] = {"file": args.compare_predictions, "mean": round(delta[0], 2),
-                                               "ci95": [round(delta[1], 2), round(delta[2], 2)]}
+    progress = None if args.json else _print_every_50th
+    result, predictions = evaluate_pairs(summarizer, pairs, settings, compare_predictions=args.compare_predictions,
+                                         show=args.show, progress=progress)
     if args.save_predictions:
         Path(args.save_predictions).write_text("".join(json.dumps({"prediction": p}) + "\n" for p in predictions),
                                                encoding="utf-8")
-    if args.show:
-        result["examples"] = [{"reference": r, "model": p} for r, p in list(zip(references, predictions))[: args.show]]
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -148,7 +126,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     for name, key in (("model", "model_rouge"), ("LEAD-10", "lead10_rouge")):
         r = result[key]
         print(f"{name:10s} {r['rouge1']:6.2f} {r['rouge2']:6.2f} {r['rougeL']:6.2f}")
-    print(f"RL gain over LEAD-10: {gain:+.2f} (95% CI {low:+.2f} .. {high:+.2f})")
+    lead = result["rougeL_gain_over_lead10"]
+    print(f"RL gain over LEAD-10: {lead['mean']:+.2f} (95% CI {lead['ci95'][0]:+.2f} .. {lead['ci95'][1]:+.2f})")
     if "rougeL_gain_over_compared" in result:
         c = result["rougeL_gain_over_compared"]
         print(f"RL gain over {c['file']}: {c['mean']:+.2f} (95% CI {c['ci95'][0]:+.2f} .. {c['ci95'][1]:+.2f})")
@@ -157,25 +136,14 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         print(f"- ref: {ex['reference']}\n  out: {ex['model']}")
 
 
-def _other_predictions(path: str | None, count: int) -> list[str] | None:
-    """Another model's predictions of the same pairs (JSONL {"prediction": ...}, as scripts/predict.py and
-    --save-predictions write), or None."""
-    if path is None:
-        return None
-    try:
-        rows = [json.loads(line)["prediction"] for line in Path(path).read_text(encoding="utf-8").splitlines()
-                if line.strip()]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"cannot read predictions from {path}: {exc}") from None
-    if len(rows) < count or not all(isinstance(r, str) for r in rows):
-        raise InputError(f"{path} has {len(rows)} predictions for {count} pairs (or a prediction is not text)")
-    return rows[:count]
+def _print_every_50th(done: int, total: int) -> None:
+    """Progress of ``evaluate`` on standard error."""
+    if done % 50 == 0:
+        print(f"  {done}/{total}", file=sys.stderr)
 
 
-def parse_method_params(items: list[str], seed: int | None, methods: list[str]) -> dict[str, dict]:
-    """['lime.n_samples=500', ...] → {'lime': {'n_samples': 500}}; --seed goes to each chosen method that takes one."""
-    from attnviz.explain import method_parameters
-
+def parse_method_params(items: list[str]) -> dict[str, dict]:
+    """['lime.n_samples=500', ...] → {'lime': {'n_samples': 500}} (values read as JSON where they parse)."""
     params: dict[str, dict] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -186,53 +154,50 @@ def parse_method_params(items: list[str], seed: int | None, methods: list[str]) 
             params.setdefault(method, {})[name] = json.loads(value)
         except json.JSONDecodeError:
             params.setdefault(method, {})[name] = value
-    if seed is not None:
-        for method in methods:
-            if "seed" in method_parameters(method):
-                params.setdefault(method, {}).setdefault("seed", seed)
     return params
 
 
 def cmd_explain(args: argparse.Namespace) -> None:
-    from attnviz.explain import explain, method_names
+    from attnviz.explained import explain_text
+    from attnviz.explain import method_names
 
     text = read_text_argument(args.text, args.file)
     methods = method_names(args.methods)
-    params = parse_method_params(args.param, args.seed, methods)
-    summarizer = _summarizer(args)
-    generation = summarizer.summarize(text, _decoding(args))
     progress = None if args.json else (lambda name: print(f"  computing {name} …", file=sys.stderr))
-    results = explain(summarizer.model, generation, methods, params=params, progress=progress)
+    explanation = explain_text(_summarizer(args), text, methods, decoding=_decoding(args),
+                               params=parse_method_params(args.param), random_orders=args.random_orders,
+                               seed=args.seed, with_faithfulness=args.json, progress=progress)
     if args.json:
-        from attnviz.explain import ForcedScorer
-        from attnviz.report import compare_results
-
-        sections = compare_results(ForcedScorer(summarizer.model, generation), results,
-                                   random_orders=args.random_orders, seed=args.seed or 0)
-        print(json.dumps({"summary": generation.summary, "summary_tokens": generation.summary_tokens,
-                          "source_tokens": generation.source_tokens,
-                          "methods": {name: a.to_json() for name, a in results.items()}, **sections},
-                         ensure_ascii=False, allow_nan=False))
+        print(explanation.dumps())
         return
+    generation = explanation.generation
     print(f"summary: {generation.summary}")
     print(f"{'method':22s} {'seconds':>8s} {'forward':>8s} {'backward':>8s}  top source tokens for the first summary token")
-    for name, a in results.items():
-        top = ", ".join(generation.source_tokens[j] for j in a.scores[0].argsort()[::-1][:3])
-        print(f"{name:22s} {a.seconds:8.2f} {a.forward_passes:8d} {a.backward_passes:8d}  {top}")
+    for name, a in explanation.attributions.items():
+        if name in methods:
+            top = ", ".join(generation.source_tokens[j] for j in a.scores[0].argsort()[::-1][:3])
+            print(f"{name:22s} {a.seconds:8.2f} {a.forward_passes:8d} {a.backward_passes:8d}  {top}")
+
+
+def progress_bar(done: int, total: int) -> None:
+    """A one-line progress bar on standard error."""
+    width = 30
+    filled = int(width * done / max(total, 1))
+    end = "\n" if done == total else ""
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} documents", end=end, file=sys.stderr, flush=True)
 
 
 def cmd_report(args: argparse.Namespace) -> None:
     from attnviz.explain import method_names
-    from attnviz.report import ReportSettings, progress_bar, run_report, write_report
+    from attnviz.report import ReportSettings, run_report, write_report
 
     pairs = _read_pairs_argument(args.pairs, args.limit)
     if args.workers < 1:
         raise InputError("--workers must be at least 1")
-    methods = method_names(args.methods)
-    settings = ReportSettings(model=args.model, methods=tuple(methods),
-                              params=parse_method_params(args.param, args.seed, methods), decoding=_decoding(args),
-                              random_orders=args.random_orders, seed=args.seed or 0,
-                              max_source_tokens=args.max_source_tokens)
+    settings = ReportSettings(model=args.model, methods=tuple(method_names(args.methods)),
+                              params=parse_method_params(args.param), decoding=_decoding(args),
+                              random_orders=args.random_orders, seed=args.seed,
+                              max_source_tokens=args.max_source_tokens, keep_explanations=args.explanations)
     report = run_report([p["text"] for p in pairs], settings, scheduler=args.scheduler, workers=args.workers,
                         serial=args.serial, progress=progress_bar)
     json_path, html_path = write_report(report, Path(args.out))
@@ -249,29 +214,34 @@ def cmd_examples(args: argparse.Namespace) -> None:
 
 def cmd_check(args: argparse.Namespace) -> None:
     from attnviz.axioms import check_model
-    from attnviz.bench import bench_text
+    from attnviz.examples import long_text
 
-    text = bench_text(400)[0] if args.text is None and args.file is None else read_text_argument(args.text, args.file)
+    text = long_text(400)[0] if args.text is None and args.file is None else read_text_argument(args.text, args.file)
     if not check_model(_summarizer(args), text, _decoding(args), rows=args.rows, as_json=args.json):
         raise SystemExit(1)
 
 
-def cmd_bench(args: argparse.Namespace) -> None:
-    if args.compare:
-        from attnviz.bench_compare import print_compare_bench, run_compare_bench
+_OPTION_TYPES: dict[str, type] = {"bool": bool, "int": int, "float": float, "str": str}
 
-        print_compare_bench(run_compare_bench(args.model, documents=args.documents, repeats=args.repeats))
-        return
-    if args.explain:
-        from attnviz.bench_explain import SOURCE_TOKENS, peak_rss_mb, print_explain_bench, run_explain_bench
 
-        results = run_explain_bench(args.model, tokens=args.tokens or SOURCE_TOKENS, repeats=args.repeats)
-        results["rss"] = peak_rss_mb(1000, model=args.model)
-        print_explain_bench(results)
-        return
-    from attnviz.bench import print_latency, run_latency
+def _option_type(cls: type, f: Field) -> type:
+    """The option type of a dataclass field annotated bool, int, float or str, or one of those | None."""
+    annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    names = {name.strip() for name in annotation.split("|")} - {"None"}
+    if len(names) != 1 or not names <= _OPTION_TYPES.keys():
+        raise TypeError(f"{cls.__name__}.{f.name} is annotated {annotation!r}; a command-line option needs "
+                        f"bool, int, float or str (or one of those | None)")
+    return _OPTION_TYPES[names.pop()]
 
-    print_latency(run_latency(args.model, tokens=args.tokens or 400, runs=args.runs, device=args.device))
+
+def _add_dataclass_options(parser: argparse.ArgumentParser, cls: type) -> None:
+    """One --option per field of the dataclass ``cls`` (``--no-x`` too for a bool), defaulting to the field's default."""
+    for f in fields(cls):
+        flag, kind = "--" + f.name.replace("_", "-"), _option_type(cls, f)
+        if kind is bool:
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            parser.add_argument(flag, dest=f.name, type=kind, default=f.default)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -285,13 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model (settings: attnviz.train.TrainSettings)")
     from attnviz.train import TrainSettings
 
-    for f in fields(TrainSettings):
-        flag = "--" + f.name.replace("_", "-")
-        if f.type in ("bool", bool):
-            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=f.default)
-        else:
-            kind = {"int": int, "float": float, "str": str}[str(f.type)]
-            p.add_argument(flag, dest=f.name, type=kind, default=f.default)
+    _add_dataclass_options(p, TrainSettings)
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("summarize", help="summarize a text")
@@ -320,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", default="all", help="comma-separated method names, or all")
     p.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE",
                    help="a method parameter, e.g. lime.n_samples=500 (repeatable)")
-    p.add_argument("--seed", type=int, default=None, help="seed for the sampling methods")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampling methods and of the random baseline")
     p.add_argument("--random-orders", type=int, default=10,
                    help="random source orders for the faithfulness baseline in --json (default 10)")
     _add_model_options(p)
@@ -333,14 +297,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", default="attention,integrated_gradients,occlusion,lime",
                    help="comma-separated method names, or all")
     p.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampling methods and of the random baseline")
     p.add_argument("--random-orders", type=int, default=10)
+    p.add_argument("--explanations", action="store_true",
+                   help="also write each document's whole explanation to OUT/explanations/NNNN.json (opens in the page)")
     p.add_argument("--limit", type=int, default=0, help="only the first N documents")
     p.add_argument("--out", required=True, help="folder for report.json and report.html")
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (default: a local cluster)")
     p.add_argument("--workers", type=int, default=2, help="workers of the local cluster (default 2)")
     p.add_argument("--serial", action="store_true", help="no Dask: one document after another in this process")
-    _add_model_options(p)                              # --device is not used: every worker runs on the CPU
+    _add_model_options(p, device=False)               # every worker runs on the CPU, one thread
     p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("examples", help="pick the app's example texts from the news test split")
@@ -358,21 +324,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_check)
-
-    p = sub.add_parser("bench", help="latency of summarizing a 400-token input (greedy and beam 4)")
-    p.add_argument("--model", default=None)
-    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--tokens", type=int, default=None,
-                   help="source tokens (default: 400 for latency, 300 with --explain)")
-    p.add_argument("--runs", type=int, default=21)
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--explain", action="store_true",
-                       help="benchmark the explanation methods instead (shared passes vs per-token captum; ~10 minutes)")
-    which.add_argument("--compare", action="store_true",
-                       help="benchmark faithfulness against its floor and the corpus report serial vs Dask instead")
-    p.add_argument("--documents", type=int, default=8, help="with --compare: documents in the report benchmark")
-    p.add_argument("--repeats", type=int, default=3, help="with --explain or --compare: timed repeats per side")
-    p.set_defaults(run=cmd_bench)
     return parser
 
 

@@ -14,8 +14,16 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 METRICS = ("kendall_tau_b", "spearman_rho", "top5_overlap", "top10pct_overlap", "js_distance")
-HIGHER_IS_CLOSER = {"kendall_tau_b": True, "spearman_rho": True, "top5_overlap": True, "top10pct_overlap": True,
-                    "js_distance": False}
+METRIC_LABELS = {"kendall_tau_b": "Kendall τ-b", "spearman_rho": "Spearman ρ", "top5_overlap": "top-5 overlap",
+                 "top10pct_overlap": "top-10% overlap", "js_distance": "Jensen-Shannon distance"}
+METRIC_RANGE = {"kendall_tau_b": (-1, 1), "spearman_rho": (-1, 1), "top5_overlap": (0, 1), "top10pct_overlap": (0, 1),
+                "js_distance": (0, 1)}
+METRIC_GUIDE = {
+    "kendall_tau_b": "Rank correlation over the source tokens: 1 same order, 0 unrelated, −1 opposite.",
+    "spearman_rho": "Rank correlation over the source tokens: 1 same order, 0 unrelated, −1 opposite.",
+    "top5_overlap": "Share of the 5 highest-scored source tokens that the two methods have in common.",
+    "top10pct_overlap": "Share of the top 10% of source tokens that the two methods have in common.",
+    "js_distance": "Distance between the two score distributions (normalised magnitudes): 0 identical, 1 disjoint."}
 
 
 def _check_pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,9 +111,3 @@ def agreement_matrices(scores: dict[str, np.ndarray], *, absolute: bool = True) 
                 out[metric][i, j] = out[metric][j, i] = nanmean(rows[metric])
     return out
 
-
-def agreement_matrix(scores: dict[str, np.ndarray], metric: str, *, absolute: bool = True) -> np.ndarray:
-    """One metric's method × method matrix [M, M] (see ``agreement_matrices``)."""
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; valid choices: {', '.join(METRICS)}")
-    return agreement_matrices(scores, absolute=absolute)[metric]

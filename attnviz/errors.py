@@ -8,8 +8,8 @@ class AttnvizError(Exception):
     """Base class: the message is meant for the person using attnviz."""
 
 
-class InputError(AttnvizError):
-    """The text or an option given by the user cannot be used."""
+class InputError(AttnvizError, ValueError):
+    """The text or an option given by the user cannot be used (a ValueError too)."""
 
 
 class CheckpointError(AttnvizError):
@@ -22,3 +22,7 @@ class UnknownOptionError(InputError):
     def __init__(self, kind: str, value: object, valid: Iterable[str]) -> None:
         options = ", ".join(sorted(valid))
         super().__init__(f"unknown {kind} {value!r}; valid choices: {options}")
+
+
+class DocumentError(InputError):
+    """A file meant to be an exported explanation is not one (or is damaged)."""

@@ -1,14 +1,25 @@
 """Scoring summaries: ROUGE F1, the LEAD baseline, paired bootstrap intervals, headline checks.
 
-No model code here: every function takes plain strings or score arrays.
+Every scoring function takes plain strings or score arrays; ``evaluate_pairs`` runs a model over
+pairs and scores it against LEAD-10 (and optionally another model's saved predictions).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import time
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rouge_score import rouge_scorer
+
+from attnviz.errors import InputError
+
+if TYPE_CHECKING:
+    from attnviz.decoding import DecodingSettings
+    from attnviz.pipeline import Summarizer
 
 ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL")
 
@@ -100,3 +111,64 @@ def headline_stats(summaries: Sequence[str]) -> dict[str, float]:
         "frac_4_to_20_words": float(np.mean((lengths >= 4) & (lengths <= 20))),
         "mean_words": float(lengths.mean()),
     }
+
+
+def read_predictions(path: Path | str, count: int) -> list[str]:
+    """The first ``count`` predictions of a JSONL file of ``{"prediction": ...}`` lines (as scripts/predict.py
+    and ``evaluate --save-predictions`` write); InputError if unreadable, too short or not text."""
+    try:
+        rows = [json.loads(line)["prediction"] for line in Path(path).read_text(encoding="utf-8").splitlines()
+                if line.strip()]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"cannot read predictions from {path}: {exc}") from None
+    if len(rows) < count or not all(isinstance(r, str) for r in rows):
+        raise InputError(f"{path} has {len(rows)} predictions for {count} pairs (or a prediction is not text)")
+    return rows[:count]
+
+
+def _rouge_means(scores: np.ndarray) -> dict[str, float]:
+    """Per-pair ROUGE [N, 3] -> {"rouge1", "rouge2", "rougeL"} means rounded to 2 decimals."""
+    return dict(zip(ROUGE_TYPES, scores.mean(axis=0).round(2).tolist()))
+
+
+def _rounded_gain(gain: tuple[float, float, float]) -> dict[str, Any]:
+    """(mean, low, high) of a paired bootstrap -> {"mean", "ci95"} rounded to 2 decimals."""
+    mean, low, high = gain
+    return {"mean": round(mean, 2), "ci95": [round(low, 2), round(high, 2)]}
+
+
+def evaluate_pairs(summarizer: Summarizer, pairs: Sequence[dict], settings: DecodingSettings, *,
+                   compare_predictions: str | None = None, show: int = 0,
+                   progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Summarize every pair's text and score the summaries against its summary, next to LEAD-10.
+
+    Returns the result (as ``evaluate --json`` prints it) and the predictions. ``compare_predictions``
+    names a file of another model's predictions of the same pairs (read before any summarizing): adds
+    the paired-bootstrap RL gain over it. ``show`` adds that many reference/model examples.
+    ``progress(done, total)`` is called after each summary.
+    """
+    other = None if compare_predictions is None else read_predictions(compare_predictions, len(pairs))
+    references = [p["summary"] for p in pairs]
+    start = time.perf_counter()
+    predictions = []
+    for i, pair in enumerate(pairs, 1):
+        predictions.append(summarizer.summarize(pair["text"], settings).summary)
+        if progress is not None:
+            progress(i, len(pairs))
+    seconds = time.perf_counter() - start
+    model_scores = rouge_per_pair(predictions, references)
+    lead_scores = rouge_per_pair([lead_words(p["text"], 10) for p in pairs], references)
+    result: dict[str, Any] = {
+        "pairs": len(pairs), "model": summarizer.name, "decoding": settings.to_dict(),
+        "model_rouge": _rouge_means(model_scores),
+        "lead10_rouge": _rouge_means(lead_scores),
+        "rougeL_gain_over_lead10": _rounded_gain(paired_bootstrap(model_scores[:, 2], lead_scores[:, 2])),
+        "headlines": headline_stats(predictions),
+        "seconds_per_summary": round(seconds / len(pairs), 4),
+    }
+    if other is not None:
+        gain = paired_bootstrap(model_scores[:, 2], rouge_per_pair(other, references)[:, 2])
+        result["rougeL_gain_over_compared"] = {"file": compare_predictions, **_rounded_gain(gain)}
+    if show:
+        result["examples"] = [{"reference": r, "model": p} for r, p in list(zip(references, predictions))[:show]]
+    return result, predictions

@@ -19,48 +19,25 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from attnviz.explain.base import ForcedScorer
+from attnviz.types import Faithfulness
 
 FRACTIONS = (0.01, 0.05, 0.10, 0.20, 0.50)
 RANDOM = "random"
 
 
-@dataclass
-class Faithfulness:
-    """One method's figures: per summary token and fraction, and their means."""
+class MaskScorer(Protocol):
+    """What faithfulness needs of a model's scorer (``attnviz.explain.base.ForcedScorer`` is one)."""
 
-    method: str
-    fractions: tuple[float, ...]
-    comprehensiveness: np.ndarray      # [T, K]
-    sufficiency: np.ndarray            # [T, K]
-    deletion: np.ndarray               # [T, K + 1]: f_t after removing the top 0, k1, … kK of the source
-    aopc_spread: dict[str, float] | None = None   # random baseline: std of the AOPCs over the R orders
-    curve_std: np.ndarray | None = None           # random baseline: std of the mean deletion curve [K + 1]
+    source_len: int
+    summary_len: int
+    forward_passes: int
 
-    @property
-    def aopc_comprehensiveness(self) -> float:
-        return float(self.comprehensiveness.mean())
-
-    @property
-    def aopc_sufficiency(self) -> float:
-        return float(self.sufficiency.mean())
-
-    def to_json(self) -> dict[str, Any]:
-        out = {"fractions": list(self.fractions), "aopc_comprehensiveness": round(self.aopc_comprehensiveness, 6),
-               "aopc_sufficiency": round(self.aopc_sufficiency, 6),
-               "comprehensiveness": np.round(self.comprehensiveness, 6).tolist(),
-               "sufficiency": np.round(self.sufficiency, 6).tolist(),
-               "deletion": np.round(self.deletion, 6).tolist(),
-               "deletion_curve": np.round(self.deletion.mean(axis=0), 6).tolist()}
-        if self.aopc_spread is not None:
-            out["aopc_std"] = {k: round(v, 6) for k, v in self.aopc_spread.items()}
-        if self.curve_std is not None:
-            out["deletion_curve_std"] = np.round(self.curve_std, 6).tolist()
-        return out
+    def score_masks(self, keep: np.ndarray) -> np.ndarray:
+        """keep [N, S] bool → f [N, T] float64."""
 
 
 def token_counts(source_len: int, fractions: tuple[float, ...] = FRACTIONS) -> list[int]:
@@ -91,50 +68,80 @@ class _MaskBank:
         return self.index[key]
 
 
-def faithfulness(scorer: ForcedScorer, scores: dict[str, np.ndarray], *, fractions: tuple[float, ...] = FRACTIONS,
-                 random_orders: int = 10, seed: int = 0) -> tuple[dict[str, Faithfulness], dict[str, Any]]:
-    """Faithfulness of every method in ``scores`` ({name: [T, S]}) plus the random baseline under the key
-    ``"random"``; → (figures by method, cost: forward passes and seconds)."""
-    start, passes0 = time.perf_counter(), scorer.forward_passes
-    t_len, s_len = scorer.summary_len, scorer.source_len
-    counts = token_counts(s_len, fractions)
+@dataclass
+class RemovalPlan:
+    """Every distinct keep mask [N, S] that faithfulness will score, and where each figure reads it:
+    ``rows[name] = (removed [T, K], kept-only [T, K])`` indices into ``masks`` (random orders as
+    ``"random#r"``); ``full`` is the intact source's row."""
+
+    masks: np.ndarray
+    full: int
+    rows: dict[str, tuple[np.ndarray, np.ndarray]]
+    random_orders: int
+
+    @property
+    def forward_passes(self) -> int:
+        return len(self.masks)
+
+
+def plan_removals(scores: dict[str, np.ndarray], *, fractions: tuple[float, ...] = FRACTIONS, random_orders: int = 10,
+                  seed: int = 0) -> RemovalPlan:
+    """The masks for every method's ranking in ``scores`` ({name: [T, S]}) and ``random_orders`` seeded
+    random rankings; no model call, so the exact cost is known before anything runs."""
+    if not scores:
+        raise ValueError("faithfulness needs at least one method's scores")
     if random_orders < 1:
         raise ValueError("random_orders must be at least 1")
-    rng = np.random.default_rng(seed)
+    t_len, s_len = np.shape(next(iter(scores.values())))
+    counts = token_counts(s_len, fractions)
     orders = {name: _orders(m) for name, m in scores.items()}
     for name, order in orders.items():
         if order.shape != (t_len, s_len):
             raise ValueError(f"{name}: scores have shape {order.shape}, expected {(t_len, s_len)}")
-    randoms = [np.stack([rng.permutation(s_len) for _ in range(t_len)]) for _ in range(random_orders)]
+    rng = np.random.default_rng(seed)
+    for r in range(random_orders):
+        orders[f"{RANDOM}#{r}"] = np.stack([rng.permutation(s_len) for _ in range(t_len)])
 
     bank = _MaskBank()
     full = bank.add(np.ones(s_len, dtype=bool))
-    plan: dict[str, tuple[np.ndarray, np.ndarray]] = {}        # name → (removed ids [T, K], kept-only ids [T, K])
-    for name, order in list(orders.items()) + [(f"{RANDOM}#{r}", o) for r, o in enumerate(randoms)]:
+    rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, order in orders.items():
         removed, kept = np.empty((t_len, len(counts)), dtype=int), np.empty((t_len, len(counts)), dtype=int)
         for t in range(t_len):
             for i, k in enumerate(counts):
                 top = np.zeros(s_len, dtype=bool)
                 top[order[t, :k]] = True
                 removed[t, i], kept[t, i] = bank.add(~top), bank.add(top)
-        plan[name] = (removed, kept)
+        rows[name] = (removed, kept)
+    return RemovalPlan(np.stack(bank.masks), full, rows, random_orders)
 
-    outputs = scorer.score_keep(np.stack(bank.masks)).cpu().numpy()      # (N, T)
-    rows = np.arange(t_len)[:, None]
-    f_full = outputs[full]                                                 # (T,)
+
+def faithfulness(scorer: MaskScorer, scores: dict[str, np.ndarray], *, fractions: tuple[float, ...] = FRACTIONS,
+                 random_orders: int = 10, seed: int = 0) -> tuple[dict[str, Faithfulness], dict[str, Any]]:
+    """Faithfulness of every method in ``scores`` ({name: [T, S]}) plus the random baseline under the key
+    ``"random"``; → (figures by method, cost: forward passes and seconds)."""
+    start, passes0 = time.perf_counter(), scorer.forward_passes
+    for name, m in scores.items():
+        if np.shape(m) != (scorer.summary_len, scorer.source_len):
+            raise ValueError(f"{name}: scores have shape {np.shape(m)}, expected "
+                             f"{(scorer.summary_len, scorer.source_len)}")
+    plan = plan_removals(scores, fractions=fractions, random_orders=random_orders, seed=seed)
+    outputs = scorer.score_masks(plan.masks)                              # (N, T)
+    rows = np.arange(scorer.summary_len)[:, None]
+    f_full = outputs[plan.full]                                           # (T,)
 
     def figures(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        removed, kept = plan[name]
+        removed, kept = plan.rows[name]
         without, only = outputs[removed, rows], outputs[kept, rows]        # (T, K) each: row t's own output
         return f_full[:, None] - without, f_full[:, None] - only, np.concatenate([f_full[:, None], without], axis=1)
 
-    results = {name: Faithfulness(name, tuple(fractions), *figures(name)) for name in orders}
+    results = {name: Faithfulness(name, tuple(fractions), *figures(name)) for name in scores}
     per_random = [figures(f"{RANDOM}#{r}") for r in range(random_orders)]
     comp, suff, dele = (np.mean([p[i] for p in per_random], axis=0) for i in range(3))
     spread = {"comprehensiveness": float(np.std([p[0].mean() for p in per_random])),
               "sufficiency": float(np.std([p[1].mean() for p in per_random]))}
     curve_std = np.std([p[2].mean(axis=0) for p in per_random], axis=0)
     results[RANDOM] = Faithfulness(RANDOM, tuple(fractions), comp, suff, dele, spread, curve_std)
-    cost = {"forward_passes": scorer.forward_passes - passes0, "distinct_masks": len(bank.masks),
+    cost = {"forward_passes": scorer.forward_passes - passes0, "distinct_masks": plan.forward_passes,
             "seconds": round(time.perf_counter() - start, 4), "random_orders": random_orders, "seed": seed}
     return results, cost

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -10,6 +11,7 @@ import torch
 from attnviz.checkpoint import load_checkpoint
 from attnviz.decoding import DecodingSettings, Hypothesis, search
 from attnviz.errors import InputError
+from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, ForcedScorer, Scorer
 from attnviz.model import PointerGenerator, pick_device
 from attnviz.textfile import MAX_TEXT_CHARS
 from attnviz.tokenizer import EncodedSource, Vocabulary, detokenize
@@ -26,8 +28,27 @@ def available_models() -> list[str]:
     return sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / "config.json").is_file())
 
 
+class SummaryModel(Protocol):
+    """The model seam the page and the CLI see. A model family implements it once: read a text, generate
+    a summary with its attention (``Generation``), force a given summary, and build the ``Scorer`` that the
+    explainers run on (teacher-forced log-probabilities under a presence mask)."""
+
+    name: str
+    max_source_tokens: int
+
+    @property
+    def device(self) -> torch.device: ...
+
+    def summarize(self, text: str, settings: DecodingSettings | None = None) -> Generation: ...
+
+    def force(self, text: str, summary: str) -> Generation: ...
+
+    def scorer(self, generation: Generation, *, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> Scorer: ...
+
+
 class Summarizer:
-    """A loaded model with its vocabulary; turns text into Generations."""
+    """The pointer-generator's ``SummaryModel``: a loaded model with its vocabulary; turns text into
+    Generations and Generations into Scorers."""
 
     def __init__(self, model: PointerGenerator, vocab: Vocabulary, *, name: str = "", metadata: dict | None = None,
                  max_source_tokens: int | None = None) -> None:
@@ -95,6 +116,10 @@ class Summarizer:
                          token_logprobs=out.target_logprobs[0], p_gen=None if out.p_gen is None else out.p_gen[0],
                          score=float(out.target_logprobs[0].sum()))
         return self._generation(source, hyp, None)
+
+    def scorer(self, generation: Generation, *, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> ForcedScorer:
+        """The explainers' view of ``generation``: its summary teacher-forced under perturbed sources."""
+        return ForcedScorer(self.model, generation, memory_budget_mb=memory_budget_mb)
 
     def _display_tokens(self, ids: list[int], attention: np.ndarray, source: EncodedSource) -> list[str]:
         """Each summary token in the casing of its most-attended occurrence in the source, if any."""

@@ -6,6 +6,8 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
+from attnviz.compare import METRIC_LABELS, METRICS
+from attnviz.faithfulness import RANDOM
 from attnviz.types import Generation
 
 SIGNED_SCALE = "RdBu_r"      # red: raises the summary token's log-probability; blue: lowers it
@@ -61,15 +63,18 @@ def token_heatmap(scores: np.ndarray, summary_tokens: list[str], source_tokens: 
     return figure
 
 
-def attention_heatmap(generation: Generation, head: int | None = None) -> go.Figure:
-    """Cross-attention [T, S] (head average, or one head of a multi-head model)."""
+def attention_heatmap(generation: Generation, head: int | None = None, window: slice | None = None) -> go.Figure:
+    """Raw cross-attention [T, S] (head average, or one head of a multi-head model) over the source columns
+    in ``window`` (default all), at their positions in the whole source."""
+    window = window or slice(0, len(generation.source_tokens))
     if head is None:
-        return token_heatmap(generation.attention, generation.summary_tokens, generation.source_tokens,
-                             title="Cross-attention (summary token ← source token)")
-    if generation.head_attention is None or not 0 <= head < generation.head_attention.shape[0]:
+        weights, title = generation.attention, "Cross-attention (summary token ← source token)"
+    elif generation.head_attention is None or not 0 <= head < generation.head_attention.shape[0]:
         raise ValueError(f"head {head} does not exist in this model")
-    return token_heatmap(generation.head_attention[head], generation.summary_tokens, generation.source_tokens,
-                         title=f"Cross-attention, head {head}")
+    else:
+        weights, title = generation.head_attention[head], f"attention, head {head}"
+    return token_heatmap(weights[:, window], generation.summary_tokens, generation.source_tokens[window], title=title,
+                         source_offset=window.start)
 
 
 def _background(value: float, signed: bool) -> str:
@@ -176,3 +181,30 @@ def deletion_figure(curves: dict[str, np.ndarray], fractions: tuple[float, ...],
                          xaxis=dict(title="% of source tokens removed (highest-ranked first)"),
                          yaxis=dict(title="log P(summary token)"))
     return figure
+
+
+def corpus_figures(aggregate: dict) -> list[go.Figure]:
+    """The corpus report's figures from its ``aggregate``: agreement by method pair (every metric, mean ±
+    std over documents; none with a single method) and AOPC comprehensiveness/sufficiency by method."""
+    figures = []
+    pairs = list(aggregate["agreement"])
+    if pairs:
+        agreement = go.Figure()
+        for metric in METRICS:
+            cells = [aggregate["agreement"][p][metric] for p in pairs]
+            agreement.add_bar(name=METRIC_LABELS[metric], x=[html.escape(p) for p in pairs],
+                              y=[c["mean"] for c in cells], error_y=dict(type="data", array=[c["std"] or 0 for c in cells]))
+        agreement.update_layout(title="Agreement by method pair (mean ± std over documents)", barmode="group",
+                                height=420)
+        figures.append(agreement)
+    names = list(aggregate["faithfulness"])
+    faith = go.Figure()
+    for key, label in (("aopc_comprehensiveness", "comprehensiveness (higher: more faithful)"),
+                       ("aopc_sufficiency", "sufficiency (lower: more faithful)")):
+        cells = [aggregate["faithfulness"][n][key] for n in names]
+        faith.add_bar(name=label, x=[html.escape(n) for n in names], y=[c["mean"] for c in cells],
+                      error_y=dict(type="data", array=[c["std"] or 0 for c in cells]))
+    faith.update_layout(title=f"AOPC by method; '{RANDOM}' is the chance baseline (mean ± std over documents)",
+                        barmode="group", height=420)
+    figures.append(faith)
+    return figures

@@ -1,16 +1,13 @@
-"""Agreement and faithfulness of explained summaries: one document (CLI ``explain --json``, the app) and a
-corpus report (``python -m attnviz report``) whose documents fan out over Dask.
-
-Per document: every method × method pair's agreement metrics averaged over the summary tokens, and every
-method's faithfulness (AOPC comprehensiveness and sufficiency) beside the random-order baseline. The
-corpus report gives the mean, standard deviation and count of each figure over the documents.
+"""Agreement and faithfulness over a corpus (``python -m attnviz report``): every document becomes an
+``Explanation`` (``attnviz.explained.explain_text``), and the report keeps, per document, every
+method × method pair's agreement means and every method's AOPC beside the random-order baseline, then
+the mean, standard deviation and count of each figure over the documents. Documents fan out over Dask
+(``attnviz.parallel``) or run one after another; each document's whole explanation can be kept too.
 """
 from __future__ import annotations
 
 import html
 import json
-import math
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -18,46 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 
-from attnviz.compare import METRICS, agreement_matrices, agreement_rows
+from attnviz.compare import METRICS
 from attnviz.decoding import DecodingSettings
-from attnviz.errors import AttnvizError
-from attnviz.explain import Attribution, ForcedScorer, explain
-from attnviz.faithfulness import RANDOM, faithfulness
+from attnviz.errors import InputError
+from attnviz.types import finite
 
 DEFAULT_REPORT_METHODS = ("attention", "integrated_gradients", "occlusion", "lime")
 
-
-def finite(value: Any) -> Any:
-    """NaN/inf → None throughout lists and dicts (strict JSON); numpy → plain Python."""
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [finite(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def compare_results(scorer: ForcedScorer, results: dict[str, Attribution], *, random_orders: int = 10,
-                    seed: int = 0) -> dict[str, Any]:
-    """The ``agreement`` and ``faithfulness`` sections for one explained summary (plain JSON values)."""
-    scores = {name: a.scores for name, a in results.items()}
-    names = list(scores)
-    agreement: dict[str, Any] = {"methods": names,
-                                 "matrices": agreement_matrices(scores)}
-    if "attention" in scores:
-        agreement["with_attention_per_token"] = {name: agreement_rows(scores["attention"], s)
-                                                 for name, s in scores.items() if name != "attention"}
-    figures, cost = faithfulness(scorer, scores, random_orders=random_orders, seed=seed)
-    return finite({"agreement": agreement,
-                   "faithfulness": {"methods": {name: f.to_json() for name, f in figures.items()}, "cost": cost}})
-
-
-# ------------------------------------------------------------------ one document of a corpus
 
 @dataclass(frozen=True)
 class ReportSettings:
@@ -70,6 +35,7 @@ class ReportSettings:
     random_orders: int = 10
     seed: int = 0
     max_source_tokens: int | None = None     # default: the model's own limit
+    keep_explanations: bool = False          # return each document's whole explanation too
 
 
 _SUMMARIZERS: dict[tuple[str | None, int | None], Any] = {}
@@ -89,26 +55,31 @@ def _summarizer(model: str | None, max_source_tokens: int | None = None):
 
 
 def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
-    """Summarize and explain one text; → its per-pair agreement means and per-method AOPC figures (or,
-    for a text that cannot be summarized, its error message and no figures)."""
+    """Explain one text; → its per-pair agreement means and per-method AOPC figures (and, with
+    ``keep_explanations``, the explanation document), or, for a text that cannot be summarized, its
+    error message and no figures."""
+    from attnviz.explained import explain_text
+
     start = time.perf_counter()
-    summarizer = _summarizer(settings.model, settings.max_source_tokens)
     try:
-        generation = summarizer.summarize(text, settings.decoding)
-        ForcedScorer(summarizer.model, generation)                          # refuses an empty summary
-    except AttnvizError as exc:
+        explanation = explain_text(_summarizer(settings.model, settings.max_source_tokens), text, settings.methods,
+                                   decoding=settings.decoding, params=settings.params,
+                                   random_orders=settings.random_orders, seed=settings.seed)
+    except InputError as exc:
         return {"error": str(exc), "pairs": {}, "faithfulness": {}, "seconds": round(time.perf_counter() - start, 3)}
-    results = explain(summarizer.model, generation, list(settings.methods), params=settings.params)
-    sections = compare_results(ForcedScorer(summarizer.model, generation), results,
-                               random_orders=settings.random_orders, seed=settings.seed)
-    names = sections["agreement"]["methods"]
-    pairs = {f"{a} | {b}": {m: sections["agreement"]["matrices"][m][i][j] for m in METRICS}
+    agreement = explanation.compare()
+    names = agreement.methods
+    pairs = {f"{a} | {b}": {m: agreement.matrices[m][i, j] for m in METRICS}
              for i, a in enumerate(names) for j, b in enumerate(names) if i < j}
-    faith = {name: {"aopc_comprehensiveness": f["aopc_comprehensiveness"], "aopc_sufficiency": f["aopc_sufficiency"]}
-             for name, f in sections["faithfulness"]["methods"].items()}
-    return {"summary": generation.summary, "source_tokens": len(generation.source_tokens),
-            "summary_tokens": len(generation.summary_tokens), "pairs": pairs, "faithfulness": faith,
-            "seconds": round(time.perf_counter() - start, 3)}
+    faith = {name: {"aopc_comprehensiveness": f.aopc_comprehensiveness, "aopc_sufficiency": f.aopc_sufficiency}
+             for name, f in explanation.faithfulness.items()}
+    generation = explanation.generation
+    out = {"summary": generation.summary, "source_tokens": len(generation.source_tokens),
+           "summary_tokens": len(generation.summary_tokens), "pairs": finite(pairs), "faithfulness": finite(faith),
+           "seconds": round(time.perf_counter() - start, 3)}
+    if settings.keep_explanations:
+        out["explanation"] = explanation.to_json()
+    return out
 
 
 def aggregate(documents: list[dict[str, Any]]) -> dict[str, Any]:
@@ -127,12 +98,16 @@ def aggregate(documents: list[dict[str, Any]]) -> dict[str, Any]:
                                     for k in ("aopc_comprehensiveness", "aopc_sufficiency")} for name in methods}}
 
 
-# ------------------------------------------------------------------ running a corpus
-
 def run_report(texts: list[str], settings: ReportSettings, *, scheduler: str | None = None, workers: int = 2,
                serial: bool = False, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Every text through ``document_figures``, serially or over Dask (a local cluster of ``workers``
     single-threaded processes, or the cluster at ``scheduler``); documents keep their input order."""
+    from attnviz.explain import method_names
+    from attnviz.explained import method_params
+    from attnviz.explanation import check_baseline
+
+    check_baseline(settings.random_orders, settings.seed)                 # bad settings fail now, not per document
+    method_params(method_names(list(settings.methods)), settings.params, settings.seed)
     start = time.perf_counter()
     if serial:
         documents = []
@@ -142,41 +117,14 @@ def run_report(texts: list[str], settings: ReportSettings, *, scheduler: str | N
                 progress(i + 1, len(texts))
         mode = "serial"
     else:
-        documents, mode = _run_dask(texts, settings, scheduler, workers, progress)
+        from attnviz.parallel import dask_map
+
+        documents, mode = dask_map(document_figures, texts, scheduler=scheduler, workers=workers, progress=progress,
+                                   settings=settings)
     seconds = time.perf_counter() - start
     return finite({"settings": _settings_json(settings), "mode": mode, "seconds": round(seconds, 2),
                    "documents_per_minute": round(60 * len(texts) / seconds, 2) if seconds > 0 else None,
                    "aggregate": aggregate(documents), "documents": documents})
-
-
-# Dask's nannies set MALLOC_TRIM_THRESHOLD_=65536 in their workers; glibc then hands freed tensor memory
-# back to the OS at once and torch runs ~1.5× slower here (measured: 14.8 s against 10.1 s per document).
-WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
-
-
-def _run_dask(texts, settings, scheduler, workers, progress) -> tuple[list[dict[str, Any]], str]:
-    import dask
-    from distributed import Client, LocalCluster, as_completed
-
-    if scheduler:
-        client, cluster, mode = Client(scheduler), None, f"dask scheduler {scheduler}"
-    else:
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}):
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client, mode = Client(cluster), f"dask local cluster, {workers} workers"
-    try:
-        futures = client.map(document_figures, texts, settings=settings, pure=False)
-        order = {f.key: i for i, f in enumerate(futures)}
-        documents: list[dict[str, Any] | None] = [None] * len(texts)
-        for done, future in enumerate(as_completed(futures), 1):
-            documents[order[future.key]] = future.result()
-            if progress:
-                progress(done, len(texts))
-        return documents, mode
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def _settings_json(settings: ReportSettings) -> dict[str, Any]:
@@ -185,42 +133,14 @@ def _settings_json(settings: ReportSettings) -> dict[str, Any]:
     return out
 
 
-def progress_bar(done: int, total: int) -> None:
-    """A one-line progress bar on standard error."""
-    width = 30
-    filled = int(width * done / max(total, 1))
-    end = "\n" if done == total else ""
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} documents", end=end, file=sys.stderr, flush=True)
-
-
-# ------------------------------------------------------------------ writing it out
-
 def report_html(report: dict[str, Any]) -> str:
     """A standalone HTML page (plotly.js inlined once): agreement by method pair and faithfulness."""
-    agg = report["aggregate"]
-    pairs = list(agg["agreement"])
-    figures = []
-    if pairs:
-        agreement = go.Figure()
-        for metric in METRICS:
-            cells = [agg["agreement"][p][metric] for p in pairs]
-            agreement.add_bar(name=metric, x=[html.escape(p) for p in pairs], y=[c["mean"] for c in cells],
-                              error_y=dict(type="data", array=[c["std"] or 0 for c in cells]))
-        agreement.update_layout(title="Agreement by method pair (mean ± std over documents)", barmode="group",
-                                height=420)
-        figures.append(agreement)
-    names = list(agg["faithfulness"])
-    faith = go.Figure()
-    for key, label in (("aopc_comprehensiveness", "comprehensiveness (higher: more faithful)"),
-                       ("aopc_sufficiency", "sufficiency (lower: more faithful)")):
-        cells = [agg["faithfulness"][n][key] for n in names]
-        faith.add_bar(name=label, x=[html.escape(n) for n in names], y=[c["mean"] for c in cells],
-                      error_y=dict(type="data", array=[c["std"] or 0 for c in cells]))
-    faith.update_layout(title=f"AOPC by method; '{RANDOM}' is the chance baseline (mean ± std over documents)",
-                        barmode="group", height=420)
-    figures.append(faith)
+    from attnviz.plots import corpus_figures
+
+    figures = corpus_figures(report["aggregate"])
     parts = [f.to_html(include_plotlyjs=(i == 0), full_html=False) for i, f in enumerate(figures)]
-    settings = html.escape(json.dumps(report["settings"], default=str))
+    agg = report["aggregate"]
+    settings = html.escape(json.dumps({k: v for k, v in report["settings"].items()}, default=str))
     failed = f" ({agg['failed']} could not be summarized)" if agg.get("failed") else ""
     head = (f"<h1>attnviz corpus report</h1><p>{agg['documents']} documents{failed}, {html.escape(report['mode'])}, "
             f"{report['seconds']} s ({report['documents_per_minute']} documents per minute).</p>"
@@ -230,8 +150,23 @@ def report_html(report: dict[str, Any]) -> str:
 
 
 def write_report(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    json_path, html_path = out / "report.json", out / "report.html"
-    json_path.write_text(json.dumps(report, indent=1, allow_nan=False), encoding="utf-8")
-    html_path.write_text(report_html(report), encoding="utf-8")
+    """report.json (each kept explanation in explanations/NNNN.json instead) and report.html under ``out``;
+    InputError when the folder cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        json_path, html_path = out / "report.json", out / "report.html"
+        documents = []
+        for i, document in enumerate(report["documents"]):
+            if "explanation" in document:
+                (out / "explanations").mkdir(exist_ok=True)
+                path = out / "explanations" / f"{i:04d}.json"
+                path.write_text(json.dumps(document["explanation"], ensure_ascii=False, allow_nan=False),
+                                encoding="utf-8")
+                document = {**{k: v for k, v in document.items() if k != "explanation"},
+                            "explanation_file": str(path.relative_to(out))}
+            documents.append(document)
+        json_path.write_text(json.dumps({**report, "documents": documents}, indent=1, allow_nan=False), encoding="utf-8")
+        html_path.write_text(report_html(report), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
     return json_path, html_path

@@ -82,10 +82,6 @@ class EncodedSource:
     oovs: list[str]
     truncated_from: int
 
-    @property
-    def truncated(self) -> bool:
-        return self.truncated_from > len(self.tokens)
-
 
 class Vocabulary:
     """Lower-cased word ↔ id map with the four special tokens first."""

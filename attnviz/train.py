@@ -10,14 +10,14 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from attnviz.checkpoint import save_checkpoint
-from attnviz.data import load_glove, read_pairs
+from attnviz.data import load_glove, read_pairs, split_path
 from attnviz.model import ModelConfig, PointerGenerator
 from attnviz.tokenizer import EOS_ID, PAD_ID, Vocabulary
 
@@ -71,11 +71,6 @@ class EncodedPair:
     ids: list[int]
     ext_ids: list[int]
     targets: list[int]
-
-
-@dataclass
-class History:
-    epochs: list[dict] = field(default_factory=list)
 
 
 def encode_pairs(pairs: Sequence[dict], vocab: Vocabulary, *, source_tokens: int, target_tokens: int) -> list[EncodedPair]:
@@ -183,13 +178,13 @@ def train(settings: TrainSettings, log: Callable[[str], None] = print) -> Path:
     data_dir, out = Path(settings.data_dir), Path(settings.out)
     rng = random.Random(settings.seed)
 
-    news_train = read_pairs(data_dir / "news" / "train.jsonl")
+    news_train = read_pairs(split_path("train", "news", data_dir))
     if settings.news_limit:
         news_train = news_train[: settings.news_limit]
-    news_valid = read_pairs(data_dir / "news" / "valid.jsonl")
+    news_valid = read_pairs(split_path("valid", "news", data_dir))
     pretrain: list[dict] = []
     if settings.pretrain_epochs:
-        pretrain = read_pairs(data_dir / "debian" / "train.jsonl")
+        pretrain = read_pairs(split_path("train", "debian", data_dir))
         if settings.pretrain_limit:
             pretrain = pretrain[: settings.pretrain_limit]
     texts = [p[k] for p in news_train + pretrain for k in ("text", "summary")]
@@ -215,7 +210,7 @@ def train(settings: TrainSettings, log: Callable[[str], None] = print) -> Path:
     valid = encode_pairs(news_valid, vocab, **encode)
 
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
-    history = History()
+    history: list[dict] = []                                              # one record per epoch
     best, bad_epochs, out_of_time = math.inf, 0, False
     for stage, pairs, epochs in stages:
         for epoch in range(1, epochs + 1):
@@ -239,12 +234,12 @@ def train(settings: TrainSettings, log: Callable[[str], None] = print) -> Path:
             record = {"stage": stage, "epoch": epoch, "train_nll": total_nll / max(1, sum(len(p.targets) for p in pairs)),
                       "valid_nll": val, "seconds": round(seconds, 1), "tokens_per_second": round(seen_tokens / seconds),
                       "lr": optimizer.param_groups[0]["lr"], "complete": not out_of_time}
-            history.epochs.append(record)
+            history.append(record)
             log(json.dumps(record))
             if stage == "news":
                 if val < best:
                     best, bad_epochs = val, 0
-                    metadata = {"training": asdict(settings), "history": history.epochs, "parameters": n_params,
+                    metadata = {"training": asdict(settings), "history": history, "parameters": n_params,
                                 "best_valid_nll": best, "minutes": round((time.monotonic() - start) / 60, 1)}
                     save_checkpoint(out, model, vocab, metadata)
                     log(f"saved {out} (valid NLL {best:.3f})")

@@ -1,10 +1,89 @@
-"""Result types that flow through attnviz. They hold numpy arrays, never torch tensors."""
+"""Result types that flow through attnviz: numpy arrays and plain values, never torch tensors.
+
+``Generation`` (one summary and what the model did), ``Attribution`` (one method's scores for it) and
+``Faithfulness`` (one method's removal figures). Each has ``to_json`` and ``from_json``; floats keep 6
+decimal places or 7 significant digits (``rounded``), NaN and infinities are written as null and read back as NaN.
+Shapes: T summary tokens, S source tokens, H attention heads, K removal fractions.
+"""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from attnviz.errors import DocumentError
+
+
+DECIMALS = 6                 # every float keeps at least 6 decimal places …
+SIGNIFICANT = 7              # … and at least 7 significant digits (small scores, e.g. attention 1e-5, stay exact)
+
+
+def rounded(values: Any) -> Any:
+    """An array as nested lists of floats rounded to ``DECIMALS`` places or ``SIGNIFICANT`` digits, whichever
+    keeps more; NaN and ±inf → None (strict JSON)."""
+    array = np.asarray(values, dtype=np.float64)
+    flat = [float(f"{v:.{max(DECIMALS, SIGNIFICANT - 1 - math.floor(math.log10(abs(v))))}f}") if v and math.isfinite(v)
+            else (0.0 if v == 0 else None) for v in array.ravel().tolist()]
+    return np.array(flat, dtype=object).reshape(array.shape).tolist() if array.ndim else flat[0]
+
+
+def finite(value: Any) -> Any:
+    """NaN/inf → None throughout lists and dicts (strict JSON); numpy → plain Python."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [finite(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def read_array(document: dict[str, Any], key: str, *, dtype: Any = np.float64, optional: bool = False,
+               where: str = "") -> np.ndarray | None:
+    """``document[key]`` as an array (null → NaN for floats); DocumentError naming the key when it is
+    missing or not a rectangular array of numbers."""
+    value = document.get(key) if isinstance(document, dict) else None
+    if value is None:
+        if optional:
+            return None
+        raise DocumentError(f"{where}{key} is missing")
+    try:
+        if np.dtype(dtype).kind == "f":
+            array = np.array(value, dtype=object)
+            array = np.where(array == None, np.nan, array).astype(dtype)  # noqa: E711 — element-wise null test
+        else:
+            array = np.array(value, dtype=dtype)
+    except (TypeError, ValueError):
+        raise DocumentError(f"{where}{key} is not an array of numbers") from None
+    return array
+
+
+def read_field(document: dict[str, Any], key: str, kind: type | tuple[type, ...], *, where: str = "",
+               default: Any = ...) -> Any:
+    """``document[key]`` checked to be of ``kind``; DocumentError naming the key otherwise."""
+    if not isinstance(document, dict) or key not in document:
+        if default is not ...:
+            return default
+        raise DocumentError(f"{where}{key} is missing")
+    value = document[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind in (int, float, (int, float)):
+        raise DocumentError(f"{where}{key} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _tokens(document: dict[str, Any], key: str, where: str) -> list[str]:
+    tokens = read_field(document, key, list, where=where)
+    if not all(isinstance(t, str) for t in tokens):
+        raise DocumentError(f"{where}{key} must be a list of strings")
+    return tokens
+
+
+def _shape_error(where: str, exc: ValueError) -> DocumentError:
+    return DocumentError(f"{where}{exc}")
 
 
 @dataclass
@@ -39,16 +118,18 @@ class Generation:
             raise ValueError(f"p_gen has shape {self.p_gen.shape}, expected ({t},)")
         if self.head_attention is not None and self.head_attention.shape[1:] != (t, s):
             raise ValueError(f"head_attention has shape {self.head_attention.shape}, expected (H, {t}, {s})")
+        for name in ("source_ids", "source_ext_ids"):
+            if getattr(self, name).shape != (s,):
+                raise ValueError(f"{name} has shape {getattr(self, name).shape}, expected ({s},)")
+        if self.summary_ids.shape != (t,):
+            raise ValueError(f"summary_ids has shape {self.summary_ids.shape}, expected ({t},)")
 
     @property
     def truncated(self) -> bool:
         return self.truncated_from > len(self.source_tokens)
 
     def to_json(self) -> dict[str, Any]:
-        """The CLI's JSON schema: plain lists, floats rounded to 6 places."""
-        def rounded(a: np.ndarray) -> Any:
-            return np.round(a.astype(float), 6).tolist()
-
+        """Plain lists (``summarize --json`` prints this; an explanation document holds it)."""
         out: dict[str, Any] = {
             "summary": self.summary,
             "summary_tokens": self.summary_tokens,
@@ -59,7 +140,143 @@ class Generation:
             "truncated": self.truncated,
             "source_token_count": self.truncated_from,
             "settings": self.settings,
+            "source_ids": self.source_ids.tolist(),
+            "source_ext_ids": self.source_ext_ids.tolist(),
+            "summary_ids": self.summary_ids.tolist(),
+            "source_oovs": self.source_oovs,
+            "score": round(float(self.score), 6),
         }
         if self.head_attention is not None:
             out["head_attention"] = rounded(self.head_attention)
         return out
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> Generation:
+        """The inverse of ``to_json``; DocumentError for a document that is not one."""
+        where = "generation: "
+        try:
+            return cls(
+                source_tokens=_tokens(document, "source_tokens", where),
+                summary_tokens=_tokens(document, "summary_tokens", where),
+                summary=read_field(document, "summary", str, where=where),
+                source_ids=read_array(document, "source_ids", dtype=np.int64, where=where),
+                source_ext_ids=read_array(document, "source_ext_ids", dtype=np.int64, where=where),
+                summary_ids=read_array(document, "summary_ids", dtype=np.int64, where=where),
+                attention=read_array(document, "attention", where=where),
+                token_logprobs=read_array(document, "token_logprobs", where=where),
+                p_gen=read_array(document, "p_gen", optional=True, where=where),
+                head_attention=read_array(document, "head_attention", optional=True, where=where),
+                source_oovs=read_field(document, "source_oovs", list, where=where, default=[]),
+                truncated_from=read_field(document, "source_token_count", int, where=where),
+                score=float(read_field(document, "score", (int, float), where=where, default=0.0)),
+                settings=read_field(document, "settings", dict, where=where, default={}),
+            )
+        except ValueError as exc:
+            raise _shape_error(where, exc) from None
+
+
+@dataclass
+class Attribution:
+    """One method's explanation of a whole summary: row t of ``scores`` [T, S] explains summary token t."""
+
+    method: str
+    source_tokens: list[str]
+    summary_tokens: list[str]
+    scores: np.ndarray                       # [T, S]
+    seconds: float
+    forward_passes: int                      # source sequences run through the model
+    backward_passes: int
+    params: dict[str, Any] = field(default_factory=dict)
+    checks: dict[str, Any] = field(default_factory=dict)
+    head_scores: np.ndarray | None = None    # [H, T, S], attention of multi-head models
+
+    def __post_init__(self) -> None:
+        expected = (len(self.summary_tokens), len(self.source_tokens))
+        if self.scores.shape != expected:
+            raise ValueError(f"{self.method}: scores have shape {self.scores.shape}, expected {expected}")
+        if self.head_scores is not None and self.head_scores.shape[1:] != expected:
+            raise ValueError(f"{self.method}: head_scores have shape {self.head_scores.shape}, expected (H, *{expected})")
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"scores": rounded(self.scores), "seconds": round(self.seconds, 4),
+               "forward_passes": self.forward_passes, "backward_passes": self.backward_passes,
+               "params": finite(self.params), "checks": finite(self.checks)}
+        if self.head_scores is not None:
+            out["head_scores"] = rounded(self.head_scores)
+        return out
+
+    @classmethod
+    def from_json(cls, method: str, document: dict[str, Any], generation: Generation) -> Attribution:
+        """The inverse of ``to_json`` for ``method``'s entry, on ``generation``'s tokens."""
+        where = f"methods.{method}: "
+        try:
+            return cls(method=method, source_tokens=list(generation.source_tokens),
+                       summary_tokens=list(generation.summary_tokens),
+                       scores=read_array(document, "scores", where=where),
+                       seconds=float(read_field(document, "seconds", (int, float), where=where, default=0.0)),
+                       forward_passes=read_field(document, "forward_passes", int, where=where, default=0),
+                       backward_passes=read_field(document, "backward_passes", int, where=where, default=0),
+                       params=read_field(document, "params", dict, where=where, default={}),
+                       checks=read_field(document, "checks", dict, where=where, default={}),
+                       head_scores=read_array(document, "head_scores", optional=True, where=where))
+        except ValueError as exc:
+            raise _shape_error("", exc) from None
+
+
+@dataclass
+class Faithfulness:
+    """One method's removal figures: per summary token and fraction, and their means."""
+
+    method: str
+    fractions: tuple[float, ...]
+    comprehensiveness: np.ndarray      # [T, K]
+    sufficiency: np.ndarray            # [T, K]
+    deletion: np.ndarray               # [T, K + 1]: f_t after removing the top 0, k1, … kK of the source
+    aopc_spread: dict[str, float] | None = None   # random baseline: std of the AOPCs over the R orders
+    curve_std: np.ndarray | None = None           # random baseline: std of the mean deletion curve [K + 1]
+
+    def __post_init__(self) -> None:
+        t, k = self.comprehensiveness.shape if self.comprehensiveness.ndim == 2 else (-1, -1)
+        if k != len(self.fractions) or self.sufficiency.shape != (t, k) or self.deletion.shape != (t, k + 1):
+            raise ValueError(f"{self.method}: faithfulness figures do not match {len(self.fractions)} fractions")
+
+    @property
+    def aopc_comprehensiveness(self) -> float:
+        return float(self.comprehensiveness.mean())
+
+    @property
+    def aopc_sufficiency(self) -> float:
+        return float(self.sufficiency.mean())
+
+    @property
+    def deletion_curve(self) -> np.ndarray:
+        """The deletion curve averaged over summary tokens [K + 1]."""
+        return self.deletion.mean(axis=0)
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"fractions": list(self.fractions), "aopc_comprehensiveness": round(self.aopc_comprehensiveness, 6),
+               "aopc_sufficiency": round(self.aopc_sufficiency, 6),
+               "comprehensiveness": rounded(self.comprehensiveness),
+               "sufficiency": rounded(self.sufficiency),
+               "deletion": rounded(self.deletion),
+               "deletion_curve": rounded(self.deletion_curve)}
+        if self.aopc_spread is not None:
+            out["aopc_std"] = {k: round(v, 6) for k, v in self.aopc_spread.items()}
+        if self.curve_std is not None:
+            out["deletion_curve_std"] = rounded(self.curve_std)
+        return out
+
+    @classmethod
+    def from_json(cls, method: str, document: dict[str, Any]) -> Faithfulness:
+        where = f"faithfulness.{method}: "
+        fractions = read_field(document, "fractions", list, where=where)
+        spread = read_field(document, "aopc_std", dict, where=where, default=None)
+        try:
+            return cls(method=method, fractions=tuple(float(f) for f in fractions),
+                       comprehensiveness=read_array(document, "comprehensiveness", where=where),
+                       sufficiency=read_array(document, "sufficiency", where=where),
+                       deletion=read_array(document, "deletion", where=where),
+                       aopc_spread=None if spread is None else {k: float(v) for k, v in spread.items()},
+                       curve_std=read_array(document, "deletion_curve_std", optional=True, where=where))
+        except (TypeError, ValueError) as exc:
+            raise DocumentError(f"{where}{exc}") from None

@@ -4,8 +4,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from attnviz.decoding import DecodingSettings
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TEXT = ("The European Union agreed on Tuesday to extend economic sanctions against Russia for another six months, "
@@ -97,8 +100,6 @@ def _figures(at: AppTest) -> list[dict]:
 def test_example_explain_focus_agreement_and_export(kept_media):
     import io
 
-    import pandas as pd
-
     from attnviz.compare import agreement_rows, nanmean
     from attnviz.decoding import DecodingSettings
     from attnviz.examples import load_examples
@@ -122,7 +123,7 @@ def test_example_explain_focus_agreement_and_export(kept_media):
     # the same numbers straight from the package
     summarizer = Summarizer.from_checkpoint(None, device="auto")
     generation = summarizer.summarize(example["text"], DecodingSettings())
-    results = explain(summarizer.model, generation, ["attention", "occlusion"])
+    results = explain(ForcedScorer(summarizer.model, generation), ["attention", "occlusion"])
     t, s = generation.attention.shape
     window = at.slider(key="window")
     assert window.value == (0, 120)                               # long sources open on a column window
@@ -159,7 +160,7 @@ def test_example_explain_focus_agreement_and_export(kept_media):
         rows = frame[frame.method == name].sort_values(["summary_index", "source_index"])
         np.testing.assert_allclose(rows.score.to_numpy().reshape(t, s), results[name].scores, atol=1e-5)
     document = json.loads(_download(at, "download-json", kept_media))
-    assert document["settings"]["methods"] == ["attention", "occlusion"]
+    assert list(document["methods"]) == ["attention", "occlusion"]
     assert document["settings"]["decoding"]["beam_size"] == 4 and "torch" in document["versions"]
     assert document["generation"]["summary_tokens"] == generation.summary_tokens
     assert b"<html>" in _download(at, "download-html-occlusion", kept_media)
@@ -255,3 +256,109 @@ def test_adding_a_method_asks_again_only_for_the_new_work():
     at.run()
     assert {"occlusion", "lime"} <= set(titles())
     assert not any(b.label.startswith("Explain with") for b in at.button)
+
+
+# ------------------------------------------------------------------ one document: export, explain --json, open again
+
+def _strip_timings(value):
+    """The document without wall-clock seconds (the only figures two runs of the same request may differ in)."""
+    if isinstance(value, dict):
+        return {k: _strip_timings(v) for k, v in value.items() if k != "seconds"}
+    if isinstance(value, list):
+        return [_strip_timings(v) for v in value]
+    return value
+
+
+def _assert_same(a, b, where="document", tol=1e-6):
+    """Equal structure and strings; numbers within ``tol``."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b), f"{where}: keys {sorted(set(a) ^ set(b))}"
+        for k in a:
+            _assert_same(a[k], b[k], f"{where}.{k}", tol)
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), f"{where}: lengths differ"
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same(x, y, f"{where}[{i}]", tol)
+    elif isinstance(a, (int, float)) and not isinstance(a, bool) and a is not None:
+        assert isinstance(b, (int, float)) and abs(a - b) <= tol, f"{where}: {a} != {b}"
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"
+
+
+def test_the_page_export_is_explain_json_and_opens_again(kept_media, capsys):
+    from attnviz.cli import main
+
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.sidebar.multiselect[0].set_value(["occlusion", "lime"])
+    at.text_area(key="text").input(TEXT)
+    at.button[0].click()
+    at.run()
+    next(b for b in at.button if b.label.startswith("Explain with")).click()
+    at.run()
+    next(b for b in at.button if b.label.startswith("Measure faithfulness")).click()
+    at.run()
+    assert not at.exception and not at.error
+    exported = _download(at, "download-json", kept_media)
+    page_document = json.loads(exported)
+
+    assert main(["explain", "--text", TEXT, "--methods", "occlusion,lime", "--json"]) == 0
+    cli_document = json.loads(capsys.readouterr().out)
+    _assert_same(_strip_timings(page_document), _strip_timings(cli_document))
+    assert page_document["faithfulness"] is not None and page_document["settings"]["params"]["lime"]["seed"] == 0
+
+    shown = {"figures": _figures(at), "tables": [d.value for d in at.dataframe],
+             "chips": at.get("html")[0].proto.body}
+    opened = AppTest.from_file(APP, default_timeout=300)
+    opened.run()
+    opened.file_uploader(key="open").set_value(("attnviz.json", exported, "application/json"))
+    opened.run()
+    opened.run()                                                        # the focus selector now exists, as it did
+    assert not opened.exception and not opened.error
+    assert any("as it was saved" in i.value for i in opened.info)
+    assert not opened.warning                                           # same model and packages: no note
+    assert opened.get("html")[0].proto.body == shown["chips"]
+    again = _figures(opened)
+    assert [f["layout"]["title"]["text"] for f in again] == [f["layout"]["title"]["text"] for f in shown["figures"]]
+    for before, after in zip(shown["figures"], again):
+        assert len(before["data"]) == len(after["data"])
+        for trace_before, trace_after in zip(before["data"], after["data"]):
+            for key in ("z", "y"):
+                if key in trace_before:
+                    old, new = plotly_array(trace_before[key]), plotly_array(trace_after[key])
+                    if old.dtype.kind in "fiu":
+                        np.testing.assert_allclose(new.astype(float), old.astype(float), atol=1e-6)
+                    else:
+                        assert new.tolist() == old.tolist()
+    tables = [d.value for d in opened.dataframe]
+    assert len(tables) == len(shown["tables"])
+    for before, after in zip(shown["tables"], tables):
+        pd.testing.assert_frame_equal(after, before, atol=1e-6)
+    _assert_same(_strip_timings(json.loads(_download(opened, "download-json", kept_media))), _strip_timings(page_document),
+                 tol=1e-5)                                             # means of rounded figures: last digit may move
+
+    opened.file_uploader(key="open").set_value(("notes.json", b'{"hello": 1}', "application/json"))
+    opened.run()
+    assert not opened.exception
+    assert "notes.json: this is not an attnviz explanation" in opened.error[0].value
+    assert opened.get("html")[0].proto.body == shown["chips"]          # the open explanation stays
+
+
+def test_an_explanation_from_another_model_says_so(kept_media):
+    from attnviz.explained import explain_text
+    from attnviz.pipeline import Summarizer
+
+    explanation = explain_text(Summarizer.from_checkpoint(None, device="cpu"), TEXT, "occlusion",
+                               decoding=DecodingSettings(), with_faithfulness=False)
+    document = explanation.to_json()
+    document["settings"]["model"] = "someone-elses-model"
+    document["versions"]["torch"] = "0.0.1"
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.file_uploader(key="open").set_value(("other.json", json.dumps(document).encode(), "application/json"))
+    at.run()
+    assert not at.exception and not at.error
+    note = at.warning[0].value
+    assert "'someone-elses-model'" in note and "torch 0.0.1" in note
+    assert not any(b.label.startswith("Measure faithfulness") for b in at.button)
+    assert any("without faithfulness" in i.value for i in at.info)

@@ -1,5 +1,5 @@
 """The axiom check (``python -m attnviz check``) and its references, on a tiny seeded model."""
-import functools
+import dataclasses
 import json
 import random
 
@@ -46,7 +46,7 @@ def test_leave_one_out_reference_is_occlusion(case):
     scorer = ForcedScorer(model, generation)
     loo = reference.leave_one_out(scorer)
     assert loo.shape == generation.attention.shape
-    np.testing.assert_allclose(METHODS["occlusion"](scorer, generation).scores, loo, atol=1e-5)
+    np.testing.assert_allclose(METHODS["occlusion"](scorer).scores, loo, atol=1e-5)
 
 
 def test_every_check_passes_on_a_tiny_model(case, short_case):
@@ -69,14 +69,13 @@ def test_the_exact_checks_fail_when_an_estimator_is_wrong(short_case, monkeypatc
     model, short = short_case
     original = explain_module.METHODS["partition_shap"]
 
-    @functools.wraps(original)
-    def shifted(scorer, generation, **params):
-        result = original(scorer, generation, **params)
+    def shifted(scorer, **params):
+        result = original.run(scorer, **params)
         result.scores[:, 0] += 0.1
         result.scores[:, 1] -= 0.1
         return result
 
-    monkeypatch.setitem(explain_module.METHODS, "partition_shap", shifted)
+    monkeypatch.setitem(explain_module.METHODS, "partition_shap", dataclasses.replace(original, run=shifted))
     verdicts = {(c.method, c.name): c.passed for c in exact_checks(model, short)}
     assert not verdicts[("partition_shap", "equals exact Owen values")]
     assert verdicts[("lime", "equals weighted ridge solved directly")]

@@ -117,7 +117,7 @@ def test_explain_json_schema(model_dir: str, capsys):
             "--param", "lime.n_samples=20", "--seed", "4", "--beam", "1", "--max-len", "5", "--json"]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
-    t, s = len(out["summary_tokens"]), len(out["source_tokens"])
+    t, s = len(out["generation"]["summary_tokens"]), len(out["generation"]["source_tokens"])
     assert set(out["methods"]) == {"attention", "occlusion", "lime"}
     for result in out["methods"].values():
         assert {"scores", "seconds", "forward_passes", "backward_passes", "params", "checks"} <= set(result)
@@ -147,3 +147,26 @@ def test_explain_an_empty_summary_is_a_message(model_dir: str, capsys, monkeypat
     monkeypatch.setattr(pipeline, "search", empty_search)
     assert main(["explain", "--text", TEXT, "--model", model_dir, "--methods", "occlusion"]) == 2
     assert "the summary is empty" in capsys.readouterr().err
+
+
+def test_dataclass_options_reject_an_unsupported_annotation():
+    from dataclasses import dataclass
+
+    from attnviz.cli import _add_dataclass_options, _Parser, build_parser
+
+    @dataclass
+    class Settings:
+        epochs: int = 3
+        where: Path = Path("runs")
+
+    @dataclass
+    class Limits:
+        limit: int | None = None
+
+    with pytest.raises(TypeError, match=r"Settings\.where is annotated 'Path'; a command-line option needs bool, int"):
+        _add_dataclass_options(_Parser(), Settings)
+    parser = _Parser()
+    _add_dataclass_options(parser, Limits)
+    assert parser.parse_args(["--limit", "4"]).limit == 4 and parser.parse_args([]).limit is None
+    args = build_parser().parse_args(["train", "--epochs", "3", "--no-glove", "--lr", "0.01", "--out", "x"])
+    assert (args.epochs, args.glove, args.lr, args.out, args.coverage) == (3, False, 0.01, "x", True)

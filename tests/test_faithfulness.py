@@ -17,7 +17,7 @@ def test_figures_equal_a_direct_computation(vocab):
     model = make_model(vocab, seed=8, coverage=True)
     generation = Summarizer(model, vocab).summarize(random_text(random.Random(4), 23),
                                                     DecodingSettings(beam_size=1, min_len=3, max_len=3))
-    results = explain(model, generation, ["attention", "occlusion"])
+    results = explain(ForcedScorer(model, generation), ["attention", "occlusion"])
     scorer = ForcedScorer(model, generation)
     figures, cost = faithfulness(scorer, {m: a.scores for m, a in results.items()}, random_orders=3, seed=1)
     assert set(figures) == {"attention", "occlusion", RANDOM}
@@ -54,7 +54,7 @@ def test_copy_model_known_answer(copy_summarizer):
         if generation.summary_tokens[:3] != source[:3] or len(set(source)) < len(source):
             continue                                        # only clean copies of distinct words
         model = copy_summarizer.model
-        results = explain(model, generation, ["attention", "occlusion", "integrated_gradients", "input_x_gradient"])
+        results = explain(ForcedScorer(model, generation), ["attention", "occlusion", "integrated_gradients", "input_x_gradient"])
         figures, _ = faithfulness(ForcedScorer(model, generation), {m: a.scores for m, a in results.items()},
                                   fractions=(0.01,), random_orders=20)
         for t in range(3):

@@ -7,6 +7,7 @@ import shap
 import torch
 
 from attnviz.decoding import DecodingSettings
+from attnviz.explain import METHODS
 from attnviz.explain.base import ForcedScorer
 from attnviz.explain.partition import SHAP_BATCH_SIZE, AbsentTokenMasker, partition_shap, text_clustering
 from attnviz.pipeline import Summarizer
@@ -33,7 +34,7 @@ def ends(model, generation: Generation) -> np.ndarray:
 def test_shapes_params_and_costs(vocab):
     model, generation = generate(vocab)
     scorer = ForcedScorer(model, generation)
-    result = partition_shap(scorer, generation, max_evals=60, seed=0)
+    result = partition_shap(scorer, max_evals=60, seed=0)
     t, s = len(generation.summary_tokens), len(generation.source_tokens)
     assert result.method == "partition_shap"
     assert result.scores.shape == (t, s) and np.isfinite(result.scores).all()
@@ -47,7 +48,7 @@ def test_shapes_params_and_costs(vocab):
 @pytest.mark.parametrize("max_evals", [12, 60, 500])
 def test_rows_sum_to_the_gap_at_every_budget(vocab, max_evals):
     model, generation = generate(vocab, seed=1, coverage=True)
-    result = partition_shap(ForcedScorer(model, generation), generation, max_evals=max_evals)
+    result = partition_shap(ForcedScorer(model, generation), max_evals=max_evals)
     np.testing.assert_allclose(result.scores.sum(axis=1), ends(model, generation), rtol=0, atol=1e-4)
 
 
@@ -56,9 +57,9 @@ def test_same_seed_same_result_and_global_rng_untouched(vocab):
     np.random.seed(123)
     expected_draw = np.random.rand()
     np.random.seed(123)
-    first = partition_shap(ForcedScorer(model, generation), generation, max_evals=40, seed=7)
+    first = partition_shap(ForcedScorer(model, generation), max_evals=40, seed=7)
     assert np.random.rand() == expected_draw                     # the caller's numpy RNG state is given back
-    second = partition_shap(ForcedScorer(model, generation), generation, max_evals=40, seed=7)
+    second = partition_shap(ForcedScorer(model, generation), max_evals=40, seed=7)
     np.testing.assert_array_equal(first.scores, second.scores)
 
 
@@ -72,7 +73,7 @@ def test_equals_shap_run_per_summary_token(vocab, seed, overrides):
     """
     model, generation = generate(vocab, seed=seed, **overrides)
     scorer = ForcedScorer(model, generation)
-    result = partition_shap(scorer, generation, max_evals=500, seed=0)
+    result = partition_shap(scorer, max_evals=500, seed=0)
     assert result.checks["evaluations"] < 500                    # exhausted, not cut by the budget
     x = np.asarray(generation.source_ids)[None, :]
     for t in range(len(generation.summary_tokens)):
@@ -89,7 +90,7 @@ def test_model_gets_batches_not_rows(vocab):
     sizes: list[int] = []
     score_keep = scorer.score_keep
     scorer.score_keep = lambda keep: (sizes.append(len(keep)), score_keep(keep))[1]
-    result = partition_shap(scorer, generation, max_evals=500)
+    result = partition_shap(scorer, max_evals=500)
     assert sum(sizes) == result.checks["evaluations"]
     assert sizes[:2] == [1, 1]                                  # f(∅) then f(x), as shap asks for them
     assert max(sizes) > 6                                       # shap's Text-masker default would give ≤ 6 rows
@@ -113,7 +114,7 @@ def test_clustering_is_shap_text_maskers(vocab):
 
 def test_single_source_token(vocab):
     model, generation = generate(vocab, "w5")
-    result = partition_shap(ForcedScorer(model, generation), generation)
+    result = partition_shap(ForcedScorer(model, generation))
     assert result.scores.shape == (len(generation.summary_tokens), 1)
     np.testing.assert_allclose(result.scores[:, 0], ends(model, generation), rtol=0, atol=1e-6)
 
@@ -125,11 +126,4 @@ def test_single_source_token(vocab):
 def test_invalid_arguments(vocab, kwargs, message):
     model, generation = generate(vocab)
     with pytest.raises(ValueError, match=message):
-        partition_shap(ForcedScorer(model, generation), generation, **kwargs)
-
-
-def test_generation_must_match_scorer(vocab):
-    model, generation = generate(vocab)
-    _, other = generate(vocab, "w1 w2 w3")
-    with pytest.raises(ValueError, match="scorer was built for"):
-        partition_shap(ForcedScorer(model, generation), other)
+        METHODS["partition_shap"](ForcedScorer(model, generation), **kwargs)

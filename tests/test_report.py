@@ -9,7 +9,8 @@ from attnviz.checkpoint import save_checkpoint
 from attnviz.cli import main
 from attnviz.compare import METRICS
 from attnviz.decoding import DecodingSettings
-from attnviz.report import ReportSettings, aggregate, finite, run_report, write_report
+from attnviz.report import ReportSettings, aggregate, run_report, write_report
+from attnviz.types import finite
 from tests.conftest import make_model, random_text
 
 
@@ -91,7 +92,7 @@ def test_explain_json_has_agreement_and_faithfulness(tiny_checkpoint, capsys):
     assert main(["explain", "--text", text, "--model", tiny_checkpoint, "--methods", "attention,occlusion",
                  "--beam", "1", "--max-len", "4", "--random-orders", "3", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    t = len(out["summary_tokens"])
+    t = len(out["generation"]["summary_tokens"])
     assert out["agreement"]["methods"] == ["attention", "occlusion"]
     assert set(out["agreement"]["matrices"]) == set(METRICS)
     assert len(out["agreement"]["with_attention_per_token"]["occlusion"]["spearman_rho"]) == t
@@ -117,3 +118,33 @@ def test_source_limit_reaches_the_documents(tiny_checkpoint):
                               decoding=DecodingSettings(beam_size=1, min_len=2, max_len=3))
     report = run_report(_texts(1), settings, serial=True)
     assert report["documents"][0]["source_tokens"] == 5 and report["settings"]["max_source_tokens"] == 5
+
+
+def test_report_can_keep_each_explanation_and_they_load(tiny_checkpoint, tmp_path):
+    from attnviz.explanation import Explanation
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"text": t, "summary": "w1"}) + "\n" for t in ["   "] + _texts(2)),
+                     encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["report", "--pairs", str(pairs), "--model", tiny_checkpoint, "--methods", "occlusion",
+                 "--out", str(out), "--serial", "--beam", "1", "--max-len", "3", "--random-orders", "2",
+                 "--explanations"]) == 0
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert "error" in report["documents"][0] and "explanation_file" not in report["documents"][0]
+    for document in report["documents"][1:]:
+        explanation = Explanation.loads((out / document["explanation_file"]).read_bytes())
+        assert explanation.generation.summary == document["summary"]
+        assert list(explanation.attributions) == ["attention", "occlusion"]
+        assert explanation.faithfulness["occlusion"].aopc_comprehensiveness == pytest.approx(
+            document["faithfulness"]["occlusion"]["aopc_comprehensiveness"], abs=1e-6)
+
+
+def test_a_report_folder_that_cannot_be_written_is_a_message(tiny_checkpoint, tmp_path, capsys):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"text": _texts(1)[0], "summary": "w1"}) + "\n", encoding="utf-8")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    assert main(["report", "--pairs", str(pairs), "--model", tiny_checkpoint, "--methods", "attention",
+                 "--out", str(blocker / "out"), "--serial", "--random-orders", "2"]) == 2
+    assert "cannot write the report" in capsys.readouterr().err

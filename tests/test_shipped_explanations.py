@@ -63,13 +63,13 @@ def test_a_copied_oov_word_removed_everywhere_scores_what_the_model_gives_unk(sh
                        presence=keep).target_logprobs[0, t]
     assert removed == pytest.approx(float(as_unk), abs=1e-6)
     assert -20 < removed < float(scorer.full()[t]) - 1                   # copying it mattered, and -27.6 is gone
-    occlusion = METHODS["occlusion"](scorer, generation).scores
+    occlusion = METHODS["occlusion"](scorer).scores
     assert np.isfinite(occlusion).all() and np.abs(occlusion).max() < 15
 
 
 def test_ig_kernel_shap_and_partition_rows_sum_to_the_same_gap(case):
     model, generation, scorer = case
-    results = explain(model, generation, ["integrated_gradients", "kernel_shap", "partition_shap"])
+    results = explain(ForcedScorer(model, generation), ["integrated_gradients", "kernel_shap", "partition_shap"])
     ends = scorer.score_keep(torch.stack([torch.ones(scorer.source_len), torch.zeros(scorer.source_len)]))
     gap = (ends[0] - ends[1]).numpy()
     assert np.abs(gap).max() > 1                                          # the identity is not 0 = 0
@@ -82,7 +82,7 @@ def test_ig_kernel_shap_and_partition_rows_sum_to_the_same_gap(case):
 
 def test_integrated_gradients_equals_a_fine_quadrature(case):
     model, generation, scorer = case
-    ours = METHODS["integrated_gradients"](scorer, generation)
+    ours = METHODS["integrated_gradients"](scorer)
     rows = range(2)
     fine = reference.per_token_integrated_gradients(scorer, rows, n_steps=2000)
     np.testing.assert_allclose(ours.scores[:2], fine, atol=1e-3)
@@ -91,19 +91,19 @@ def test_integrated_gradients_equals_a_fine_quadrature(case):
 def test_partition_shap_equals_the_exact_owen_values(short):
     model, generation, scorer, values = short
     owen = known.exact_owen(values, text_clustering(generation.source_tokens), scorer.source_len)
-    ours = METHODS["partition_shap"](scorer, generation, max_evals=4096).scores
+    ours = METHODS["partition_shap"](scorer, max_evals=4096).scores
     np.testing.assert_allclose(ours, owen, atol=1e-5)
 
 
 def test_kernel_shap_approaches_the_exact_shapley_values(short):
     model, generation, scorer, values = short
     exact = known.exact_shapley(values, scorer.source_len)
-    ours = METHODS["kernel_shap"](scorer, generation, n_samples=4000, seed=0).scores
+    ours = METHODS["kernel_shap"](scorer, n_samples=4000, seed=0).scores
     assert np.abs(ours - exact).max() < 0.05 * np.abs(exact).max()
 
 
 def test_lime_equals_its_weighted_ridge_solved_directly(short):
     model, generation, scorer, _ = short
-    ours = METHODS["lime"](scorer, generation).scores
+    ours = METHODS["lime"](scorer).scores
     direct = np.stack([known.lime_by_ridge(scorer, t, n_samples=300, seed=0) for t in range(scorer.summary_len)])
     np.testing.assert_allclose(ours, direct, atol=1e-5)

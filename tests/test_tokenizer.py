@@ -42,7 +42,7 @@ def test_oov_gets_extended_id_and_shows_as_itself():
 def test_truncation_is_reported():
     vocab = Vocabulary(list(SPECIALS))
     source = vocab.encode_source("a b c d e", max_tokens=3)
-    assert source.tokens == ["a", "b", "c"] and source.truncated_from == 5 and source.truncated
+    assert source.tokens == ["a", "b", "c"] and source.truncated_from == 5
 
 
 def test_build_save_load_roundtrip(tmp_path: Path):

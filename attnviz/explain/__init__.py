@@ -1,35 +1,40 @@
-"""Explanations of a generated summary: a registry of methods keyed by snake_case name.
+"""Explanations of a generated summary: a registry of ``MethodSpec``s keyed by snake_case name.
 
-Every method takes (scorer, generation, **params) and returns an Attribution whose scores [T, S]
-explain each summary token by the source tokens.
+Every method runs on a ``Scorer`` (the model seam: one summary, teacher-forced, scored under perturbed
+sources) and returns an Attribution whose scores [T, S] explain each summary token by the source tokens.
+A method's spec, beside its code, says its parameters, cost, whether it samples and its per-token
+reference; ``register`` adds one.
 """
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from attnviz.errors import InputError, UnknownOptionError
-from attnviz.explain.attention import attention
-from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, Attribution, ForcedScorer
-from attnviz.explain.gradients import input_x_gradient, integrated_gradients, saliency
-from attnviz.explain.partition import partition_shap
-from attnviz.explain.perturbation import kernel_shap, lime, occlusion
-from attnviz.model import PointerGenerator
-from attnviz.types import Generation
+from attnviz.explain.attention import ATTENTION
+from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, ForcedScorer, Scorer
+from attnviz.explain.gradients import INPUT_X_GRADIENT, INTEGRATED_GRADIENTS, SALIENCY
+from attnviz.explain.partition import PARTITION_SHAP
+from attnviz.explain.perturbation import KERNEL_SHAP, LIME, OCCLUSION
+from attnviz.explain.spec import MethodSpec, Param
+from attnviz.types import Attribution
 
-METHODS: dict[str, Callable[..., Attribution]] = {
-    "attention": attention,
-    "integrated_gradients": integrated_gradients,
-    "input_x_gradient": input_x_gradient,
-    "saliency": saliency,
-    "occlusion": occlusion,
-    "lime": lime,
-    "kernel_shap": kernel_shap,
-    "partition_shap": partition_shap,
-}
+METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in (
+    ATTENTION, INTEGRATED_GRADIENTS, INPUT_X_GRADIENT, SALIENCY, OCCLUSION, LIME, KERNEL_SHAP, PARTITION_SHAP)}
 
-__all__ = ["METHODS", "Attribution", "ForcedScorer", "explain", "method_names", "method_parameters"]
+__all__ = ["DEFAULT_MEMORY_BUDGET_MB", "METHODS", "Attribution", "ForcedScorer", "MethodSpec", "Param", "Scorer",
+           "explain", "method_names", "method_parameters", "register", "resolve_params", "unregister"]
+
+
+def register(spec: MethodSpec) -> None:
+    """Add a method (after the others); its name must be new and snake_case."""
+    if spec.name in METHODS or not spec.name.isidentifier() or spec.name != spec.name.lower() or spec.name == "all":
+        raise ValueError(f"cannot register a method named {spec.name!r}")
+    METHODS[spec.name] = spec
+
+
+def unregister(name: str) -> None:
+    METHODS.pop(name, None)
 
 
 def method_names(methods: str | Sequence[str]) -> list[str]:
@@ -46,30 +51,28 @@ def method_names(methods: str | Sequence[str]) -> list[str]:
 
 def method_parameters(name: str) -> dict[str, Any]:
     """The tunable parameters of a method with their defaults."""
-    signature = inspect.signature(METHODS[name])
-    return {p.name: p.default for p in signature.parameters.values() if p.kind is p.KEYWORD_ONLY}
+    return METHODS[name].defaults()
 
 
-def explain(model: PointerGenerator, generation: Generation, methods: str | Sequence[str] = "all", *,
-            params: dict[str, dict[str, Any]] | None = None, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
-            progress: Callable[[str], None] | None = None) -> dict[str, Attribution]:
-    """Run each method on one generated summary; ``params`` maps a method name to its keyword arguments."""
-    names = method_names(methods)
+def resolve_params(names: Sequence[str], params: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """Every named method's full, checked parameters (defaults filled in); InputError for a parameter of an
+    unknown method, an unknown parameter or a bad value."""
     params = params or {}
-    for name, given in params.items():
+    for name in params:
         if name not in METHODS:
             raise UnknownOptionError("attribution method", name, METHODS)
-        unknown = set(given) - set(method_parameters(name))
-        if unknown:
-            raise InputError(f"{name} has no parameter {sorted(unknown)[0]!r}; it takes: "
-                             f"{', '.join(method_parameters(name)) or 'none'}")
-    scorer = ForcedScorer(model, generation, memory_budget_mb=memory_budget_mb)
+    return {name: METHODS[name].resolve(params.get(name)) for name in names}
+
+
+def explain(scorer: Scorer, methods: str | Sequence[str] = "all", *, params: dict[str, dict[str, Any]] | None = None,
+            progress: Callable[[str], None] | None = None) -> dict[str, Attribution]:
+    """Run each method on the scorer's summary; ``params`` maps a method name to its keyword arguments.
+    Every parameter is checked before the first method runs."""
+    names = method_names(methods)
+    resolved = resolve_params(names, params)
     results = {}
     for name in names:
         if progress is not None:
             progress(name)
-        try:
-            results[name] = METHODS[name](scorer, generation, **params.get(name, {}))
-        except ValueError as exc:
-            raise InputError(f"{name}: {exc}") from None
+        results[name] = METHODS[name].run(scorer, **resolved[name])
     return results

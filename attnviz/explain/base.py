@@ -11,8 +11,7 @@ Shapes: N perturbations, S source tokens, T summary tokens, E embedding size.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -20,42 +19,53 @@ from torch import Tensor
 
 from attnviz.errors import InputError
 from attnviz.model import PointerGenerator
-from attnviz.types import Generation
+from attnviz.types import Attribution, Generation
 
 DEFAULT_MEMORY_BUDGET_MB = 512
 
 
-@dataclass
-class Attribution:
-    """One method's explanation of a whole summary: row t of ``scores`` [T, S] explains summary token t."""
+class Scorer(Protocol):
+    """The model seam the explainers see: one generated summary, teacher-forced, scored under perturbed
+    sources. A model family implements it once (``ForcedScorer`` for the pointer-generator); every
+    explainer, faithfulness and the cost estimate use nothing else.
 
-    method: str
-    source_tokens: list[str]
-    summary_tokens: list[str]
-    scores: np.ndarray                       # [T, S]
-    seconds: float
-    forward_passes: int                      # source sequences run through the model
+    Counters: ``forward_passes`` (source sequences run), ``backward_passes`` (one summary row's gradient
+    at one source), ``forward_seconds`` and ``backward_seconds`` (wall time inside those calls).
+    """
+
+    generation: Generation
+    source_len: int
+    summary_len: int
+    batch_size: int
+    forward_passes: int
     backward_passes: int
-    params: dict[str, Any] = field(default_factory=dict)
-    checks: dict[str, Any] = field(default_factory=dict)
-    head_scores: np.ndarray | None = None    # [H, T, S], attention of multi-head models
+    forward_seconds: float
+    backward_seconds: float
 
-    def __post_init__(self) -> None:
-        expected = (len(self.summary_tokens), len(self.source_tokens))
-        if self.scores.shape != expected:
-            raise ValueError(f"{self.method}: scores have shape {self.scores.shape}, expected {expected}")
+    @property
+    def device(self) -> torch.device: ...
 
-    def to_json(self) -> dict[str, Any]:
-        out = {"scores": np.round(self.scores.astype(float), 6).tolist(), "seconds": round(self.seconds, 4),
-               "forward_passes": self.forward_passes, "backward_passes": self.backward_passes,
-               "params": self.params, "checks": self.checks}
-        if self.head_scores is not None:
-            out["head_scores"] = np.round(self.head_scores.astype(float), 6).tolist()
-        return out
+    def score_presence(self, presence: Tensor) -> Tensor:
+        """presence [N, S] in [0, 1] → f [N, T], differentiable."""
+
+    def score_keep(self, keep: Tensor | np.ndarray) -> Tensor:
+        """keep [N, S] (nonzero = present) → f [N, T], no gradients, batched."""
+
+    def score_masks(self, keep: np.ndarray) -> np.ndarray:
+        """``score_keep`` as float64 numpy [N, T]."""
+
+    def source_embeddings(self) -> Tensor:
+        """The intact source's token embeddings [1, S, E] (no graph)."""
+
+    def score_embedded(self, embedded: Tensor) -> Tensor:
+        """embedded [N, S, E], every token present → f [N, T], differentiable."""
+
+    def gradients(self, output: Tensor, inputs: Tensor, *, retain_graph: bool = False) -> Tensor:
+        """∂ output.sum() / ∂ inputs, counted as inputs.shape[0] backward passes."""
 
 
 class ForcedScorer:
-    """Scores one Generation's summary under perturbed sources, counting the passes.
+    """The pointer-generator's ``Scorer``: one Generation's summary under perturbed sources, counting passes.
 
     ``score_presence(presence [N, S] in [0, 1]) → [N, T]`` is the explained function (differentiable);
     ``score_keep(keep [N, S])`` is the same on binary presence without gradients, batched within a memory
@@ -67,14 +77,19 @@ class ForcedScorer:
         if len(generation.summary_tokens) == 0:
             raise InputError("the summary is empty: there is nothing to explain")
         self.model = model.eval()
+        self.generation = generation
         device = model.device
         self.ids = torch.as_tensor(generation.source_ids, device=device).unsqueeze(0)       # (1, S)
         self.ext_ids = torch.as_tensor(generation.source_ext_ids, device=device).unsqueeze(0)
         self.targets = torch.as_tensor(generation.summary_ids, device=device).unsqueeze(0)  # (1, T)
         self.source_len, self.summary_len = self.ids.shape[1], self.targets.shape[1]
         self.batch_size = self._batch_size(memory_budget_mb)
-        self.forward_passes = 0
-        self.backward_passes = 0
+        self.forward_passes = self.backward_passes = 0
+        self.forward_seconds = self.backward_seconds = 0.0
+
+    @property
+    def device(self) -> torch.device:
+        return self.ids.device
 
     def _batch_size(self, budget_mb: float) -> int:
         """How many sources fit one batch: activations kept per source ≈ S × (E + 10·Hd) floats for the
@@ -89,8 +104,12 @@ class ForcedScorer:
         n = (presence if presence is not None else embedded).shape[0]
         mask = torch.ones(n, self.source_len, dtype=torch.bool, device=self.ids.device)
         self.forward_passes += n
-        return self.model(self.ids.expand(n, -1), self.ext_ids.expand(n, -1), mask, self.targets.expand(n, -1),
-                          embedded=embedded, presence=presence).target_logprobs
+        start = time.perf_counter()
+        try:
+            return self.model(self.ids.expand(n, -1), self.ext_ids.expand(n, -1), mask, self.targets.expand(n, -1),
+                              embedded=embedded, presence=presence).target_logprobs
+        finally:
+            self.forward_seconds += time.perf_counter() - start
 
     def score_presence(self, presence: Tensor) -> Tensor:
         """presence [N, S] in [0, 1] → f(presence) [N, T] (keeps the graph for gradients)."""
@@ -109,6 +128,23 @@ class ForcedScorer:
         return torch.cat([self._run(keep[start:start + self.batch_size].float())
                           for start in range(0, keep.shape[0], self.batch_size)])
 
+    def score_masks(self, keep: np.ndarray) -> np.ndarray:
+        """``score_keep`` as float64 numpy [N, T]."""
+        return self.score_keep(keep).double().cpu().numpy()
+
+    @torch.no_grad()
+    def source_embeddings(self) -> Tensor:
+        """The intact source's token embeddings [1, S, E]."""
+        return self.model.source_embedding(self.ids)
+
+    def gradients(self, output: Tensor, inputs: Tensor, *, retain_graph: bool = False) -> Tensor:
+        """∂ output.sum() / ∂ inputs, counted as inputs.shape[0] backward passes."""
+        start = time.perf_counter()
+        (grad,) = torch.autograd.grad(output.sum(), inputs, retain_graph=retain_graph)
+        self.backward_seconds += time.perf_counter() - start
+        self.backward_passes += inputs.shape[0]
+        return grad
+
     def full(self) -> Tensor:
         """f(x): target log-probs of the intact source [T]."""
         return self.score_keep(torch.ones(1, self.source_len))[0]
@@ -117,13 +153,14 @@ class ForcedScorer:
 class Stopwatch:
     """Seconds and pass counts spent by one method on a scorer."""
 
-    def __init__(self, scorer: ForcedScorer) -> None:
+    def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
         self.start = time.perf_counter()
         self.forward0, self.backward0 = scorer.forward_passes, scorer.backward_passes
 
-    def finish(self, method: str, generation: Generation, scores: np.ndarray, params: dict[str, Any],
+    def finish(self, method: str, scores: np.ndarray, params: dict[str, Any],
                checks: dict[str, Any] | None = None, head_scores: np.ndarray | None = None) -> Attribution:
+        generation = self.scorer.generation
         return Attribution(method=method, source_tokens=list(generation.source_tokens),
                            summary_tokens=list(generation.summary_tokens), scores=np.asarray(scores, dtype=np.float64),
                            seconds=time.perf_counter() - self.start,

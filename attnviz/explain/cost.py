@@ -1,4 +1,4 @@
-"""What a method will cost before it runs: forward and backward passes, and expected seconds.
+"""What a method will cost before it runs: forward and backward passes (from its spec), and expected seconds.
 
 Passes are exact for attention, occlusion, Input×Gradient and saliency; upper bounds for the sampling
 methods (LIME and KernelSHAP run each distinct mask once; partition_shap stops at ``max_evals``); and a
@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
-from attnviz.explain import method_parameters
-from attnviz.explain.base import ForcedScorer
+from attnviz.explain import METHODS
+from attnviz.explain.base import Scorer
 
 PYTHON_OVERHEAD = 1.2         # captum's / shap's own per-sample work on top of the model
 
@@ -30,24 +30,10 @@ class Cost:
 
 def passes(method: str, params: dict[str, Any], source_len: int, summary_len: int) -> tuple[int, int, str]:
     """(forward passes, backward passes, "exact" | "at most" | "at least") of ``method`` with ``params``."""
-    p = {**method_parameters(method), **params}
-    t = summary_len
-    table = {
-        "attention": (0, 0, "exact"),
-        "integrated_gradients": (p.get("n_steps", 0) + 2, p.get("n_steps", 0) * t, "at least"),
-        "input_x_gradient": (1, t, "exact"),
-        "saliency": (1, t, "exact"),
-        "occlusion": (source_len + 1, 0, "exact"),
-        "lime": (p.get("n_samples", 0), 0, "at most"),
-        "kernel_shap": (p.get("n_samples", 0), 0, "at most"),
-        "partition_shap": (p.get("max_evals", 0) + 1, 0, "at most"),
-    }
-    if method not in table:
-        raise KeyError(method)
-    return table[method]
+    return METHODS[method].passes(source_len, summary_len, params)
 
 
-def seconds_per_pass(scorer: ForcedScorer, *, sources: int = 16) -> tuple[float, float]:
+def seconds_per_pass(scorer: Scorer, *, sources: int = 16) -> tuple[float, float]:
     """Wall seconds of one forward pass (one perturbed source) and of one backward pass (one summary row at
     one source), each from one timed batch after a warm-up."""
     n = max(1, min(sources, scorer.batch_size))
@@ -56,10 +42,10 @@ def seconds_per_pass(scorer: ForcedScorer, *, sources: int = 16) -> tuple[float,
     start = time.perf_counter()
     scorer.score_keep(keep)
     forward = (time.perf_counter() - start) / n
-    points = keep.float().to(scorer.ids.device).requires_grad_(True)
+    points = keep.float().to(scorer.device).requires_grad_(True)
     out = scorer.score_presence(points)
     start = time.perf_counter()
-    torch.autograd.grad(out[:, 0].sum(), points)
+    scorer.gradients(out[:, 0], points)
     return forward, (time.perf_counter() - start) / n
 
 
@@ -69,7 +55,7 @@ def estimate(methods: list[str], params: dict[str, dict[str, Any]], source_len: 
     out = []
     for name in methods:
         forward, backward, bound = passes(name, params.get(name, {}), source_len, summary_len)
-        overhead = PYTHON_OVERHEAD if name in ("lime", "kernel_shap", "partition_shap") else 1.0
+        overhead = PYTHON_OVERHEAD if METHODS[name].samples else 1.0
         seconds = (forward * per_forward_s + backward * per_backward_s) * overhead
         out.append(Cost(name, forward, backward, seconds, bound))
     return out

@@ -10,21 +10,20 @@ import torch
 from captum.attr._utils.approximation_methods import approximation_parameters
 from torch import Tensor
 
-from attnviz.explain.base import Attribution, ForcedScorer, Stopwatch
-from attnviz.types import Generation
+from attnviz.errors import InputError
+from attnviz.explain import reference
+from attnviz.explain.base import Scorer, Stopwatch
+from attnviz.explain.spec import MethodSpec, Param
+from attnviz.types import Attribution
 
 
-def _row_gradients(scorer: ForcedScorer, points: Tensor, score, rows: list[int]) -> Tensor:
+def _row_gradients(scorer: Scorer, points: Tensor, score, rows: list[int]) -> Tensor:
     """∂f_t/∂points for each t in ``rows`` at ``points`` [N, ...] (``score`` maps points → [N, T]):
     one forward, R backward passes → [R, N, ...]."""
     points = points.detach().requires_grad_(True)
     out = score(points)                                                   # (N, T)
-    grads = []
-    for i, t in enumerate(rows):
-        (g,) = torch.autograd.grad(out[:, t].sum(), points, retain_graph=i < len(rows) - 1)
-        scorer.backward_passes += points.shape[0]
-        grads.append(g)
-    return torch.stack(grads)
+    return torch.stack([scorer.gradients(out[:, t], points, retain_graph=i < len(rows) - 1)
+                        for i, t in enumerate(rows)])
 
 
 def path_nodes(n_steps: int, method: str, power: int) -> tuple[list[float], list[float]]:
@@ -42,7 +41,7 @@ class PathGradients:
     evaluates only the nodes it has not seen (riemann_trapezoid n → 2n − 1, riemann_left/right n → 2n
     reuse every earlier node; Gauss-Legendre nodes of different orders never coincide)."""
 
-    def __init__(self, scorer: ForcedScorer) -> None:
+    def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
         self.cache: dict[tuple[int, float], Tensor] = {}                 # (row, α) → gradient [S]
         self.reused = 0
@@ -56,7 +55,7 @@ class PathGradients:
         for start in range(0, len(todo), self.scorer.batch_size):
             chunk = todo[start:start + self.scorer.batch_size]
             need = [t for t in rows if any((t, a) not in self.cache for a in chunk)]
-            points = torch.tensor(chunk, dtype=torch.float32, device=self.scorer.ids.device).unsqueeze(1).expand(-1, s)
+            points = torch.tensor(chunk, dtype=torch.float32, device=self.scorer.device).unsqueeze(1).expand(-1, s)
             grads = _row_gradients(self.scorer, points, self.scorer.score_presence, need)   # (R', n, S)
             for i, t in enumerate(need):
                 for k, a in enumerate(chunk):
@@ -70,7 +69,7 @@ def refined_steps(method: str, n_steps: int) -> int:
     return {"riemann_trapezoid": 2 * n_steps - 1, "riemann_middle": 3 * n_steps}.get(method, 2 * n_steps)
 
 
-def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_steps: int = 32, max_steps: int = 256,
+def integrated_gradients(scorer: Scorer, *, n_steps: int = 32, max_steps: int = 256,
                          tolerance: float = 0.01, abs_tolerance: float = 1e-3,
                          method: str = "gausslegendre", path_power: int = 3) -> Attribution:
     """IG over the presence gates from "all absent" (g = 0) to "all present" (g = 1), all rows sharing each
@@ -84,12 +83,10 @@ def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_step
     does not is recomputed with more steps (``refined_steps``: about twice), up to ``max_steps``, reusing
     the nodes it has already seen where the rule nests. checks: per row δ, the gap, the allowed error, the steps and why it was
     refined; the worst |δ| relative to the allowed error (≤ 1 means every row passed)."""
-    if n_steps < 1 or max_steps < n_steps:
-        raise ValueError("need 1 <= n_steps <= max_steps")
-    if path_power < 1:
-        raise ValueError("path_power must be at least 1")
-    if not tolerance >= 0 or not abs_tolerance >= 0 or tolerance == abs_tolerance == 0:
-        raise ValueError("tolerance and abs_tolerance must be non-negative, one of them positive")
+    if max_steps < n_steps:
+        raise InputError(f"integrated_gradients: need n_steps <= max_steps, not {n_steps} > {max_steps}")
+    if tolerance == abs_tolerance == 0:
+        raise InputError("integrated_gradients: tolerance and abs_tolerance cannot both be 0")
     watch = Stopwatch(scorer)
     with torch.no_grad():
         ends = scorer.score_keep(torch.stack([torch.ones(scorer.source_len), torch.zeros(scorer.source_len)]))
@@ -120,7 +117,7 @@ def integrated_gradients(scorer: ForcedScorer, generation: Generation, *, n_step
               "rule": f"max({tolerance:.0%} of |f(all) − f(none)|, {abs_tolerance:g} nats)",
               "worst_delta_over_allowed": float(ratio.max()), "worst_row": int(ratio.argmax()),
               "all_rows_converged": bool((ratio <= 1).all())}
-    return watch.finish("integrated_gradients", generation, scores.cpu().numpy(),
+    return watch.finish("integrated_gradients", scores.cpu().numpy(),
                         {"n_steps": n_steps, "max_steps": max_steps, "tolerance": tolerance,
                          "abs_tolerance": abs_tolerance, "method": method, "path_power": path_power,
                          "baseline": "all tokens absent"}, checks)
@@ -138,23 +135,52 @@ def convergence_note(checks: dict) -> str:
             f"{checks['convergence_delta'][checks['worst_row']]:.2g}): read them with care; {refined}.")
 
 
-def input_x_gradient(scorer: ForcedScorer, generation: Generation) -> Attribution:
+def input_x_gradient(scorer: Scorer) -> Attribution:
     """∂f_t/∂g_j at g = 1 times the input g_j = 1: the first-order estimate of what removing token j
     changes (captum InputXGradient on the presence gates)."""
     watch = Stopwatch(scorer)
-    ones = torch.ones(1, scorer.source_len, device=scorer.ids.device)
+    ones = torch.ones(1, scorer.source_len, device=scorer.device)
     grads = _row_gradients(scorer, ones, scorer.score_presence, list(range(scorer.summary_len)))  # (T, 1, S)
-    return watch.finish("input_x_gradient", generation, grads[:, 0].detach().cpu().numpy(),
+    return watch.finish("input_x_gradient", grads[:, 0].detach().cpu().numpy(),
                         {"differentiates": "presence gates"})
 
 
-def saliency(scorer: ForcedScorer, generation: Generation) -> Attribution:
+def saliency(scorer: Scorer) -> Attribution:
     """Σ_e |∂f_t/∂x_je|: the size of the gradient with respect to token j's embedding at the intact
     source (captum Saliency with abs=True, summed over the embedding). A local sensitivity, not a removal:
     its rows add up to nothing in particular."""
     watch = Stopwatch(scorer)
-    with torch.no_grad():
-        x = scorer.model.source_embedding(scorer.ids)                     # (1, S, E)
+    x = scorer.source_embeddings()                                        # (1, S, E)
     grads = _row_gradients(scorer, x, scorer.score_embedded, list(range(scorer.summary_len)))    # (T, 1, S, E)
-    return watch.finish("saliency", generation, grads[:, 0].abs().sum(dim=-1).detach().cpu().numpy(),
+    return watch.finish("saliency", grads[:, 0].abs().sum(dim=-1).detach().cpu().numpy(),
                         {"abs": True, "differentiates": "token embeddings"})
+
+
+QUADRATURES = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle")
+
+
+def _gradient_reference(name: str):
+    def run(scorer: Scorer, rows, params: dict) -> np.ndarray:
+        return reference.per_token_gradient(name, scorer, rows)
+    return run
+
+
+INTEGRATED_GRADIENTS = MethodSpec(
+    "integrated_gradients", integrated_gradients,
+    cost=lambda s, t, p: (p["n_steps"] + 2, p["n_steps"] * t, "at least"),
+    params=(Param("n_steps", 32, "IG steps", low=1, high=4096, page_high=256, budget=True),
+            Param("max_steps", 256, "IG steps at most (refinement)", low=1, high=4096),
+            Param("tolerance", 0.01, "allowed |δ| relative to |f(all) − f(none)|", low=0, high=1),
+            Param("abs_tolerance", 1e-3, "allowed |δ| in nats", low=0, high=10),
+            Param("method", "gausslegendre", "quadrature rule", choices=QUADRATURES),
+            Param("path_power", 3, "nodes at α = u^path_power", low=1, high=8)),
+    reference=lambda scorer, rows, p: reference.per_token_integrated_gradients(scorer, rows, n_steps=p["n_steps"],
+                                                                               method=p["method"]),
+    reference_params=lambda p: {**p, "max_steps": p["n_steps"], "path_power": 1},   # captum's nodes, no refinement
+    summary="∫ ∂f_t/∂g along the presence path from all absent to all present")
+INPUT_X_GRADIENT = MethodSpec(
+    "input_x_gradient", input_x_gradient, cost=lambda s, t, p: (1, t, "exact"),
+    reference=_gradient_reference("input_x_gradient"), summary="∂f_t/∂g_j at all present")
+SALIENCY = MethodSpec(
+    "saliency", saliency, cost=lambda s, t, p: (1, t, "exact"), reference=_gradient_reference("saliency"),
+    summary="|∂f_t/∂embedding of token j|, summed (a local sensitivity)")

@@ -13,8 +13,8 @@ from itertools import product
 import numpy as np
 import torch
 
-from attnviz.explain.base import ForcedScorer
-from attnviz.explain.perturbation import LIME_RIDGE_ALPHA, make_lime
+from attnviz.explain.base import Scorer
+from attnviz.explain.reference import LIME_RIDGE_ALPHA, make_lime
 
 MAX_EXACT_TOKENS = 12
 
@@ -27,9 +27,9 @@ def all_coalitions(s: int) -> np.ndarray:
     return (k >> np.arange(s)[None, :]) & 1 == 1
 
 
-def coalition_values(scorer: ForcedScorer) -> np.ndarray:
+def coalition_values(scorer: Scorer) -> np.ndarray:
     """f_t on every coalition → float64 [2^S, T] (row k as in ``all_coalitions``)."""
-    return scorer.score_keep(all_coalitions(scorer.source_len)).double().cpu().numpy()
+    return scorer.score_masks(all_coalitions(scorer.source_len))
 
 
 def exact_shapley(values: np.ndarray, s: int) -> np.ndarray:
@@ -76,7 +76,7 @@ def exact_owen(values: np.ndarray, linkage: np.ndarray, s: int) -> np.ndarray:
 class _LoggingForward:
     """Forward function that remembers every presence mask it is asked for, in order."""
 
-    def __init__(self, scorer: ForcedScorer) -> None:
+    def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
         self.masks: list[np.ndarray] = []
 
@@ -86,18 +86,18 @@ class _LoggingForward:
         return self.scorer.score_keep(keep)
 
 
-def lime_by_ridge(scorer: ForcedScorer, t: int, *, n_samples: int, seed: int) -> np.ndarray:
+def lime_by_ridge(scorer: Scorer, t: int, *, n_samples: int, seed: int) -> np.ndarray:
     """LIME's coefficients for summary token t solved directly → [S]: the samples captum draws for this
     seed, captum's kernel written out (exp(−d²/2), d = 1 − cos(1, z) = 1 − √(|z|/S)), and the weighted
     ridge regression with intercept, (Zcᵀ W Zc + α I) β = Zcᵀ W yc with weighted centring."""
     forward = _LoggingForward(scorer)
     torch.manual_seed(seed)
-    presence = torch.ones(1, scorer.source_len, device=scorer.ids.device)
+    presence = torch.ones(1, scorer.source_len, device=scorer.device)
     make_lime(forward).attribute(presence, baselines=0.0, target=t, n_samples=n_samples,
                                  perturbations_per_eval=scorer.batch_size,
                                  feature_mask=torch.arange(scorer.source_len, device=presence.device).unsqueeze(0))
     z = np.stack(forward.masks).astype(np.float64)                        # (n, S)
-    y = scorer.score_keep(z).double().cpu().numpy()[:, t]                 # (n,)
+    y = scorer.score_masks(z)[:, t]                                      # (n,)
     distance = 1 - np.sqrt(z.sum(axis=1) / z.shape[1])
     w = np.exp(-distance ** 2 / 2)
     zc = z - (w @ z) / w.sum()

@@ -7,7 +7,7 @@ whole summary; shap handles the [N, T] output natively and returns values [S, T]
 
 The masker is the equivalent of ``shap.maskers.Text`` for our word tokens: the same clustering
 (shap's own ``partition_tree`` over the tokens in text order, heights rescaled to cluster sizes as in
-``Text.clustering``) and masking = the token is absent (see ``ForcedScorer.score_keep``) instead of
+``Text.clustering``) and masking = the token is absent (see ``Scorer.score_keep``) instead of
 shap's "..." string that a tokenizer would read again.
 shap is imported on first use (it takes ~2 s, numba compiles its helpers on the first run: ~4 s).
 Shapes: N masks, S source tokens, T summary tokens.
@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from attnviz.explain.base import Attribution, ForcedScorer, Stopwatch
+from attnviz.explain.base import Scorer, Stopwatch
+from attnviz.explain.spec import MethodSpec, Param, seed_param
 from attnviz.tokenizer import detokenize
-from attnviz.types import Generation
+from attnviz.types import Attribution
 
 METHOD = "partition_shap"
 MIN_EVALS = 2                       # f(∅) and f(x); every further split costs 2 evaluations
@@ -100,14 +101,14 @@ class _KeepModel:
     """shap's model function: keep masks [N, S] → float64 log-probs [N, T], one forward per mask.
     Remembers the row count of every call so the batching can be inspected."""
 
-    def __init__(self, scorer: ForcedScorer) -> None:
+    def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
         self.call_sizes: list[int] = []
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         masks = np.asarray(masks, dtype=bool)
         self.call_sizes.append(len(masks))
-        return self.scorer.score_keep(masks).double().cpu().numpy()      # (N, T)
+        return self.scorer.score_masks(masks)                             # (N, T)
 
 
 @contextmanager
@@ -131,31 +132,16 @@ def _numpy_seed(seed: int) -> Iterator[None]:
 SHAP_BATCH_SIZE = 32
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, not {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, not {value}")
-    return int(value)
-
-
-def partition_shap(scorer: ForcedScorer, generation: Generation, *, max_evals: int = 500,
-                   seed: int = 0) -> Attribution:
+def partition_shap(scorer: Scorer, *, max_evals: int = 500, seed: int = 0) -> Attribution:
     """shap's PartitionExplainer over the source tokens; all T summary tokens from one run.
 
     Returns scores [T, S] (row t = Owen values of the source tokens for f_t under shap's text hierarchy;
     each row sums to f_t(all present) − f_t(all absent)) and checks["evaluations"] = masks the model ran.
     ``max_evals`` bounds the model evaluations (shap may exceed it by one); ``seed`` fixes shap's tie-breaks.
     """
-    max_evals = _check_int("max_evals", max_evals, MIN_EVALS)
-    seed = _check_int("seed", seed, 0)
-    if seed >= 2**32:
-        raise ValueError(f"seed must be below 2**32, not {seed}")
-    if (len(generation.source_tokens), len(generation.summary_tokens)) != (scorer.source_len, scorer.summary_len):
-        raise ValueError(f"the generation has {len(generation.source_tokens)} source and {len(generation.summary_tokens)} "
-                         f"summary tokens but the scorer was built for {scorer.source_len} and {scorer.summary_len}")
     import shap
 
+    generation = scorer.generation
     watch = Stopwatch(scorer)
     model = _KeepModel(scorer)
     masker = AbsentTokenMasker(generation.source_tokens)
@@ -164,5 +150,12 @@ def partition_shap(scorer: ForcedScorer, generation: Generation, *, max_evals: i
     with _numpy_seed(seed):
         explanation = explainer(source, max_evals=max_evals, batch_size=SHAP_BATCH_SIZE, silent=True)
     values = np.asarray(explanation.values, dtype=np.float64)[0]           # (S, T)
-    return watch.finish(METHOD, generation, values.T, {"max_evals": max_evals, "seed": seed},
+    return watch.finish(METHOD, values.T, {"max_evals": max_evals, "seed": seed},
                         {"evaluations": int(sum(model.call_sizes))})
+
+
+PARTITION_SHAP = MethodSpec(
+    METHOD, partition_shap, cost=lambda s, t, p: (p["max_evals"] + 1, 0, "at most"),
+    params=(Param("max_evals", 500, "Partition SHAP evaluations", low=MIN_EVALS, high=1_000_000, page_high=10_000,
+                  budget=True), seed_param()),
+    samples=True, summary="Owen values of shap's text hierarchy (one run for the whole summary)")

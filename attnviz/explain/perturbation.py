@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from captum._utils.models.linear_model import SkLearnRidge
-from captum.attr import KernelShap, Lime
+from captum.attr import KernelShap
 from torch import Tensor
 
-from attnviz.explain.base import Attribution, ForcedScorer, Stopwatch
-from attnviz.types import Generation
+from attnviz.explain import reference
+from attnviz.explain.base import Scorer, Stopwatch
+from attnviz.explain.reference import make_lime
+from attnviz.explain.spec import MethodSpec, Param, seed_param
+from attnviz.types import Attribution
 
 
-def occlusion(scorer: ForcedScorer, generation: Generation) -> Attribution:
+def occlusion(scorer: Scorer) -> Attribution:
     """f_t(all present) − f_t(all present but token j): one source token absent at a time."""
     watch = Stopwatch(scorer)
     s = scorer.source_len
@@ -27,13 +29,13 @@ def occlusion(scorer: ForcedScorer, generation: Generation) -> Attribution:
     keep[1:].fill_diagonal_(0)                                            # row 0 intact, row j+1 drops j
     out = scorer.score_keep(keep)                                         # (S + 1, T)
     scores = (out[:1] - out[1:]).T                                        # (T, S)
-    return watch.finish("occlusion", generation, scores.cpu().numpy(), {"baseline": "token absent"})
+    return watch.finish("occlusion", scores.cpu().numpy(), {"baseline": "token absent"})
 
 
 class CachedPresenceForward:
     """captum forward function: presence [n, S] (1 = kept) → [n, T], each distinct mask run once."""
 
-    def __init__(self, scorer: ForcedScorer) -> None:
+    def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
         self.cache: dict[bytes, Tensor] = {}
 
@@ -47,26 +49,13 @@ class CachedPresenceForward:
         return torch.stack([self.cache[k] for k in keys])
 
 
-# LIME's surrogate: ridge regression with intercept and α = 1, as the lime package's text explainer uses.
-# With as many samples as tokens an unregularised weighted least squares has no unique solution.
-LIME_RIDGE_ALPHA = 1.0
-
-
-def make_lime(forward) -> Lime:
-    """captum Lime over token presence with our surrogate (Bernoulli(0.5) masks and the exponential
-    cosine kernel of width 1 are captum's defaults)."""
-    return Lime(forward, interpretable_model=SkLearnRidge(alpha=LIME_RIDGE_ALPHA))
-
-
-def _per_row(make_explainer, scorer: ForcedScorer, *, n_samples: int, seed: int) -> tuple[Stopwatch, np.ndarray, CachedPresenceForward]:
+def _per_row(make_explainer, scorer: Scorer, *, n_samples: int, seed: int) -> tuple[Stopwatch, np.ndarray, CachedPresenceForward]:
     """Call captum's explainer (``make_explainer(forward)``) once per summary token with one seed;
     → watch, scores [T, S], cache."""
-    if n_samples < 2:
-        raise ValueError("n_samples must be at least 2")
     watch = Stopwatch(scorer)
     forward = CachedPresenceForward(scorer)
     explainer = make_explainer(forward)
-    presence = torch.ones(1, scorer.source_len, device=scorer.ids.device)
+    presence = torch.ones(1, scorer.source_len, device=scorer.device)
     rows = []
     for t in range(scorer.summary_len):
         torch.manual_seed(seed)
@@ -77,17 +66,42 @@ def _per_row(make_explainer, scorer: ForcedScorer, *, n_samples: int, seed: int)
     return watch, np.stack(rows), forward
 
 
-def lime(scorer: ForcedScorer, generation: Generation, *, n_samples: int = 300, seed: int = 0) -> Attribution:
+def lime(scorer: Scorer, *, n_samples: int = 300, seed: int = 0) -> Attribution:
     """captum Lime: Bernoulli(0.5) token masks, exponential cosine kernel (width 1), weighted ridge
-    regression (α = ``LIME_RIDGE_ALPHA``, with intercept) of f_t on presence."""
+    regression (α = ``reference.LIME_RIDGE_ALPHA``, with intercept) of f_t on presence."""
     watch, scores, forward = _per_row(make_lime, scorer, n_samples=n_samples, seed=seed)
-    return watch.finish("lime", generation, scores, {"n_samples": n_samples, "seed": seed},
+    return watch.finish("lime", scores, {"n_samples": n_samples, "seed": seed},
                         {"distinct_masks": len(forward.cache)})
 
 
-def kernel_shap(scorer: ForcedScorer, generation: Generation, *, n_samples: int = 300, seed: int = 0) -> Attribution:
+def kernel_shap(scorer: Scorer, *, n_samples: int = 300, seed: int = 0) -> Attribution:
     """captum KernelShap: Shapley values of the tokens for f_t estimated from ``n_samples`` coalitions;
     each row sums to f_t(all present) − f_t(all absent) (captum enforces it)."""
     watch, scores, forward = _per_row(KernelShap, scorer, n_samples=n_samples, seed=seed)
-    return watch.finish("kernel_shap", generation, scores, {"n_samples": n_samples, "seed": seed},
+    return watch.finish("kernel_shap", scores, {"n_samples": n_samples, "seed": seed},
                         {"distinct_masks": len(forward.cache)})
+
+
+def _per_token_presence(name: str):
+    def run(scorer: Scorer, rows, params: dict) -> np.ndarray:
+        return reference.per_token_presence(name, scorer, rows, **params)
+    return run
+
+
+def _sampled(samples: int, summary_len: int, params: dict) -> tuple[int, int, str]:
+    return params["n_samples"], 0, "at most"
+
+
+def _samples_param(label: str) -> Param:
+    return Param("n_samples", 300, label, low=2, high=100_000, page_high=5000, budget=True)
+
+
+OCCLUSION = MethodSpec(
+    "occlusion", occlusion, cost=lambda s, t, p: (s + 1, 0, "exact"), reference=_per_token_presence("occlusion"),
+    summary="f_t(all present) − f_t(token j absent)")
+LIME = MethodSpec(
+    "lime", lime, cost=_sampled, params=(_samples_param("LIME samples"), seed_param()), samples=True,
+    reference=_per_token_presence("lime"), summary="weighted ridge regression of f_t on random presence masks")
+KERNEL_SHAP = MethodSpec(
+    "kernel_shap", kernel_shap, cost=_sampled, params=(_samples_param("KernelSHAP samples"), seed_param()),
+    samples=True, reference=_per_token_presence("kernel_shap"), summary="Shapley values estimated from coalitions")

@@ -10,25 +10,37 @@ from typing import Any
 
 import numpy as np
 import torch
-from captum.attr import FeatureAblation, InputXGradient, IntegratedGradients, KernelShap, Saliency
+from captum._utils.models.linear_model import SkLearnRidge
+from captum.attr import FeatureAblation, InputXGradient, IntegratedGradients, KernelShap, Lime, Saliency
 
-from attnviz.explain import method_parameters
-from attnviz.explain.base import ForcedScorer
-from attnviz.explain.perturbation import make_lime
+from attnviz.explain.base import Scorer
+
+# LIME's surrogate: ridge regression with intercept and α = 1, as the lime package's text explainer uses.
+# With as many samples as tokens an unregularised weighted least squares has no unique solution.
+LIME_RIDGE_ALPHA = 1.0
+
+
+def make_lime(forward) -> Lime:
+    """captum Lime over token presence with our surrogate (Bernoulli(0.5) masks and the exponential
+    cosine kernel of width 1 are captum's defaults)."""
+    return Lime(forward, interpretable_model=SkLearnRidge(alpha=LIME_RIDGE_ALPHA))
+
 
 PRESENCE_METHODS = {"lime": make_lime, "kernel_shap": KernelShap, "occlusion": FeatureAblation}
 
 
-def per_token_presence(name: str, scorer: ForcedScorer, rows: Iterable[int], *, seed: int = 0,
+def per_token_presence(name: str, scorer: Scorer, rows: Iterable[int], *, seed: int = 0,
                        n_samples: int | None = None) -> np.ndarray:
     """captum's Lime / KernelShap / FeatureAblation over token presence, one call per summary token, the
     same budget and seed as ours, the model run on every sample (no cache) → [R, S]."""
     explainer = PRESENCE_METHODS[name](lambda p: scorer.score_keep(p > 0.5))
-    presence = torch.ones(1, scorer.source_len, device=scorer.ids.device)
+    presence = torch.ones(1, scorer.source_len, device=scorer.device)
     kwargs: dict[str, Any] = {"baselines": 0.0, "perturbations_per_eval": scorer.batch_size,
                               "feature_mask": torch.arange(scorer.source_len, device=presence.device).unsqueeze(0)}
     if name != "occlusion":
-        kwargs["n_samples"] = n_samples or method_parameters(name)["n_samples"]
+        if n_samples is None:
+            raise ValueError(f"{name} needs n_samples")
+        kwargs["n_samples"] = n_samples
     out = []
     for t in rows:
         torch.manual_seed(seed)
@@ -36,36 +48,36 @@ def per_token_presence(name: str, scorer: ForcedScorer, rows: Iterable[int], *, 
     return np.stack(out)
 
 
-def per_token_integrated_gradients(scorer: ForcedScorer, rows: Iterable[int], *, n_steps: int | list[int] = 50,
+def per_token_integrated_gradients(scorer: Scorer, rows: Iterable[int], *, n_steps: int | list[int] = 50,
                                    method: str = "gausslegendre") -> np.ndarray:
     """captum IntegratedGradients on the presence gates from all absent (0) to all present (1), one call per
     summary token → [R, S]. ``n_steps`` may differ per summary token (a list indexed by t, e.g. our IG's
     ``checks["steps_per_row"]``)."""
     ig = IntegratedGradients(scorer.score_presence)
-    ones = torch.ones(1, scorer.source_len, device=scorer.ids.device)
+    ones = torch.ones(1, scorer.source_len, device=scorer.device)
     return np.stack([ig.attribute(ones, baselines=torch.zeros_like(ones), target=t, method=method,
                                   n_steps=n_steps[t] if isinstance(n_steps, list) else n_steps,
                                   internal_batch_size=scorer.batch_size)[0].detach().cpu().numpy()
                      for t in rows])
 
 
-def per_token_gradient(name: str, scorer: ForcedScorer, rows: Iterable[int]) -> np.ndarray:
+def per_token_gradient(name: str, scorer: Scorer, rows: Iterable[int]) -> np.ndarray:
     """captum InputXGradient on the presence gates, or Saliency (abs) on the source embedding summed over
     it, one call per summary token → [R, S]."""
     if name == "input_x_gradient":
-        method, point = InputXGradient(scorer.score_presence), torch.ones(1, scorer.source_len, device=scorer.ids.device)
+        method, point = InputXGradient(scorer.score_presence), torch.ones(1, scorer.source_len, device=scorer.device)
     else:
-        method, point = Saliency(scorer.score_embedded), scorer.model.source_embedding(scorer.ids).detach()
+        method, point = Saliency(scorer.score_embedded), scorer.source_embeddings()
     kwargs = {"abs": True} if name == "saliency" else {}
     out = [method.attribute(point.clone().requires_grad_(True), target=t, **kwargs)[0] for t in rows]
     return np.stack([(o if o.ndim == 1 else o.sum(-1)).detach().cpu().numpy() for o in out])
 
 
 @torch.no_grad()
-def leave_one_out(scorer: ForcedScorer) -> np.ndarray:
+def leave_one_out(scorer: Scorer) -> np.ndarray:
     """f_t(all present) − f_t(token j absent), one model call per source j → [T, S]."""
     s = scorer.source_len
-    ones = torch.ones(1, s, device=scorer.ids.device)
+    ones = torch.ones(1, s, device=scorer.device)
     full = scorer.score_presence(ones)[0]                                 # (T,)
     drops = []
     for j in range(s):

@@ -6,60 +6,14 @@ missing browser fails. A failing test leaves a screenshot in test-artifacts/.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def chromium_path() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """`streamlit run app.py` headless on 127.0.0.1:port (its output goes to test-artifacts/)."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / f"streamlit-{port}.log", "w")
-    return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-
-
-def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}; see test-artifacts/streamlit-{port}.log")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer within {timeout:.0f} s")
+from benchmarks.app_server import (  # noqa: F401  (ROOT: test_browser.py imports it from here)
+    ARTIFACTS, CHROMIUM_FLAGS, ROOT, chromium_path, free_port, start_app, wait_healthy,
+)
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +28,7 @@ def browser_path() -> str:
 
 @pytest.fixture(scope="session")
 def app_url(browser_path):
-    port = _free_port()
+    port = free_port()
     proc = start_app(port)
     try:
         wait_healthy(port, proc)

@@ -1,5 +1,7 @@
-"""Comparison benchmark (``python -m attnviz bench --compare``): faithfulness against its floor, and the
-corpus report's throughput serially and on a 2-worker local Dask cluster, side by side in one run.
+"""Comparison benchmark: faithfulness against its floor, and the corpus report's throughput serially and
+on a 2-worker local Dask cluster, side by side in one run.
+
+    python benchmarks/compare.py [--documents 8] [--repeats 3] [--model M]
 
 * faithfulness: every registered method's scores on a 400-token input with a 12-token summary, then
   ``faithfulness(...)`` (10 random orders) against the floor: the same number of raw batched forward
@@ -10,36 +12,40 @@ corpus report's throughput serially and on a 2-worker local Dask cluster, side b
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
-from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch
+import torch  # noqa: E402
 
-from attnviz.bench import bench_text
-from attnviz.bench_explain import _setup
-from attnviz.data import read_pairs
-from attnviz.explain import ForcedScorer, explain
-from attnviz.faithfulness import faithfulness
-from attnviz.report import ReportSettings, run_report
+from attnviz.data import read_pairs, split_path  # noqa: E402
+from attnviz.examples import long_text  # noqa: E402
+from attnviz.explain import explain  # noqa: E402
+from attnviz.faithfulness import faithfulness  # noqa: E402
+from attnviz.report import ReportSettings, run_report  # noqa: E402
+from benchmarks.common import same, setup  # noqa: E402
 
 TARGET_FLOOR = 1.3
 
 
 def bench_faithfulness(model: str | None = None, *, tokens: int = 400, repeats: int = 3) -> dict[str, Any]:
-    summarizer, generation, origin = _setup(model, tokens, 12)
-    scores = {name: a.scores for name, a in explain(summarizer.model, generation, "all").items()}
-    faithfulness(ForcedScorer(summarizer.model, generation), scores)                     # warm-up
+    """``faithfulness`` of every method's scores vs as many raw forward passes on random masks (medians)."""
+    summarizer, generation, origin = setup(model, tokens, 12)
+    scores = {name: a.scores for name, a in explain(summarizer.scorer(generation), "all").items()}
+    faithfulness(summarizer.scorer(generation), scores)                                   # warm-up
     ours, floor, cost = [], [], {}
     for _ in range(repeats):
         start = time.perf_counter()
-        _, cost = faithfulness(ForcedScorer(summarizer.model, generation), scores)
+        _, cost = faithfulness(summarizer.scorer(generation), scores)
         ours.append(time.perf_counter() - start)
-        scorer = ForcedScorer(summarizer.model, generation)
+        scorer = summarizer.scorer(generation)
         keep = torch.rand(cost["distinct_masks"], scorer.source_len, generator=torch.Generator().manual_seed(0)) > 0.5
         start = time.perf_counter()
         scorer.score_keep(keep)
@@ -55,9 +61,9 @@ def bench_faithfulness(model: str | None = None, *, tokens: int = 400, repeats: 
 def bench_report(documents: int = 8, *, model: str | None = None, workers: int = 2, repeats: int = 3) -> dict[str, Any]:
     """The corpus report serially and over a local Dask cluster, alternating (serial first), ``repeats``
     rounds; medians, and whether every run gave the same figures."""
-    path = Path("data") / "news" / "test.jsonl"
+    path = split_path("test", "news")
     texts = ([p["text"] for p in read_pairs(path)][:documents] if path.is_file()
-             else [bench_text(300)[0]] * documents)
+             else [long_text(300)[0]] * documents)
     settings = ReportSettings(model=model)
     serial, parallel = [], []
     for _ in range(repeats):
@@ -70,17 +76,7 @@ def bench_report(documents: int = 8, *, model: str | None = None, workers: int =
             "dask_s": round(dask_s, 1), "dask_docs_per_min": round(60 * len(texts) / dask_s, 2),
             "serial_runs_s": [r["seconds"] for r in serial], "dask_runs_s": [r["seconds"] for r in parallel],
             "dask_workers": workers, "speedup": round(serial_s / dask_s, 2),
-            "equal_results": all(_same(serial[0], other) for other in serial[1:] + parallel)}
-
-
-def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two reports give the same per-document figures (within 1e-6), document for document."""
-    def numbers(report):
-        return [v for d in report["documents"] for group in ("pairs", "faithfulness")
-                for figures in d.get(group, {}).values() for v in figures.values()]
-    x, y = numbers(a), numbers(b)
-    return len(a["documents"]) == len(b["documents"]) and len(x) == len(y) and all(
-        (p is None and q is None) or (p is not None and q is not None and abs(p - q) <= 1e-6) for p, q in zip(x, y))
+            "equal_results": all(same(serial[0], other) for other in serial[1:] + parallel)}
 
 
 def run_compare_bench(model: str | None = None, *, documents: int = 8, repeats: int = 3) -> dict[str, Any]:
@@ -102,3 +98,17 @@ def print_compare_bench(results: dict[str, Any]) -> None:
           f"{r['serial_docs_per_min']:.1f} docs/min; Dask {r['dask_workers']} workers {r['dask_s']:.1f} s = "
           f"{r['dask_docs_per_min']:.1f} docs/min; {r['speedup']:.2f}x; same results: {r['equal_results']}")
     print(json.dumps(results))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default=None,
+                        help="checkpoint folder or name under pretrained/ (default: the shipped model)")
+    parser.add_argument("--documents", type=int, default=8, help="documents in the report benchmark (default 8)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed rounds, each side once per round (default 3)")
+    args = parser.parse_args()
+    print_compare_bench(run_compare_bench(args.model, documents=args.documents, repeats=args.repeats))
+
+
+if __name__ == "__main__":
+    main()

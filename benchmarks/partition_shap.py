@@ -1,5 +1,7 @@
 """Benchmark: attnviz's partition_shap against shap's own text-to-text route, side by side.
 
+    python benchmarks/partition_shap.py [--tokens 400] [--max-evals 500] [--runs 3] [--threads N] [--summary-tokens T]
+
 shap's route (its summarization examples): ``shap.Explainer(model, tokenizer)`` wraps a seq2seq model
 in ``shap.models.TeacherForcing`` (every evaluation scores all T summary tokens from the full-vocabulary
 logits, as log-odds) and masks the *string* with ``shap.maskers.Text`` (masked tokens → mask token,
@@ -7,20 +9,18 @@ the text is re-tokenized for every evaluation). TeacherForcing only runs Hugging
 closest honest version for our pointer-generator is a thin adapter:
 
 * ``WordTokenizer``: the HF-tokenizer subset shap calls (``__call__`` with offsets/padding, ``decode``,
-  ``mask_token``/``pad_token``), over attnviz's word tokenizer; the mask token ``<pad>`` becomes
-  PAD_ID, and a PAD_ID position is given presence 0, so a masked token is absent exactly as in
-  ``ForcedScorer.score_keep``.
+  ``mask_token``/``pad_token``), over attnviz's word tokenizer (``split_words``); the mask token ``<pad>``
+  becomes PAD_ID, and a PAD_ID position is given presence 0, so a masked token is absent exactly as in
+  the scorer's ``score_keep``.
 * ``PointerGeneratorTeacherForcing``: ``shap.models.TeacherForcing`` with only
   ``get_teacher_forced_logits`` replaced (the part that calls ``model(**inputs, decoder_input_ids=...)``
   on an HF model): it returns our model's teacher-forced log-distribution over the extended vocabulary
-  [N, T, V+oov] as float64, like ``outputs.logits``. shap's own batching (128), softmax and log-odds
-  (``get_logodds``) and its masker are kept.
+  [N, T, V+oov] as float64, like ``outputs.logits``, and counts the rows of every call. shap's own
+  batching (128), softmax and log-odds (``get_logodds``) and its masker are kept.
 
 Both sides explain the same source tokens and the same generated summary with max_evals=500, in one
 process, alternating, median of ``--runs`` runs after one warm-up each (numba compiles shap's helpers
 on first use).
-
-    .venv/bin/python scripts/bench_partition_shap.py [--tokens 400] [--max-evals 500] [--runs 3] [--threads N] [--summary-tokens T]
 """
 from __future__ import annotations
 
@@ -33,21 +33,40 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import shap
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attnviz.bench import bench_text  # noqa: E402
+import numpy as np  # noqa: E402
+import shap  # noqa: E402
+import torch  # noqa: E402
+
 from attnviz.decoding import DecodingSettings  # noqa: E402
-from attnviz.explain.base import ForcedScorer  # noqa: E402
-from attnviz.explain.partition import SHAP_BATCH_SIZE, partition_shap  # noqa: E402
+from attnviz.examples import long_text  # noqa: E402
+from attnviz.explain import METHODS  # noqa: E402
+from attnviz.explain.partition import SHAP_BATCH_SIZE  # noqa: E402
 from attnviz.pipeline import Summarizer  # noqa: E402
-from attnviz.tokenizer import _TOKEN, EOS, PAD, PAD_ID, EncodedSource, Vocabulary, normalise_text  # noqa: E402
+from attnviz.tokenizer import (  # noqa: E402
+    BOS_ID, EOS, PAD, PAD_ID, UNK_ID, EncodedSource, Vocabulary, normalise_text, split_words,
+)
 from attnviz.types import Generation  # noqa: E402
 
-_WORD_OR_MASK = re.compile(re.escape(PAD) + "|" + _TOKEN.pattern, _TOKEN.flags)
+_MASK = re.compile(f"({re.escape(PAD)})")
+
+
+def word_spans(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """Each word of normalised ``text`` as ``split_words`` reads it, and each ``<pad>``, with its
+    (start, end) in ``text``. The words are found in order: the tokenizer skips only whitespace."""
+    spans, offset = [], 0
+    for piece in _MASK.split(text):
+        if piece == PAD:
+            spans.append((PAD, (offset, offset + len(PAD))))
+        else:
+            end = 0
+            for word in split_words(piece):
+                start = piece.index(word, end)
+                end = start + len(word)
+                spans.append((word, (offset + start, offset + end)))
+        offset += len(piece)
+    return spans
 
 
 class WordTokenizer:
@@ -68,16 +87,15 @@ class WordTokenizer:
         if normalise_text(text) != text:
             raise ValueError("the adapter needs normalised text (offsets must index the given string)")
         ids, spans = [], []
-        for m in _WORD_OR_MASK.finditer(text):
-            word = m.group(0)
+        for word, span in word_spans(text):
             if word == PAD:
                 ids.append(PAD_ID)
             else:
                 i = self.vocab.id_of(word)
-                if i == 1 and word.lower() in self.source.oovs:              # <unk> → the copyable extended id
+                if i == UNK_ID and word.lower() in self.source.oovs:         # <unk> → the copyable extended id
                     i = len(self.vocab) + self.source.oovs.index(word.lower())
                 ids.append(i)
-            spans.append(m.span())
+            spans.append(span)
         return ids, spans
 
     def __call__(self, text: str | list[str], return_offsets_mapping: bool = False, padding: bool = False,
@@ -96,12 +114,14 @@ class WordTokenizer:
 
 
 class PointerGeneratorTeacherForcing(shap.models.TeacherForcing):
-    """shap's TeacherForcing with the HF model call replaced by our model's teacher forcing."""
+    """shap's TeacherForcing with the HF model call replaced by our model's teacher forcing; ``calls``
+    holds the rows of every call, ``lengths`` the token counts of the masked strings."""
 
     def __init__(self, summarizer: Summarizer, tokenizer: WordTokenizer, **kwargs: Any) -> None:
         self.summarizer = summarizer
         super().__init__(self._no_generation, tokenizer=tokenizer, similarity_tokenizer=tokenizer, **kwargs)
         self.lengths: set[int] = set()
+        self.calls: list[int] = []
 
     @staticmethod
     def _no_generation(x: np.ndarray) -> np.ndarray:
@@ -110,24 +130,25 @@ class PointerGeneratorTeacherForcing(shap.models.TeacherForcing):
     @torch.no_grad()
     def get_teacher_forced_logits(self, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """X [n] masked strings, Y [n, T] target ids → log P over the extended vocabulary [n, T, V+oov] float64."""
+        self.calls.append(len(X))
         model = self.summarizer.model
         rows = self.similarity_tokenizer(X.tolist())["input_ids"]
         self.lengths.update(len(r) for r in rows)                            # re-tokenization check: all S?
         longest = max(map(len, rows))
         ext = torch.tensor([r + [PAD_ID] * (longest - len(r)) for r in rows], device=model.device)
-        ids = ext.masked_fill(ext >= model.config.vocab_size, 1)             # OOV → <unk> for the embedding
+        ids = ext.masked_fill(ext >= model.config.vocab_size, UNK_ID)        # OOV → <unk> for the embedding
         mask = torch.ones_like(ext, dtype=torch.bool)
         presence = (ext != PAD_ID).float()                                   # a masked token is absent, as in ours
         targets = torch.as_tensor(np.asarray(self.get_outputs(Y), dtype=np.int64), device=model.device)
         width = model.config.vocab_size + len(self.similarity_tokenizer.source.oovs)
         enc, state = model.encode(ids, ext, mask, presence)
-        prev = torch.full_like(targets[:, 0], 2)                             # BOS
+        prev = torch.full_like(targets[:, 0], BOS_ID)
         steps = []
         for t in range(targets.shape[1]):
             out = model.step(prev, state, enc)
             logp = out.log_probs
             if logp.shape[1] < width:                                       # this batch lost some OOV words
-                unk = logp[:, 1:2].expand(-1, width - logp.shape[1])          # an absent OOV word: via <unk> only
+                unk = logp[:, UNK_ID:UNK_ID + 1].expand(-1, width - logp.shape[1])  # absent OOV: via <unk>
                 logp = torch.cat([logp, unk], 1)
             steps.append(logp)
             state, prev = out.state, targets[:, t]
@@ -139,15 +160,12 @@ def shap_route(summarizer: Summarizer, text: str, generation: Generation, source
     """shap.Explainer(TeacherForcing model, Text masker) as in shap's summarization example → values [T, S]."""
     tokenizer = WordTokenizer(summarizer.vocab, source)
     model = PointerGeneratorTeacherForcing(summarizer, tokenizer)
-    calls: list[int] = []
-    inner = model.get_teacher_forced_logits
-    model.get_teacher_forced_logits = lambda X, Y: (calls.append(len(X)), inner(X, Y))[1]  # type: ignore[method-assign]
     masker = shap.maskers.Text(tokenizer)
     explainer = shap.Explainer(model, masker, algorithm="partition")
     np.random.seed(0)
     explanation = explainer([text], [generation.summary_ids], max_evals=max_evals, batch_size=batch_size, silent=True)
     values = np.asarray(explanation.values[0], dtype=np.float64).T                   # (T, S)
-    return values, {"calls": len(calls), "evaluations": sum(calls), "max_rows": max(calls),
+    return values, {"calls": len(model.calls), "evaluations": sum(model.calls), "max_rows": max(model.calls),
                     "lengths": sorted(model.lengths), "masker": type(explainer.masker).__name__}
 
 
@@ -168,12 +186,12 @@ def raw_teacher_forcing_error(summarizer: Summarizer, text: str, generation: Gen
 def cut_text(text: str, tokens: int) -> str:
     """The normalised text up to the end of its ``tokens``-th token."""
     text = normalise_text(text)
-    ends = [m.end() for m in _TOKEN.finditer(text)]
+    ends = [end for _, (_, end) in word_spans(text)]
     return text[: ends[min(tokens, len(ends)) - 1]]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tokens", type=int, default=400)
     parser.add_argument("--max-evals", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
@@ -185,12 +203,12 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     summarizer = Summarizer.from_checkpoint(device="cpu")
-    raw, origin = bench_text(args.tokens)
+    raw, origin = long_text(args.tokens)
     text = cut_text(raw, min(args.tokens, summarizer.model.config.max_source_tokens))
     n = args.summary_tokens
     generation = summarizer.summarize(text, DecodingSettings(min_len=n, max_len=n) if n else None)
     source = summarizer.encode(text)
-    scorer = ForcedScorer(summarizer.model, generation)
+    scorer = summarizer.scorer(generation)
     s, t = len(generation.source_tokens), len(generation.summary_tokens)
     print(f"model {summarizer.name} on cpu ({torch.get_num_threads()} threads), shap {shap.__version__}, "
           f"{s} source tokens from {origin}, summary of {t} tokens: {generation.summary!r}")
@@ -204,13 +222,14 @@ def main() -> None:
         raise SystemExit("the adapter tokenizer does not reproduce the source ids")
     adapter = PointerGeneratorTeacherForcing(summarizer, tokenizer)
     logp = adapter.get_teacher_forced_logits(np.array([text]), generation.summary_ids[None])[0]
-    gap = np.abs(logp[np.arange(t), generation.summary_ids] - scorer.full().numpy()).max()
+    full = scorer.score_keep(torch.ones(1, s))[0].numpy()
+    gap = np.abs(logp[np.arange(t), generation.summary_ids] - full).max()
     print(f"adapter check: same source ids; max |log p adapter - log p ForcedScorer| = {gap:.1e}")
 
     ours_batch = SHAP_BATCH_SIZE
     sides = {
         "ours: partition_shap (ForcedScorer, keep masks)":
-            lambda: partition_shap(scorer, generation, max_evals=args.max_evals, seed=0),
+            lambda: METHODS["partition_shap"](scorer, max_evals=args.max_evals, seed=0),
         "shap route: TeacherForcing + Text masker, batch_size auto":
             lambda: shap_route(summarizer, text, generation, source, max_evals=args.max_evals),
         f"shap route, batch_size={ours_batch} (as ours)":

@@ -1,121 +1,97 @@
 """Explanation benchmark: our shared-pass explainers against straightforward per-token captum calls.
 
+    python benchmarks/explain.py [--tokens 300] [--repeats 3] [--model M]      (about 10 minutes)
+
 On the shipped model, a 300-token news article and its beam-4 summary forced to 16 tokens (T = 16), side
-by side in one run, medians over ``repeats`` rounds; in every round ours, the floor and captum run in
+by side in one run, medians over ``--repeats`` rounds; in every round ours, the floor and captum run in
 turn, after one warm-up of each side:
 
 * lime, kernel_shap, occlusion: ours vs captum called once per summary token with the same budget and
   seed and an uncached forward (ratio baseline/ours), and vs the floor, the same number of raw batched
-  forward passes (ratio ours/floor); ours' time is split into model forwards and everything else;
+  forward passes (ratio ours/floor); ours' time is split into model forwards (the scorer's
+  ``forward_seconds``) and everything else;
 * integrated_gradients: ours vs captum's IntegratedGradients on the presence gates looped over targets,
   both at the default steps on captum's nodes;
 * every registered method through ``explain(..., "all")`` at its defaults (the headline): total and
   per-method seconds, and whether every IG row met its convergence rule;
-* ``peak_rss_mb``: peak RSS of a fresh subprocess running every method on a 1000-token input.
+* peak RSS of a fresh subprocess (``python benchmarks/explain.py --rss-child 1000``) running every method
+  on a 1000-token input.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attnviz.bench import bench_article
-from attnviz.decoding import DecodingSettings
-from attnviz.explain import METHODS, ForcedScorer, explain, method_parameters
-from attnviz.explain.reference import PRESENCE_METHODS as PERTURBATION
-from attnviz.explain.reference import per_token_integrated_gradients, per_token_presence
-from attnviz.pipeline import Summarizer
-from attnviz.types import Generation
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from attnviz.explain import METHODS, Scorer, explain  # noqa: E402
+from attnviz.explain.reference import (  # noqa: E402
+    PRESENCE_METHODS, per_token_integrated_gradients, per_token_presence,
+)
+from attnviz.pipeline import Summarizer  # noqa: E402
+from attnviz.types import Attribution, Generation  # noqa: E402
+from benchmarks.common import clock, median, setup  # noqa: E402
 
 SOURCE_TOKENS = 300
-SUMMARY_TOKENS = 16
+RSS_TOKENS = 1000
 SEED = 0
 TARGETS = {"perturbation_speedup": 8.0, "floor_overhead": 1.3, "ig_speedup": 2.0, "all_seconds": 20.0,
            "rss_mb": 3072.0}
 
 
-# ---------------------------------------------------------------- setup and timing helpers
-
-def _setup(model: str | None, tokens: int, summary_tokens: int = SUMMARY_TOKENS) -> tuple[Summarizer, Generation, str]:
-    """The shipped (or given) model on CPU, its source limit set to ``tokens``, and the beam-4 summary,
-    forced to ``summary_tokens`` tokens, of a news article of at least ``tokens`` tokens cut to ``tokens``."""
-    summarizer = Summarizer.from_checkpoint(model, device="cpu", max_source_tokens=tokens)
-    text, origin = bench_article(tokens)
-    settings = DecodingSettings(beam_size=4, min_len=summary_tokens, max_len=summary_tokens)
-    return summarizer, summarizer.summarize(text, settings), origin
-
-
-def _clock(fn: Callable[[], Any]) -> tuple[float, Any]:
-    """(wall seconds, result) of one call."""
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
-
-
-def _median(values: list[float]) -> float:
-    return round(statistics.median(values), 4)
-
-
-class _ModelTimer:
-    """Wraps ``scorer.score_keep`` on one scorer instance to add up the seconds spent in model forwards."""
-
-    def __init__(self, scorer: ForcedScorer) -> None:
-        self.seconds = 0.0
-        self._inner = scorer.score_keep
-        scorer.score_keep = self  # instance attribute shadows the method; the explainers call it as usual
-
-    def __call__(self, keep: torch.Tensor | np.ndarray) -> torch.Tensor:
-        start = time.perf_counter()
-        try:
-            return self._inner(keep)
-        finally:
-            self.seconds += time.perf_counter() - start
-
-
 # ---------------------------------------------------------------- the two sides
 
-def _ours(name: str, model: torch.nn.Module, generation: Generation) -> tuple[float, float, Any]:
-    """Our method at default budgets on a fresh scorer → (seconds, seconds in model forwards, Attribution)."""
-    scorer = ForcedScorer(model, generation)
-    timer = _ModelTimer(scorer)
-    seconds, attribution = _clock(lambda: METHODS[name](scorer, generation))
-    return seconds, timer.seconds, attribution
+def ours(name: str, summarizer: Summarizer, generation: Generation) -> tuple[float, float, Attribution]:
+    """Our method at its defaults on a fresh scorer → (seconds, seconds in model forwards, Attribution)."""
+    scorer = summarizer.scorer(generation)
+    seconds, attribution = clock(lambda: METHODS[name](scorer))
+    return seconds, scorer.forward_seconds, attribution
 
 
-def _floor(scorer: ForcedScorer, passes: int) -> float:
+def floor_seconds(scorer: Scorer, passes: int) -> float:
     """Seconds for ``passes`` raw forward passes on random masks, in ``scorer.batch_size`` batches."""
     keep = torch.rand(passes, scorer.source_len, generator=torch.Generator().manual_seed(SEED)) > 0.5
-    return _clock(lambda: scorer.score_keep(keep))[0]
+    return clock(lambda: scorer.score_keep(keep))[0]
+
+
+def baseline_passes(name: str, source_len: int, summary_len: int) -> int:
+    """Forward passes of the per-token baseline: T × the method's passes for one summary token."""
+    return summary_len * METHODS[name].passes(source_len, 1)[0]
 
 
 # ---------------------------------------------------------------- the measurements
 
-def _bench_perturbation(name: str, model: torch.nn.Module, generation: Generation, repeats: int) -> dict:
+def bench_perturbation(name: str, summarizer: Summarizer, generation: Generation, repeats: int) -> dict[str, Any]:
     """Ours vs per-token captum vs the floor for one perturbation method (medians, ratios)."""
-    scorer = ForcedScorer(model, generation)
-    _ours(name, model, generation)                                        # warm-ups: one of each side
-    per_token_presence(name, scorer, range(1), seed=SEED)
-    ours, model_s, base, floor, attribution, reference = [], [], [], [], None, None
+    scorer = summarizer.scorer(generation)
+    n_samples = METHODS[name].defaults().get("n_samples")
+
+    def baseline(rows: range) -> np.ndarray:
+        return per_token_presence(name, scorer, rows, seed=SEED, n_samples=n_samples)
+
+    ours(name, summarizer, generation)                                    # warm-ups: one of each side
+    baseline(range(1))
+    ours_s, model_s, base, floor, attribution, reference = [], [], [], [], None, None
     for _ in range(repeats):
-        seconds, in_model, attribution = _ours(name, model, generation)
-        ours.append(seconds)
+        seconds, in_model, attribution = ours(name, summarizer, generation)
+        ours_s.append(seconds)
         model_s.append(in_model)
-        floor.append(_floor(scorer, attribution.forward_passes))
-        seconds, reference = _clock(lambda: per_token_presence(name, scorer, range(scorer.summary_len), seed=SEED))
+        floor.append(floor_seconds(scorer, attribution.forward_passes))
+        seconds, reference = clock(lambda: baseline(range(scorer.summary_len)))
         base.append(seconds)
-    out = {"ours_s": _median(ours), "ours_model_s": _median(model_s), "baseline_s": _median(base),
-           "floor_s": _median(floor), "forward_passes": attribution.forward_passes,
-           "baseline_forward_passes": _baseline_passes(name, scorer),
+    out = {"ours_s": median(ours_s), "ours_model_s": median(model_s), "baseline_s": median(base),
+           "floor_s": median(floor), "forward_passes": attribution.forward_passes,
+           "baseline_forward_passes": baseline_passes(name, scorer.source_len, scorer.summary_len),
            "max_abs_diff": float(np.abs(attribution.scores - reference).max())}
     out["ours_other_s"] = round(out["ours_s"] - out["ours_model_s"], 4)
     out["speedup"] = round(out["baseline_s"] / out["ours_s"], 2)
@@ -123,51 +99,45 @@ def _bench_perturbation(name: str, model: torch.nn.Module, generation: Generatio
     return out
 
 
-def _baseline_passes(name: str, scorer: ForcedScorer) -> int:
-    """Forward passes of the per-token baseline: T × (samples, or S + 1 for occlusion)."""
-    per_row = scorer.source_len + 1 if name == "occlusion" else method_parameters(name)["n_samples"]
-    return scorer.summary_len * per_row
-
-
-def _bench_ig(model: torch.nn.Module, generation: Generation, repeats: int) -> dict:
+def bench_ig(summarizer: Summarizer, generation: Generation, repeats: int) -> dict[str, Any]:
     """Our integrated gradients vs captum's IntegratedGradients on the presence gates, once per target,
     both at the default step count on captum's own nodes (path_power 1) and without refinement."""
-    scorer = ForcedScorer(model, generation)
-    steps = method_parameters("integrated_gradients")["n_steps"]
+    scorer = summarizer.scorer(generation)
+    steps = METHODS["integrated_gradients"].defaults()["n_steps"]
 
-    def run() -> Any:
-        return METHODS["integrated_gradients"](ForcedScorer(model, generation), generation, n_steps=steps,
-                                               max_steps=steps, path_power=1)
+    def run() -> Attribution:
+        return METHODS["integrated_gradients"](summarizer.scorer(generation), n_steps=steps, max_steps=steps,
+                                               path_power=1)
     run()                                                                 # warm-ups: one of each side
     per_token_integrated_gradients(scorer, range(1), n_steps=steps)
-    ours, base, attribution, reference = [], [], None, None
+    ours_s, base, attribution, reference = [], [], None, None
     for _ in range(repeats):
-        seconds, attribution = _clock(run)
-        ours.append(seconds)
-        seconds, reference = _clock(
+        seconds, attribution = clock(run)
+        ours_s.append(seconds)
+        seconds, reference = clock(
             lambda: per_token_integrated_gradients(scorer, range(scorer.summary_len), n_steps=steps))
         base.append(seconds)
-    out = {"ours_s": _median(ours), "baseline_s": _median(base), "n_steps": steps,
+    out = {"ours_s": median(ours_s), "baseline_s": median(base), "n_steps": steps,
            "forward_passes": attribution.forward_passes, "backward_passes": attribution.backward_passes,
            "max_abs_diff": float(np.abs(attribution.scores - reference).max())}
     out["speedup"] = round(out["baseline_s"] / out["ours_s"], 2)
     return out
 
 
-def _bench_all(model: torch.nn.Module, generation: Generation, repeats: int) -> dict:
-    """Every registered method at default budgets through ``explain(..., "all")``: medians per method, and
+def bench_all(summarizer: Summarizer, generation: Generation, repeats: int) -> dict[str, Any]:
+    """Every registered method at its defaults through ``explain(..., "all")``: medians per method, and
     whether every IG row met its convergence rule in every round."""
-    explain(model, generation, "all")                                     # warm-up
+    explain(summarizer.scorer(generation), "all")                         # warm-up
     totals, runs = [], []
     for _ in range(repeats):
-        seconds, results = _clock(lambda: explain(model, generation, "all"))
+        seconds, results = clock(lambda: explain(summarizer.scorer(generation), "all"))
         totals.append(seconds)
         runs.append(results)
-    methods = {name: {"seconds": _median([r[name].seconds for r in runs]),
+    methods = {name: {"seconds": median([r[name].seconds for r in runs]),
                       "forward_passes": runs[-1][name].forward_passes,
                       "backward_passes": runs[-1][name].backward_passes} for name in runs[-1]}
     ig = [r["integrated_gradients"].checks for r in runs]
-    return {"total_s": _median(totals), "totals_s": [round(x, 2) for x in totals], "methods": methods,
+    return {"total_s": median(totals), "totals_s": [round(x, 2) for x in totals], "methods": methods,
             "ig_all_rows_converged": all(c["all_rows_converged"] for c in ig),
             "ig_rows_refined": ig[-1]["rows_refined"], "ig_steps_per_row": ig[-1]["steps_per_row"],
             "ig_worst_delta_over_allowed": max(c["worst_delta_over_allowed"] for c in ig)}
@@ -175,42 +145,39 @@ def _bench_all(model: torch.nn.Module, generation: Generation, repeats: int) -> 
 
 # ---------------------------------------------------------------- peak memory in a fresh process
 
-_RSS_CHILD = """
-import json, sys, time
-from attnviz.bench_explain import _setup
-from attnviz.explain import explain
-model = sys.argv[1] or None
-summarizer, generation, origin = _setup(model, int(sys.argv[2]))
-def status_kib(field):
+def status_kib(field: str) -> int:
+    """A KiB figure of this process from /proc/self/status (e.g. VmHWM), or -1 where there is none."""
     try:
-        return int(next(l for l in open("/proc/self/status") if l.startswith(field + ":")).split()[1])
+        with open("/proc/self/status") as status:
+            return int(next(line for line in status if line.startswith(field + ":")).split()[1])
     except (OSError, StopIteration):
         return -1
-loaded = status_kib("VmHWM")
-start = time.perf_counter()
-results = explain(summarizer.model, generation, "all")
-print(json.dumps({"explain_s": time.perf_counter() - start, "loaded_rss_kib": loaded,
-                  "vmhwm_kib": status_kib("VmHWM"),
-                  "source_tokens": len(generation.source_tokens), "summary_tokens": len(generation.summary_tokens),
-                  "methods": {name: round(a.seconds, 3) for name, a in results.items()}}))
-"""
 
 
-def peak_rss_mb(tokens: int = 1000, *, model: str | None = None) -> dict:
-    """Run every registered method at default budgets on a ``tokens``-token input in a fresh subprocess;
-    → its peak RSS (getrusage RUSAGE_CHILDREN, KiB on Linux) in MB and its seconds.
+def rss_child(tokens: int, model: str | None) -> None:
+    """In the fresh process: every method at its defaults on a ``tokens``-token input; prints one JSON line."""
+    summarizer, generation, _ = setup(model, tokens)
+    loaded = status_kib("VmHWM")
+    seconds, results = clock(lambda: explain(summarizer.scorer(generation), "all"))
+    print(json.dumps({"explain_s": seconds, "loaded_rss_kib": loaded, "vmhwm_kib": status_kib("VmHWM"),
+                      "source_tokens": len(generation.source_tokens), "summary_tokens": len(generation.summary_tokens),
+                      "methods": {name: round(a.seconds, 3) for name, a in results.items()}}))
+
+
+def peak_rss_mb(tokens: int = RSS_TOKENS, *, model: str | None = None) -> dict[str, Any]:
+    """Run every registered method at its defaults on a ``tokens``-token input in a fresh subprocess
+    (``--rss-child``); → its peak RSS (getrusage RUSAGE_CHILDREN, KiB on Linux) in MB and its seconds.
 
     Linux keeps ru_maxrss across execve, and subprocess spawns with vfork, so RUSAGE_CHILDREN is at least
     this (parent) process's own peak at spawn time; ``child_vmhwm_mb`` (the child's /proc VmHWM, which
     starts afresh at exec) is the child's own peak, and ``parent_peak_mb`` shows what may be inherited."""
-    root = str(Path(__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+    command = [sys.executable, str(Path(__file__).resolve()), "--rss-child", str(tokens)]
+    command += ["--model", model] if model else []
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    seconds, proc = _clock(lambda: subprocess.run([sys.executable, "-c", _RSS_CHILD, model or "", str(tokens)],
-                                                  capture_output=True, text=True, env=env, check=False))
+    seconds, proc = clock(lambda: subprocess.run(command, capture_output=True, text=True, check=False))
     if proc.returncode != 0:
-        raise RuntimeError(f"peak_rss_mb subprocess failed:\n{proc.stderr[-2000:]}")
+        raise RuntimeError(f"the peak-RSS subprocess failed:\n{proc.stderr[-2000:]}")
     child = json.loads(proc.stdout.strip().splitlines()[-1])
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"tokens": tokens, "source_tokens": child["source_tokens"], "summary_tokens": child["summary_tokens"],
@@ -220,27 +187,26 @@ def peak_rss_mb(tokens: int = 1000, *, model: str | None = None) -> dict:
             "explain_s": round(child["explain_s"], 2), "methods_s": child["methods"]}
 
 
-# ---------------------------------------------------------------- entry points
+# ---------------------------------------------------------------- the run and its table
 
-def run_explain_bench(model: str | None = None, *, tokens: int = SOURCE_TOKENS, repeats: int = 3) -> dict:
+def run_explain_bench(model: str | None = None, *, tokens: int = SOURCE_TOKENS, repeats: int = 3) -> dict[str, Any]:
     """Measure ours vs the per-token captum baselines, the floor, and all methods; medians over ``repeats``."""
-    summarizer, generation, origin = _setup(model, tokens)
-    net = summarizer.model
+    summarizer, generation, origin = setup(model, tokens)
     start = time.perf_counter()
     results: dict[str, Any] = {
         "model": summarizer.name, "threads": torch.get_num_threads(), "input": origin,
         "source_tokens": len(generation.source_tokens), "summary_tokens": len(generation.summary_tokens),
-        "batch_size": ForcedScorer(net, generation).batch_size, "repeats": repeats,
+        "batch_size": summarizer.scorer(generation).batch_size, "repeats": repeats,
         "targets": TARGETS, "loadavg_start": os.getloadavg()[0],
-        "all": _bench_all(net, generation, repeats),
-        "perturbation": {name: _bench_perturbation(name, net, generation, repeats) for name in PERTURBATION},
-        "integrated_gradients": _bench_ig(net, generation, repeats)}
+        "all": bench_all(summarizer, generation, repeats),
+        "perturbation": {name: bench_perturbation(name, summarizer, generation, repeats) for name in PRESENCE_METHODS},
+        "integrated_gradients": bench_ig(summarizer, generation, repeats)}
     results["bench_s"] = round(time.perf_counter() - start, 1)
     results["loadavg_end"] = os.getloadavg()[0]
     return results
 
 
-def _verdicts(results: dict) -> dict[str, bool]:
+def verdicts(results: dict[str, Any]) -> dict[str, bool]:
     """Which targets are met."""
     out = {}
     for name, r in results["perturbation"].items():
@@ -256,9 +222,9 @@ def _verdicts(results: dict) -> dict[str, bool]:
     return out
 
 
-def print_explain_bench(results: dict) -> None:
+def print_explain_bench(results: dict[str, Any]) -> None:
     """A table of the measurements and targets, then the results as one JSON line."""
-    results["met"] = _verdicts(results)
+    results["met"] = verdicts(results)
     print(f"model {results['model']} on cpu ({results['threads']} threads), {results['source_tokens']}-token input "
           f"from {results['input']}, T={results['summary_tokens']}, batch {results['batch_size']}, medians of "
           f"{results['repeats']} (each side every round), load average "
@@ -287,3 +253,25 @@ def print_explain_bench(results: dict) -> None:
               f"{rss['seconds']:.1f} s")
     print("targets: " + "  ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in results["met"].items()))
     print(json.dumps(results))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default=None,
+                        help="checkpoint folder or name under pretrained/ (default: the shipped model)")
+    parser.add_argument("--tokens", type=int, default=SOURCE_TOKENS, help=f"source tokens (default {SOURCE_TOKENS})")
+    parser.add_argument("--repeats", type=int, default=3, help="timed rounds, each side once per round (default 3)")
+    parser.add_argument("--rss-child", type=int, default=None, metavar="TOKENS",
+                        help="only run every method on a TOKENS-token input and print one JSON line "
+                             "(the fresh process whose peak RSS the benchmark measures)")
+    args = parser.parse_args()
+    if args.rss_child is not None:
+        rss_child(args.rss_child, args.model)
+        return
+    results = run_explain_bench(args.model, tokens=args.tokens, repeats=args.repeats)
+    results["rss"] = peak_rss_mb(RSS_TOKENS, model=args.model)
+    print_explain_bench(results)
+
+
+if __name__ == "__main__":
+    main()

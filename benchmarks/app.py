@@ -1,6 +1,6 @@
 """Browser benchmark of the page: cold start and click-to-heatmap, in headless Chromium (playwright).
 
-    python scripts/bench_app.py [--runs 9] [--words 400]
+    python benchmarks/app.py [--runs 9] [--words 400] [--cold-starts 3]
 
 * cold start: from launching `streamlit run app.py` to a page that can summarize with the model loaded
   (the sidebar's "Device in use" line is drawn only after the model has loaded);
@@ -13,24 +13,22 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attnviz.data import read_pairs  # noqa: E402
-from tests.e2e.conftest import CHROMIUM_FLAGS, _free_port, chromium_path, start_app, wait_healthy  # noqa: E402
+from attnviz.data import DATA_DIR, read_pairs, split_path  # noqa: E402
+from benchmarks.app_server import CHROMIUM_FLAGS, ROOT, chromium_path, free_port, start_app, wait_healthy  # noqa: E402
 
 READY = "text=Device in use"
 
 
 def texts(words: int, runs: int) -> list[str]:
     """``runs`` different texts of ``words`` words: news test articles from a different start each run."""
-    path = ROOT / "data" / "news" / "test.jsonl"
+    path = split_path("test", "news", ROOT / DATA_DIR)
     pool = " ".join(p["text"] for p in read_pairs(path)).split() if path.is_file() else \
         [f"word{i % 997}" for i in range(words * (runs + 1))]
     step = max(1, (len(pool) - words) // max(1, runs))
@@ -38,12 +36,13 @@ def texts(words: int, runs: int) -> list[str]:
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values``, the nearest rank."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--words", type=int, default=400)
     parser.add_argument("--cold-starts", type=int, default=3)
@@ -59,7 +58,7 @@ def main() -> None:
                                                         args=CHROMIUM_FLAGS, viewport={"width": 1440, "height": 900})
         page = context.new_page()
         for i in range(args.cold_starts):
-            port = _free_port()
+            port = free_port()
             start = time.perf_counter()
             proc = start_app(port)
             try:

@@ -1,0 +1,73 @@
+"""Text → Explanation: summarize with a model, run the chosen methods on one shared scorer, compare them,
+and measure faithfulness. The CLI (``explain``, ``report``) uses ``explain_text``; the page runs the same
+steps one at a time (``new_explanation``, ``run_method``, ``measure_faithfulness``) so that it stays lazy.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from attnviz.decoding import DecodingSettings
+from attnviz.explain import METHODS, Scorer, method_names, resolve_params
+from attnviz.explanation import ATTENTION, Explanation, ExplanationSettings
+from attnviz.faithfulness import faithfulness
+from attnviz.pipeline import SummaryModel
+from attnviz.types import Attribution, Generation
+
+DEFAULT_RANDOM_ORDERS = 10
+
+
+def method_params(names: Sequence[str], params: dict[str, dict[str, Any]] | None, seed: int) -> dict[str, dict[str, Any]]:
+    """Every named method's full parameters: defaults, ``seed`` for the sampling methods, then ``params``."""
+    seeded = {name: {**({"seed": seed} if METHODS[name].samples else {}), **(params or {}).get(name, {})}
+              for name in names}
+    return resolve_params(names, {**(params or {}), **seeded})
+
+
+def new_explanation(model: SummaryModel, generation: Generation, decoding: DecodingSettings, *,
+                    params: dict[str, dict[str, Any]] | None = None, random_orders: int = DEFAULT_RANDOM_ORDERS,
+                    seed: int = 0) -> Explanation:
+    """An Explanation of ``generation`` holding only attention (free: it came with the generation)."""
+    settings = ExplanationSettings(model=model.name, device=str(model.device), max_source_tokens=model.max_source_tokens,
+                                   decoding=decoding.to_dict(), params=params or {}, random_orders=random_orders,
+                                   seed=seed)
+    explanation = Explanation(generation, settings)
+    explanation.add(run_method(model.scorer(generation), ATTENTION, {}))
+    return explanation
+
+
+def run_method(scorer: Scorer, name: str, params: dict[str, Any]) -> Attribution:
+    return METHODS[name].run(scorer, **METHODS[name].resolve(params))
+
+
+def measure_faithfulness(explanation: Explanation, scorer: Scorer) -> Explanation:
+    """Fill the explanation's faithfulness for every method it holds (and the random baseline)."""
+    figures, cost = faithfulness(scorer, explanation.scores, random_orders=explanation.settings.random_orders,
+                                 seed=explanation.settings.seed)
+    explanation.set_faithfulness(figures, cost)
+    return explanation
+
+
+def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *, decoding: DecodingSettings,
+                 params: dict[str, dict[str, Any]] | None = None, random_orders: int = DEFAULT_RANDOM_ORDERS,
+                 seed: int = 0, with_faithfulness: bool = True,
+                 progress: Callable[[str], None] | None = None) -> Explanation:
+    """Summarize ``text`` and explain the summary with attention and ``methods`` (registry order), on one
+    scorer; agreement always, faithfulness unless ``with_faithfulness`` is False. Every parameter is checked
+    before the model runs."""
+    names = [m for m in method_names(methods) if m != ATTENTION]
+    full_params = method_params(names, params, seed)
+    generation = model.summarize(text, decoding)
+    explanation = new_explanation(model, generation, decoding, params=full_params, random_orders=random_orders,
+                                  seed=seed)
+    scorer = model.scorer(generation)
+    for name in names:
+        if progress is not None:
+            progress(name)
+        explanation.add(METHODS[name].run(scorer, **full_params[name]))
+    explanation.compare()
+    if with_faithfulness:
+        if progress is not None:
+            progress("faithfulness")
+        measure_faithfulness(explanation, scorer)
+    return explanation
