@@ -244,24 +244,40 @@ def _add_dataclass_options(parser: argparse.ArgumentParser, cls: type) -> None:
             parser.add_argument(flag, dest=f.name, type=kind, default=f.default)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m attnviz", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _add_text_source(p: argparse.ArgumentParser, *, required: bool = True, default: str | None = None) -> None:
+    source = p.add_mutually_exclusive_group(required=required)
+    source.add_argument("--text", help=default)
+    source.add_argument("--file", help="a UTF-8 text file, or - for standard input")
 
+
+def _add_method_options(p: argparse.ArgumentParser, *, methods: str) -> None:
+    """--methods, --param, --seed and --random-orders (the faithfulness baseline)."""
+    p.add_argument("--methods", default=methods, help=f"comma-separated method names, or all (default {methods})")
+    p.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE",
+                   help="a method parameter, e.g. lime.n_samples=500 (repeatable)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampling methods and of the random baseline")
+    p.add_argument("--random-orders", type=int, default=10,
+                   help="random source orders of the faithfulness baseline (default 10)")
+
+
+def _data_parsers(sub) -> None:
     p = sub.add_parser("data", help="fetch the corpora and build fixed splits")
     p.add_argument("--data-dir", default="data")
     p.set_defaults(run=cmd_data)
+    p = sub.add_parser("examples", help="pick the app's example texts from the news test split")
+    p.add_argument("--data-dir", default="data")
+    p.set_defaults(run=cmd_examples)
 
-    p = sub.add_parser("train", help="train a model (settings: attnviz.train.TrainSettings)")
+
+def _model_parsers(sub) -> None:
     from attnviz.train import TrainSettings
 
+    p = sub.add_parser("train", help="train a model (settings: attnviz.train.TrainSettings)")
     _add_dataclass_options(p, TrainSettings)
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("summarize", help="summarize a text")
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--text")
-    source.add_argument("--file", help="a UTF-8 text file, or - for standard input")
+    _add_text_source(p)
     _add_model_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object with attention and log-probs")
     p.set_defaults(run=cmd_summarize)
@@ -277,28 +293,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_evaluate)
 
+
+def _explanation_parsers(sub) -> None:
+    from attnviz.report import DEFAULT_REPORT_METHODS
+
     p = sub.add_parser("explain", help="attention and attribution methods for every summary token")
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--text")
-    source.add_argument("--file", help="a UTF-8 text file, or - for standard input")
-    p.add_argument("--methods", default="all", help="comma-separated method names, or all")
-    p.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE",
-                   help="a method parameter, e.g. lime.n_samples=500 (repeatable)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sampling methods and of the random baseline")
-    p.add_argument("--random-orders", type=int, default=10,
-                   help="random source orders for the faithfulness baseline in --json (default 10)")
+    _add_text_source(p)
+    _add_method_options(p, methods="all")
     _add_model_options(p)
     p.add_argument("--json", action="store_true",
-                   help="one JSON object with every method's scores, and agreement and faithfulness sections")
+                   help="print the explanation document: every method's scores, agreement and faithfulness")
     p.set_defaults(run=cmd_explain)
 
     p = sub.add_parser("report", help="agreement and faithfulness over a corpus (JSON + HTML), documents over Dask")
     p.add_argument("--pairs", required=True, help='JSONL, one {"text": ...} per line')
-    p.add_argument("--methods", default="attention,integrated_gradients,occlusion,lime",
-                   help="comma-separated method names, or all")
-    p.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sampling methods and of the random baseline")
-    p.add_argument("--random-orders", type=int, default=10)
+    _add_method_options(p, methods=",".join(DEFAULT_REPORT_METHODS))
     p.add_argument("--explanations", action="store_true",
                    help="also write each document's whole explanation to OUT/explanations/NNNN.json (opens in the page)")
     p.add_argument("--limit", type=int, default=0, help="only the first N documents")
@@ -309,21 +318,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(p, device=False)               # every worker runs on the CPU, one thread
     p.set_defaults(run=cmd_report)
 
-    p = sub.add_parser("examples", help="pick the app's example texts from the news test split")
-    p.add_argument("--data-dir", default="data")
-    p.set_defaults(run=cmd_examples)
-
     p = sub.add_parser("check", help="check the explainers against answers computed another way (exact Shapley and "
                                      "Owen values, LIME's ridge, a fine IG quadrature, per-token captum calls); "
                                      "exit status 1 if one fails")
-    source = p.add_mutually_exclusive_group()
-    source.add_argument("--text", help="default: news test articles cut to 400 tokens (or random words)")
-    source.add_argument("--file", help="a UTF-8 text file, or - for standard input")
+    _add_text_source(p, required=False, default="default: news test articles cut to 400 tokens (or random words)")
     p.add_argument("--rows", type=int, default=None,
                    help="compare with per-token captum calls on the first ROWS summary tokens only (default: all)")
     _add_model_options(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_check)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m attnviz", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _data_parsers(sub)
+    _model_parsers(sub)
+    _explanation_parsers(sub)
     return parser
 
 

@@ -133,11 +133,35 @@ def test_upload_a_binary_file_then_a_text_file(page, tmp_path):
     wait_idle(page)
     blob = tmp_path / "photo.txt"
     blob.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(blob))
+    page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(blob))
     page.get_by_text("photo.txt looks binary").wait_for(timeout=TIMEOUT)
     assert box.input_value() == "my draft"                           # the text is never lost
     good = tmp_path / "article.txt"
     good.write_text(TEXT, encoding="utf-8")
-    page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(good))
+    page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(good))
     page.wait_for_function("(t) => document.querySelector('textarea[aria-label=\"Text to summarize\"]').value === t",
                            arg=TEXT, timeout=TIMEOUT)
+
+
+def test_export_the_json_and_open_it_in_a_new_session(page, tmp_path):
+    summarize(page, TEXT)
+    tokens = page.locator(".attnviz-summary .attnviz-chip").all_inner_texts()
+    label = hover_label(page)
+    with page.expect_download(timeout=TIMEOUT) as download:
+        page.get_by_role("button", name="JSON (everything)").click()
+    path = tmp_path / "attnviz.json"
+    download.value.save_as(path)
+
+    fresh = page.context.new_page()                                    # a new session: nothing cached in it
+    fresh.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    fresh.goto(page.url)
+    fresh.get_by_text("Open an exported explanation").click()
+    fresh.locator('[data-testid="stFileUploader"] input[type=file]').nth(1).set_input_files(str(path))
+    fresh.get_by_text("as it was saved").wait_for(timeout=TIMEOUT)
+    fresh.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT)
+    wait_idle(fresh)
+    assert fresh.locator(".attnviz-summary .attnviz-chip").all_inner_texts() == tokens
+    assert hover_label(fresh) == label                                 # the same cell, the same raw weight
+    assert fresh.get_by_role("textbox", name="Text to summarize").input_value() == ""
+    fresh.close()
+    assert page.dialogs == []
