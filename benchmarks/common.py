@@ -14,11 +14,12 @@ from attnviz.types import Generation
 SUMMARY_TOKENS = 16
 
 
-def setup(model: str | None, tokens: int, summary_tokens: int = SUMMARY_TOKENS) -> tuple[Summarizer, Generation, str]:
-    """The shipped (or given) model on CPU, its source limit set to ``tokens``, and the beam-4 summary,
+def setup(model: str | None, tokens: int, summary_tokens: int = SUMMARY_TOKENS,
+          device: str = "cpu") -> tuple[Summarizer, Generation, str]:
+    """The shipped (or given) model on ``device``, its source limit set to ``tokens``, and the beam-4 summary,
     forced to ``summary_tokens`` tokens, of a news article of at least ``tokens`` tokens cut to ``tokens``;
     → (summarizer, generation, where the article came from)."""
-    summarizer = Summarizer.from_checkpoint(model, device="cpu", max_source_tokens=tokens)
+    summarizer = Summarizer.from_checkpoint(model, device=device, max_source_tokens=tokens)
     text, origin = article(tokens)
     settings = DecodingSettings(beam_size=4, min_len=summary_tokens, max_len=summary_tokens)
     return summarizer, summarizer.summarize(text, settings), origin

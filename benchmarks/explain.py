@@ -189,12 +189,13 @@ def peak_rss_mb(tokens: int = RSS_TOKENS, *, model: str | None = None) -> dict[s
 
 # ---------------------------------------------------------------- the run and its table
 
-def run_explain_bench(model: str | None = None, *, tokens: int = SOURCE_TOKENS, repeats: int = 3) -> dict[str, Any]:
+def run_explain_bench(model: str | None = None, *, tokens: int = SOURCE_TOKENS, repeats: int = 3,
+                      device: str = "cpu") -> dict[str, Any]:
     """Measure ours vs the per-token captum baselines, the floor, and all methods; medians over ``repeats``."""
-    summarizer, generation, origin = setup(model, tokens)
+    summarizer, generation, origin = setup(model, tokens, device=device)
     start = time.perf_counter()
     results: dict[str, Any] = {
-        "model": summarizer.name, "threads": torch.get_num_threads(), "input": origin,
+        "model": summarizer.name, "device": str(summarizer.device), "threads": torch.get_num_threads(), "input": origin,
         "source_tokens": len(generation.source_tokens), "summary_tokens": len(generation.summary_tokens),
         "batch_size": summarizer.scorer(generation).batch_size, "repeats": repeats,
         "targets": TARGETS, "loadavg_start": os.getloadavg()[0],
@@ -225,7 +226,7 @@ def verdicts(results: dict[str, Any]) -> dict[str, bool]:
 def print_explain_bench(results: dict[str, Any]) -> None:
     """A table of the measurements and targets, then the results as one JSON line."""
     results["met"] = verdicts(results)
-    print(f"model {results['model']} on cpu ({results['threads']} threads), {results['source_tokens']}-token input "
+    print(f"model {results['model']} on {results['device']} ({results['threads']} threads), {results['source_tokens']}-token input "
           f"from {results['input']}, T={results['summary_tokens']}, batch {results['batch_size']}, medians of "
           f"{results['repeats']} (each side every round), load average "
           f"{results['loadavg_start']:.1f} → {results['loadavg_end']:.1f}, {results['bench_s']:.0f} s")
@@ -261,6 +262,8 @@ def main() -> None:
                         help="checkpoint folder or name under pretrained/ (default: the shipped model)")
     parser.add_argument("--tokens", type=int, default=SOURCE_TOKENS, help=f"source tokens (default {SOURCE_TOKENS})")
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds, each side once per round (default 3)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                        help="where the model runs (default cpu; the memory measurement runs on the CPU only)")
     parser.add_argument("--rss-child", type=int, default=None, metavar="TOKENS",
                         help="only run every method on a TOKENS-token input and print one JSON line "
                              "(the fresh process whose peak RSS the benchmark measures)")
@@ -268,8 +271,9 @@ def main() -> None:
     if args.rss_child is not None:
         rss_child(args.rss_child, args.model)
         return
-    results = run_explain_bench(args.model, tokens=args.tokens, repeats=args.repeats)
-    results["rss"] = peak_rss_mb(RSS_TOKENS, model=args.model)
+    results = run_explain_bench(args.model, tokens=args.tokens, repeats=args.repeats, device=args.device)
+    if args.device == "cpu":
+        results["rss"] = peak_rss_mb(RSS_TOKENS, model=args.model)
     print_explain_bench(results)
 
 

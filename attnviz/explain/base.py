@@ -10,6 +10,7 @@ Shapes: N perturbations, S source tokens, T summary tokens, E embedding size.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any, Protocol
 
@@ -105,9 +106,12 @@ class ForcedScorer:
         mask = torch.ones(n, self.source_len, dtype=torch.bool, device=self.ids.device)
         self.forward_passes += n
         start = time.perf_counter()
+        # cuDNN's LSTM has no backward pass in eval mode; a graph for gradients takes the native kernels.
+        native_rnn = torch.is_grad_enabled() and self.ids.device.type == "cuda"
         try:
-            return self.model(self.ids.expand(n, -1), self.ext_ids.expand(n, -1), mask, self.targets.expand(n, -1),
-                              embedded=embedded, presence=presence).target_logprobs
+            with torch.backends.cudnn.flags(enabled=False) if native_rnn else contextlib.nullcontext():
+                return self.model(self.ids.expand(n, -1), self.ext_ids.expand(n, -1), mask,
+                                  self.targets.expand(n, -1), embedded=embedded, presence=presence).target_logprobs
         finally:
             self.forward_seconds += time.perf_counter() - start
 

@@ -76,7 +76,7 @@ def integrated_gradients(scorer: Scorer, *, n_steps: int = 32, max_steps: int = 
     forward. The quadrature is captum's rule ``method`` with its nodes moved to α = u^``path_power``
     (``path_nodes``; path_power 1 gives captum's IntegratedGradients exactly). On the shipped model, 300
     tokens and 16 rows, the worst |φ − φ(400 nodes)| was 0.41 nats for Gauss-Legendre at 50 nodes and
-    3e-6 with path_power 3 at 32 nodes (`python scripts/ig_quadrature.py` prints the table).
+    3e-6 with path_power 3 at 32 nodes (`python benchmarks/ig_quadrature.py` prints the table).
 
     φ_tj = ∫₀¹ ∂f_t/∂g_j(α·1) dα, so row t sums to f_t(1) − f_t(0) up to the quadrature error δ_t.
     A row passes when |δ_t| ≤ max(``tolerance`` · |f_t(1) − f_t(0)|, ``abs_tolerance``) (nats); a row that
