@@ -144,7 +144,8 @@ def on_open() -> None:
     """Open an exported explanation; a file that is not one leaves the page as it was."""
     upload = st.session_state.get("open")
     st.session_state.pop("open_error", None)
-    if upload is None:
+    if upload is None:                                 # the file was removed: back to the text box
+        st.session_state.pop("opened", None)
         return
     try:
         st.session_state["opened"] = (upload.name, Explanation.loads(upload.getvalue()))
@@ -452,8 +453,8 @@ def live_page(cfg: PageSettings) -> None:
 
 def opened_page(cfg: PageSettings, name: str, explanation: Explanation) -> None:
     st.info(f"Showing the exported explanation **{name}** as it was saved (nothing is recomputed). The sidebar's "
-            "display settings apply; its model, decoding and methods apply to new summaries. Press Summarize to "
-            "go back to the text box.")
+            "display settings apply; its model, decoding and methods apply to new summaries. Press Summarize or "
+            "remove the file to go back to the text box.")
     notes = explanation.differences(cfg.model, versions())
     if notes:
         st.warning("Note: " + "; ".join(notes) + ". Running it again here may give other numbers.")

@@ -9,7 +9,7 @@ from typing import Any
 
 from attnviz.decoding import DecodingSettings
 from attnviz.explain import METHODS, Scorer, method_names, resolve_params
-from attnviz.explanation import ATTENTION, Explanation, ExplanationSettings
+from attnviz.explanation import ATTENTION, Explanation, ExplanationSettings, check_baseline
 from attnviz.faithfulness import faithfulness
 from attnviz.pipeline import SummaryModel
 from attnviz.types import Attribution, Generation
@@ -57,6 +57,7 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
     before the model runs."""
     names = [m for m in method_names(methods) if m != ATTENTION]
     full_params = method_params(names, params, seed)
+    check_baseline(random_orders, seed)
     generation = model.summarize(text, decoding)
     explanation = new_explanation(model, generation, decoding, params=full_params, random_orders=random_orders,
                                   seed=seed)

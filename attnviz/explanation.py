@@ -23,6 +23,7 @@ import numpy as np
 import attnviz
 from attnviz.compare import METRICS, agreement_matrices, agreement_rows
 from attnviz.errors import DocumentError, InputError
+from attnviz.faithfulness import RANDOM
 from attnviz.types import Attribution, Faithfulness, Generation, finite, read_array, read_field, rounded
 
 FORMAT = "attnviz-explanation"
@@ -196,6 +197,9 @@ class Explanation:
         if faith is not None:
             figures = read_field(faith, "methods", dict, where="faithfulness: ")
             explanation.faithfulness = {name: Faithfulness.from_json(name, f) for name, f in figures.items()}
+            t = len(generation.summary_tokens)
+            if RANDOM not in figures or any(f.comprehensiveness.shape[0] != t for f in explanation.faithfulness.values()):
+                raise DocumentError(f"faithfulness: the figures need the '{RANDOM}' baseline and {t} summary tokens")
             explanation.faithfulness_cost = read_field(faith, "cost", dict, where="faithfulness: ", default={})
         return explanation
 

@@ -89,6 +89,12 @@ def test_a_damaged_explanation_names_what_is_wrong(explained):
     with pytest.raises(DocumentError, match="occlusion: scores have shape"):
         Explanation.from_json(doc)
     doc = explained[2].to_json()
+    doc["faithfulness"]["methods"]["occlusion"]["comprehensiveness"].pop()
+    doc["faithfulness"]["methods"]["occlusion"]["deletion"].pop()
+    doc["faithfulness"]["methods"]["occlusion"]["sufficiency"].pop()
+    with pytest.raises(DocumentError, match="faithfulness: the figures need"):
+        Explanation.from_json(doc)
+    doc = explained[2].to_json()
     doc["generation"]["attention"][0][0] = "x"
     with pytest.raises(DocumentError, match="generation: attention is not an array of numbers"):
         Explanation.from_json(doc)

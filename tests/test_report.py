@@ -9,7 +9,7 @@ from attnviz.checkpoint import save_checkpoint
 from attnviz.cli import main
 from attnviz.compare import METRICS
 from attnviz.decoding import DecodingSettings
-from attnviz.report import ReportSettings, aggregate, run_report, write_report
+from attnviz.report import ReportSettings, aggregate, run_report
 from attnviz.types import finite
 from tests.conftest import make_model, random_text
 
