@@ -19,7 +19,7 @@ import streamlit as st
 
 from attnviz.compare import METRIC_GUIDE, METRIC_LABELS, METRIC_RANGE, METRICS, nanmean
 from attnviz.decoding import DecodingSettings
-from attnviz.errors import AttnvizError
+from attnviz.errors import AttnvizError, InputError
 from attnviz.examples import load_examples
 from attnviz.explain import METHODS
 from attnviz.explain.cost import estimate, seconds_per_pass
@@ -31,7 +31,7 @@ from attnviz.faithfulness import FRACTIONS, RANDOM, plan_removals
 from attnviz.normalise import is_signed, normalise
 from attnviz.pipeline import DEFAULT_MODEL, Summarizer, available_models
 from attnviz.plots import (agreement_figure, agreement_matrix_figure, attention_heatmap, deletion_figure,
-                           focus_grid_html, summary_chips_html, token_heatmap)
+                           focus_grid_html, summary_chips_html, token_heatmap, visible)
 from attnviz.textfile import decode_text
 from attnviz.types import Attribution, Faithfulness, Generation
 
@@ -39,6 +39,7 @@ st.set_page_config(page_title="attnviz", page_icon="🔎", layout="wide")
 log = logging.getLogger("attnviz.app")
 
 DEFAULT_METHODS = ["integrated_gradients", "occlusion"]
+PAGE_MAX_SOURCE_TOKENS = 2000   # one click's attributions stay within minutes on a 2-core CPU
 WINDOW_ABOVE = 150          # longer sources get a column window so every tick label stays readable
 ModelKey = tuple[str, str, int]   # (model name, device, source token limit)
 BOUND_SIGN = {"exact": "", "at most": "≤ ", "at least": "≥ "}
@@ -64,6 +65,15 @@ class PageSettings:
 
     def params_key(self, method: str) -> tuple[tuple[str, Any], ...]:
         return tuple(sorted(self.params.get(method, {}).items()))
+
+
+MARKDOWN = "\\`*_[]<>$~|#"           # what can turn plain text into emphasis, links, HTML, maths or tables
+
+
+def plain(text: str) -> str:
+    """A message that may hold a user's text (a file name, a value) for st.error/st.warning, which render
+    markdown: every markdown character escaped, invisible characters shown as code points."""
+    return "".join("\\" + c if c in MARKDOWN else c for c in visible(text))
 
 
 # ------------------------------------------------------------------ cached work (no widgets inside)
@@ -135,7 +145,10 @@ def on_upload() -> None:
     if upload is None:
         return
     try:
-        set_text(decode_text(upload.getvalue(), upload.name))
+        text = decode_text(upload.getvalue(), upload.name)
+        if not text.strip():
+            raise InputError(f"{upload.name} is empty")
+        set_text(text)
     except AttnvizError as exc:
         st.session_state["upload_error"] = f"{exc}. The text box was left as it was."
 
@@ -162,7 +175,7 @@ def input_section() -> None:
     with right:
         st.file_uploader("…or upload a .txt file", type=["txt"], key="upload", on_change=on_upload)
     if "upload_error" in st.session_state:
-        st.error(st.session_state["upload_error"])
+        st.error(plain(st.session_state["upload_error"]))
     st.text_area("Text to summarize", key="text", height=180, placeholder="Paste a news article…")
     if st.button("Summarize", type="primary"):
         st.session_state["submitted"] = st.session_state.get("text", "")
@@ -171,7 +184,7 @@ def input_section() -> None:
         st.file_uploader("A JSON file from this page's export or `python -m attnviz explain --json`", type=["json"],
                          key="open", on_change=on_open)
     if "open_error" in st.session_state:
-        st.error(st.session_state["open_error"])
+        st.error(plain(st.session_state["open_error"]))
 
 
 # ------------------------------------------------------------------ settings
@@ -182,7 +195,7 @@ def sidebar() -> PageSettings:
     models = available_models() or [DEFAULT_MODEL]
     model = bar.selectbox("Model", models, index=models.index(DEFAULT_MODEL) if DEFAULT_MODEL in models else 0)
     device = bar.selectbox("Device", ["auto", "cpu", "cuda"], help="auto: the GPU when there is one, else the CPU")
-    limit = bar.number_input("Read at most this many source tokens", 20, 2000, 400, step=50,
+    limit = bar.number_input("Read at most this many source tokens", 20, PAGE_MAX_SOURCE_TOKENS, 400, step=50,
                              help="Longer texts are cut; the page says so. The model was trained on 120-token leads.")
     bar.subheader("Decoding")
     search = bar.radio("Search", ["beam", "greedy"], horizontal=True)
@@ -218,8 +231,10 @@ def summary_section(generation: Generation) -> None:
     st.caption(f"{len(generation.source_tokens)} source tokens → {len(generation.summary_tokens)} summary tokens "
                f"on {generation.settings.get('device', 'an unknown device')}")
     if generation.truncated:
+        more = ("Raise the limit in the sidebar to read more." if len(generation.source_tokens) < PAGE_MAX_SOURCE_TOKENS
+                else f"The page reads at most {PAGE_MAX_SOURCE_TOKENS:,}; shorten the text to explain the rest.")
         st.warning(f"The text has {generation.truncated_from:,} tokens; the model read only the first "
-                   f"{len(generation.source_tokens):,}. Raise the limit in the sidebar to read more.")
+                   f"{len(generation.source_tokens):,}. {more}")
 
 
 def heatmaps_section(explanation: Explanation, cfg: PageSettings, window: slice) -> dict[str, Any]:
@@ -384,6 +399,7 @@ def source_window(generation: Generation) -> slice:
         return slice(0, s)
     start, end = st.slider("Source tokens shown (for long texts; hover and exports keep absolute positions)",
                            0, s, (0, min(s, 120)), key="window")
+    start = min(start, s - 1)                         # a window is never empty, even at (S, S)
     return slice(start, max(end, start + 1))
 
 
@@ -432,8 +448,15 @@ def run_attributions(cfg: PageSettings, text: str, generation: Generation) -> di
     bar = st.progress(0.0) if methods else st.empty()
     for i, method in enumerate(methods):
         bar.progress(i / len(methods), text=f"Computing {method} ({i + 1} of {len(methods)})…")
-        results[method] = explain_method(cfg.model_key, text, cfg.decoding, method, cfg.params_key(method))
-        done.add(keys[method])
+        try:
+            results[method] = explain_method(cfg.model_key, text, cfg.decoding, method, cfg.params_key(method))
+            done.add(keys[method])
+        except AttnvizError as exc:                    # this method only: the others and the page stay
+            st.error(plain(f"{method}: {exc}"))
+        except Exception as exc:  # noqa: BLE001 — a bug in one method must not take the page with it
+            log.error("%s failed\n%s", method, traceback.format_exc())
+            st.error(plain(f"{method} failed ({type(exc).__name__}); the other results are shown. This is a bug in "
+                           "attnviz, not your input: the details are in the server log."))
     bar.empty()
     return results
 
@@ -452,12 +475,12 @@ def live_page(cfg: PageSettings) -> None:
 
 
 def opened_page(cfg: PageSettings, name: str, explanation: Explanation) -> None:
-    st.info(f"Showing the exported explanation **{name}** as it was saved (nothing is recomputed). The sidebar's "
+    st.info(f"Showing the exported explanation {plain(name)} as it was saved (nothing is recomputed). The sidebar's "
             "display settings apply; its model, decoding and methods apply to new summaries. Press Summarize or "
             "remove the file to go back to the text box.")
     notes = explanation.differences(cfg.model, versions())
     if notes:
-        st.warning("Note: " + "; ".join(notes) + ". Running it again here may give other numbers.")
+        st.warning(plain("Note: " + "; ".join(notes) + ". Running it again here may give other numbers."))
     summary_section(explanation.generation)
     explanation_views(explanation, cfg)
 
@@ -478,7 +501,7 @@ def main() -> None:
     try:
         page()
     except AttnvizError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
     except Exception as exc:  # noqa: BLE001 — a bug: the log keeps the traceback, the page a short note
         log.error("unexpected error\n%s", traceback.format_exc())
         st.error(f"Something went wrong ({type(exc).__name__}); nothing you typed was lost. This is a bug in "

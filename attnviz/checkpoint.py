@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_model, save_model
 
 from attnviz.errors import CheckpointError
@@ -16,6 +16,8 @@ from attnviz.tokenizer import Vocabulary
 FORMAT = "attnviz-checkpoint"
 FORMAT_VERSION = 2      # 2: removal is part of the model (mask embedding, null attention slot)
 WEIGHTS, CONFIG, VOCAB = "model.safetensors", "config.json", "vocab.json"
+MAX_JSON_BYTES = {CONFIG: 1 * 2**20, VOCAB: 64 * 2**20}
+FLOAT_DTYPES = {"F16", "BF16", "F32", "F64"}
 
 
 def save_checkpoint(folder: Path, model: PointerGenerator, vocab: Vocabulary,
@@ -32,12 +34,43 @@ def save_checkpoint(folder: Path, model: PointerGenerator, vocab: Vocabulary,
 
 
 def _read_json(path: Path) -> Any:
+    """A checkpoint's JSON file, refused when missing, over its size limit, nested too deeply or not JSON."""
     if not path.is_file():
         raise CheckpointError(f"checkpoint file missing: {path}")
+    limit = MAX_JSON_BYTES[path.name]
+    if path.stat().st_size > limit:
+        raise CheckpointError(f"checkpoint file {path} has {path.stat().st_size:,} bytes; at most {limit:,} are read")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"checkpoint file {path} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise CheckpointError(f"checkpoint file {path} nests too deeply to be a checkpoint file") from None
+
+
+def _check_weights_header(weights: Path, config: ModelConfig) -> None:
+    """The safetensors header against the shapes the config implies (a model built on the meta device, so
+    nothing is allocated): known names, the same shapes, floating-point types. CheckpointError naming the
+    first difference."""
+    with torch.device("meta"):
+        expected = {name: tuple(t.shape) for name, t in PointerGenerator(config).state_dict().items()}
+    try:
+        with safe_open(str(weights), framework="pt") as stored:
+            found = {name: (tuple(stored.get_slice(name).get_shape()), stored.get_slice(name).get_dtype())
+                     for name in stored.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        first_line = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"cannot load weights from {weights}: damaged or not a safetensors file "
+                              f"({first_line})") from None
+    for name, (shape, dtype) in sorted(found.items()):       # tied weights are stored once: load_model checks the rest
+        if name not in expected:
+            raise CheckpointError(f"cannot load weights from {weights}: not made for this config ({name} is not a "
+                                  f"weight of it)")
+        if shape != expected[name]:
+            raise CheckpointError(f"cannot load weights from {weights}: not made for this config ({name} has shape "
+                                  f"{list(shape)}, the config needs {list(expected[name])})")
+        if dtype not in FLOAT_DTYPES:
+            raise CheckpointError(f"cannot load weights from {weights}: {name} holds {dtype}, not floating-point numbers")
 
 
 def read_config(folder: Path) -> tuple[ModelConfig, dict[str, Any]]:
@@ -67,8 +100,10 @@ def load_checkpoint(folder: Path, device: torch.device | str = "cpu") -> tuple[P
     config, metadata = read_config(folder)
     vocab_path = folder / VOCAB
     words = _read_json(vocab_path)
+    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+        raise CheckpointError(f"{vocab_path} is not a valid vocabulary: it must be a JSON list of non-empty strings")
     try:
-        vocab = Vocabulary(words if isinstance(words, list) else [])
+        vocab = Vocabulary(words)
     except ValueError as exc:
         raise CheckpointError(f"{vocab_path} is not a valid vocabulary: {exc}") from None
     if len(vocab) != config.vocab_size:
@@ -76,11 +111,15 @@ def load_checkpoint(folder: Path, device: torch.device | str = "cpu") -> tuple[P
     weights = folder / WEIGHTS
     if not weights.is_file():
         raise CheckpointError(f"checkpoint file missing: {weights}")
+    _check_weights_header(weights, config)
     model = PointerGenerator(config)
     try:
         load_model(model, str(weights), strict=True)
     except (SafetensorError, RuntimeError, OSError, ValueError) as exc:
         first_line = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"cannot load weights from {weights}: damaged or not made for this config ({first_line})") from None
+    bad = next((name for name, t in model.state_dict().items() if not torch.isfinite(t).all()), None)
+    if bad is not None:
+        raise CheckpointError(f"cannot load weights from {weights}: {bad} holds NaN or infinite values")
     model.to(device).eval()
     return model, vocab, metadata

@@ -91,12 +91,14 @@ def cmd_summarize(args: argparse.Namespace) -> None:
                   f"{generation.truncated_from} tokens)", file=sys.stderr)
 
 
-def _read_pairs_argument(path: str, limit: int) -> list[dict]:
+def _read_pairs_argument(path: str, limit: int, keys: tuple[str, ...] = ("text", "summary")) -> list[dict]:
     """The first ``limit`` (0 = all) pairs of a JSONL file; InputError for an unreadable, bad or empty file."""
     from attnviz.data import read_pairs
 
+    if limit < 0:
+        raise InputError(f"--limit must be 0 (all) or more, not {limit}")
     try:
-        pairs = read_pairs(Path(path))
+        pairs = read_pairs(Path(path), keys)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
@@ -189,20 +191,26 @@ def progress_bar(done: int, total: int) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     from attnviz.explain import method_names
-    from attnviz.report import ReportSettings, run_report, write_report
+    from attnviz.report import ReportSettings, check_output_folder, run_report, write_report
 
-    pairs = _read_pairs_argument(args.pairs, args.limit)
-    if args.workers < 1:
-        raise InputError("--workers must be at least 1")
+    pairs = _read_pairs_argument(args.pairs, args.limit, keys=("text",))
+    if not 1 <= args.workers <= 64:
+        raise InputError(f"--workers must be from 1 to 64, not {args.workers}")
+    out = Path(args.out)
+    check_output_folder(out)
     settings = ReportSettings(model=args.model, methods=tuple(method_names(args.methods)),
                               params=parse_method_params(args.param), decoding=_decoding(args),
                               random_orders=args.random_orders, seed=args.seed,
                               max_source_tokens=args.max_source_tokens, keep_explanations=args.explanations)
     report = run_report([p["text"] for p in pairs], settings, scheduler=args.scheduler, workers=args.workers,
                         serial=args.serial, progress=progress_bar)
-    json_path, html_path = write_report(report, Path(args.out))
-    print(f"{len(pairs)} documents in {report['seconds']} s ({report['documents_per_minute']} per minute, "
-          f"{report['mode']}); wrote {json_path} and {html_path}")
+    json_path, html_path = write_report(report, out)
+    failed = report["aggregate"]["failed"]
+    print(f"{len(pairs)} documents ({len(pairs) - failed} explained, {failed} could not be summarized) in "
+          f"{report['seconds']} s ({report['documents_per_minute']} per minute, {report['mode']}); wrote {json_path} "
+          f"and {html_path}")
+    if failed == len(pairs):
+        raise InputError(f"none of the {len(pairs)} documents could be summarized (the reasons are in {json_path})")
 
 
 def cmd_examples(args: argparse.Namespace) -> None:
@@ -216,6 +224,8 @@ def cmd_check(args: argparse.Namespace) -> None:
     from attnviz.axioms import check_model
     from attnviz.examples import long_text
 
+    if args.rows is not None and args.rows < 1:
+        raise InputError(f"--rows must be at least 1, not {args.rows}")
     text = long_text(400)[0] if args.text is None and args.file is None else read_text_argument(args.text, args.file)
     if not check_model(_summarizer(args), text, _decoding(args), rows=args.rows, as_json=args.json):
         raise SystemExit(1)

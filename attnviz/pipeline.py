@@ -13,6 +13,7 @@ from attnviz.decoding import DecodingSettings, Hypothesis, search
 from attnviz.errors import InputError
 from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, ForcedScorer, Scorer
 from attnviz.model import PointerGenerator, pick_device
+from attnviz.model.config import MAX_SOURCE_TOKENS
 from attnviz.textfile import MAX_TEXT_CHARS
 from attnviz.tokenizer import EncodedSource, Vocabulary, detokenize
 from attnviz.types import Generation
@@ -56,8 +57,9 @@ class Summarizer:
         self.model, self.vocab, self.name = model.eval(), vocab, name
         self.metadata = metadata or {}
         self.max_source_tokens = model.config.max_source_tokens if max_source_tokens is None else max_source_tokens
-        if self.max_source_tokens < 1:
-            raise InputError("max_source_tokens must be at least 1")
+        if isinstance(self.max_source_tokens, bool) or not 1 <= self.max_source_tokens <= MAX_SOURCE_TOKENS:
+            raise InputError(f"the source limit must be from 1 to {MAX_SOURCE_TOKENS:,} tokens, not "
+                             f"{self.max_source_tokens!r}")
 
     @classmethod
     def from_checkpoint(cls, path: Path | str | None = None, *, device: str = "auto",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 
 import numpy as np
 import plotly.graph_objects as go
@@ -14,6 +15,25 @@ SIGNED_SCALE = "RdBu_r"      # red: raises the summary token's log-probability; 
 UNSIGNED_SCALE = "Purples"   # magnitudes only (attention, saliency)
 POSITIVE, NEGATIVE, UNSIGNED = (214, 39, 40), (31, 119, 180), (106, 81, 163)
 MAX_TICK_LABELS = 40         # source tick labels per figure (vertical labels of a half-width figure stay apart)
+INVISIBLE = ("Cc", "Cf", "Zl", "Zp")   # control, format (bidirectional overrides, zero-width), line/paragraph separators
+
+
+def visible(text: str) -> str:
+    """``text`` with every invisible or direction-changing character shown as its code point (⟨U+202E⟩), so
+    a token can never reorder or hide what is drawn around it."""
+    return "".join(f"⟨U+{ord(c):04X}⟩" if unicodedata.category(c) in INVISIBLE else c for c in text)
+
+
+def plot_text(text: str) -> str:
+    """A user's string for a plotly label: visible, and only <, > and & escaped (plotly shows &quot; as is)."""
+    return html.escape(visible(text), quote=False)
+
+
+def html_text(text: str, *, quote: bool = False) -> str:
+    """A user's string for HTML (text or, with ``quote``, an attribute value): visible and escaped."""
+    return html.escape(visible(text), quote=quote)
+
+
 HOVER = 'summary #%{customdata[0]} "%{customdata[1]}" ← source #%{customdata[2]} "%{customdata[3]}": %{customdata[4]:.3f}<extra></extra>'
 
 
@@ -23,9 +43,9 @@ def _hover_data(summary_tokens: list[str], source_tokens: list[str], values: np.
     data = np.empty((t, s, 5), dtype=object)
     data[..., 4] = values
     data[..., 0] = np.arange(t)[:, None]
-    data[..., 1] = np.array([html.escape(x) for x in summary_tokens], dtype=object)[:, None]
+    data[..., 1] = np.array([plot_text(x) for x in summary_tokens], dtype=object)[:, None]
     data[..., 2] = offset + np.arange(s)[None, :]
-    data[..., 3] = np.array([html.escape(x) for x in source_tokens], dtype=object)[None, :]
+    data[..., 3] = np.array([plot_text(x) for x in source_tokens], dtype=object)[None, :]
     return data
 
 
@@ -55,9 +75,9 @@ def token_heatmap(scores: np.ndarray, summary_tokens: list[str], source_tokens: 
     figure.update_layout(
         title=title, height=max(260, 60 + 22 * t), margin=dict(l=10, r=10, t=40, b=10),
         xaxis=dict(tickmode="array", tickvals=columns[::tick_step].tolist(),
-                   ticktext=[html.escape(source_tokens[j]) for j in range(0, s, tick_step)], tickangle=-90,
+                   ticktext=[plot_text(source_tokens[j]) for j in range(0, s, tick_step)], tickangle=-90,
                    side="top", constrain="domain"),
-        yaxis=dict(tickmode="array", tickvals=list(range(t)), ticktext=[html.escape(x) for x in summary_tokens],
+        yaxis=dict(tickmode="array", tickvals=list(range(t)), ticktext=[plot_text(x) for x in summary_tokens],
                    autorange="reversed"),
     )
     return figure
@@ -98,10 +118,10 @@ def summary_chips_html(generation: Generation, focus: int | None = None) -> str:
             tip = f"p = {p:.2f}, p_gen = {g:.2f} ({kind})"
         border = "2px solid #111" if i == focus else "1px solid rgba(0,0,0,0.15)"
         chips.append(
-            f'<span class="attnviz-chip attnviz-{kind}" title="#{i} {html.escape(token, quote=True)}: {tip}" '
+            f'<span class="attnviz-chip attnviz-{kind}" title="#{i} {html_text(token, quote=True)}: {tip}" '
             f'style="display:inline-block;margin:2px 3px;padding:3px 8px;border-radius:12px;border:{border};'
             f'background:{"#e8f1fb" if kind == "copied" else "#fdf0e3"};font-size:1.05rem">'
-            f'{html.escape(token)}<sub style="color:#666;font-size:0.7rem;margin-left:3px">{p:.2f}</sub></span>')
+            f'{html_text(token)}<sub style="color:#666;font-size:0.7rem;margin-left:3px">{p:.2f}</sub></span>')
     legend = ('<div style="font-size:0.8rem;color:#555;margin-top:4px">'
               '<span style="background:#e8f1fb;padding:1px 6px;border-radius:8px">copied from the source</span> '
               '<span style="background:#fdf0e3;padding:1px 6px;border-radius:8px">generated</span> '
@@ -121,9 +141,9 @@ def focus_grid_html(source_tokens: list[str], rows: dict[str, np.ndarray], signe
             raise ValueError(f"{name}: {len(scores)} scores for {len(source_tokens)} source tokens")
         cells = "".join(
             f'<td title="{html.escape(name)} · source #{source_offset + j} '
-            f'&quot;{html.escape(tok, quote=True)}&quot;: {float(v):.3f}" '
+            f'&quot;{html_text(tok, quote=True)}&quot;: {float(v):.3f}" '
             f'style="background:{_background(v, signed[name])};padding:2px 3px;white-space:nowrap">'
-            f'{html.escape(tok)}</td>' for j, (tok, v) in enumerate(zip(source_tokens, scores)))
+            f'{html_text(tok)}</td>' for j, (tok, v) in enumerate(zip(source_tokens, scores)))
         body.append(f'<tr><th class="attnviz-method" style="position:sticky;left:0;background:#fff;text-align:left;'
                     f'padding-right:8px;white-space:nowrap">{html.escape(name)}</th>{cells}</tr>')
     return ('<div class="attnviz-focus" style="overflow-x:auto;border:1px solid #eee;border-radius:6px">'
@@ -136,7 +156,7 @@ def agreement_figure(per_token: dict[str, np.ndarray], summary_tokens: list[str]
                      y_range: tuple[float, float] = (-1, 1)) -> go.Figure:
     """Grouped bars: for each summary token (x, integer positions), each method's rank correlation [T]."""
     figure = go.Figure()
-    labels = [html.escape(tok) for tok in summary_tokens]
+    labels = [plot_text(tok) for tok in summary_tokens]
     for name, values in per_token.items():
         figure.add_bar(x=np.arange(len(summary_tokens)), y=values, name=html.escape(name), customdata=labels,
                        hovertemplate=f"{html.escape(name)} · summary #%{{x}} \"%{{customdata}}\": %{{y:.3f}}<extra></extra>")

@@ -38,12 +38,20 @@ def write_pairs(path: Path, pairs: Iterable[Pair]) -> None:
     os.replace(tmp, path)
 
 
-def read_pairs(path: Path | str) -> list[dict]:
-    """Read a jsonl file of pairs; a malformed line raises ValueError naming file and line."""
+def read_pairs(path: Path | str, keys: tuple[str, ...] = ("text", "summary")) -> list[dict]:
+    """Read a jsonl file of pairs, each with string ``keys``; a malformed line (or a file that is not UTF-8)
+    raises ValueError naming the file and line."""
     path = Path(path)
     pairs: list[dict] = []
     with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
+        lines = enumerate(f, start=1)
+        while True:
+            try:
+                lineno, line = next(lines)
+            except StopIteration:
+                break
+            except UnicodeDecodeError:
+                raise ValueError(f"{path}: not UTF-8 text") from None
             if not line.strip():
                 continue
             try:
@@ -52,10 +60,10 @@ def read_pairs(path: Path | str) -> list[dict]:
                 raise ValueError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
             if not isinstance(obj, dict):
                 raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            missing = [k for k in ("text", "summary") if k not in obj]
+            missing = [k for k in keys if k not in obj]
             if missing:
                 raise ValueError(f"{path}:{lineno}: missing key(s) {', '.join(missing)}")
-            bad = [k for k in ("text", "summary") if not isinstance(obj[k], str)]
+            bad = [k for k in keys if not isinstance(obj[k], str)]
             if bad:
                 raise ValueError(f"{path}:{lineno}: key(s) {', '.join(bad)} must be strings")
             pairs.append(obj)

@@ -6,6 +6,10 @@ from typing import Any
 
 ATTENTION_KINDS = ("additive", "dot", "general", "multihead")
 BRIDGE_ACTIVATIONS = ("tanh", "relu")
+MAX_SOURCE_TOKENS = 5000           # the ceiling of any source limit (config, CLI, page)
+MAX_PARAMETERS = 250_000_000       # ~1 GB of float32 weights: a config beyond it is refused before allocation
+RANGES = {"vocab_size": (5, 2_000_000), "emb_dim": (1, 4096), "hidden_dim": (1, 8192), "num_heads": (1, 128),
+          "max_source_tokens": (1, MAX_SOURCE_TOKENS), "max_summary_tokens": (1, 200)}
 
 
 @dataclass(frozen=True)
@@ -28,15 +32,32 @@ class ModelConfig:
     max_summary_tokens: int = 24
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            value, kind = getattr(self, f.name), {"int": int, "bool": bool, "float": float, "str": str}[str(f.type)]
+            if isinstance(value, bool) != (kind is bool) or not isinstance(value, (int, float) if kind is float else kind):
+                raise ValueError(f"{f.name} must be {'an integer' if kind is int else 'a ' + kind.__name__}, "
+                                 f"not {value!r}")
+        for name, (low, high) in RANGES.items():
+            if not low <= getattr(self, name) <= high:
+                raise ValueError(f"{name} must be from {low:,} to {high:,}, not {getattr(self, name):,}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), not {self.dropout!r}")
+        if self.parameter_estimate() > MAX_PARAMETERS:
+            raise ValueError(f"the model would have up to about {self.parameter_estimate():,} parameters; "
+                             f"attnviz loads at most {MAX_PARAMETERS:,}")
         if self.attention not in ATTENTION_KINDS:
             raise ValueError(f"attention must be one of {ATTENTION_KINDS}, not {self.attention!r}")
         if self.bridge_activation not in BRIDGE_ACTIVATIONS:
             raise ValueError(f"bridge_activation must be one of {BRIDGE_ACTIVATIONS}, not {self.bridge_activation!r}")
         if self.attention == "multihead" and (2 * self.hidden_dim) % self.num_heads:
             raise ValueError("2 * hidden_dim must be divisible by num_heads")
-        for name in ("vocab_size", "emb_dim", "hidden_dim", "num_heads", "max_source_tokens", "max_summary_tokens"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be positive")
+
+    def parameter_estimate(self) -> int:
+        """About how many weights the model has (embeddings, output layer, the LSTMs and attention), from the
+        sizes alone: checked before anything is allocated."""
+        e, h, v = self.emb_dim, self.hidden_dim, self.vocab_size
+        lstms = 2 * 4 * h * (e + h) + 4 * h * (e + 2 * h + h)
+        return v * e * (1 if self.tie_embeddings else 2) + v * h + lstms + 16 * h * h
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
