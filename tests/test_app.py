@@ -363,3 +363,81 @@ def test_an_explanation_from_another_model_says_so(kept_media):
     assert "'someone-elses-model'" in note and "torch 0.0.1" in note
     assert not any(b.label.startswith("Measure faithfulness") for b in at.button)
     assert any("without faithfulness" in i.value for i in at.info)
+
+
+# ------------------------------------------------------------------ hostile input on the page: nothing typed is lost
+
+@pytest.mark.parametrize("name, content, message", [
+    ("empty.txt", b"", "empty.txt is empty"),
+    ("blank.txt", b"  \n\t ", "blank.txt is empty"),
+    ("**bold** [link](http://x) $x^2$ <b>.txt", b"\x00binary", "looks binary"),
+    ("latin.txt", "café".encode("latin-1"), "is not UTF-8 text")])
+def test_a_bad_upload_keeps_the_text_and_says_why_in_plain_text(name, content, message):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.text_area(key="text").input("my draft")
+    at.run()
+    at.file_uploader(key="upload").set_value((name, content, "text/plain"))
+    at.run()
+    assert not at.exception
+    error = at.error[0].value
+    assert message in error.replace("\\", "") and "The text box was left as it was" in error
+    assert at.session_state["text"] == "my draft"
+    for mark in ("**", "[", "$", "<"):                                    # markdown and HTML arrive escaped
+        assert mark not in error.replace("\\" + mark[0], "")
+
+
+def test_bidirectional_controls_are_shown_not_obeyed():
+    at = _run("The minister \u202eresigned\u202c on Monday after the vote on the \u2066budget\u2069 failed.")
+    assert not at.exception and not at.error
+    html_shown = " ".join(h.proto.body for h in at.get("html"))
+    assert "\u202e" not in html_shown and "\u2066" not in html_shown
+    assert "⟨U+202E⟩" in html_shown
+    ticks = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["xaxis"]["ticktext"]
+    assert not any("\u202e" in t for t in ticks) and any("⟨U+202E⟩" in t for t in ticks)
+
+
+def test_a_quote_in_the_text_is_a_quote_in_the_labels():
+    at = _run('He said "no" to the budget on Monday, and the minister resigned after the vote.')
+    assert not at.exception and not at.error
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert '"' in figure["layout"]["xaxis"]["ticktext"] and not any("&quot;" in t for t in figure["layout"]["xaxis"]["ticktext"])
+
+
+def test_a_failing_method_leaves_the_other_results():
+    from attnviz.explain import MethodSpec, register, unregister
+
+    def broken(scorer):
+        raise RuntimeError("an internal bug")
+
+    register(MethodSpec("broken_method", broken, cost=lambda s, t, p: (1, 0, "exact")))
+    try:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()
+        at.sidebar.multiselect[0].set_value(["occlusion", "broken_method"])
+        at.text_area(key="text").input(TEXT)
+        at.button[0].click()
+        at.run()
+        next(b for b in at.button if b.label.startswith("Explain with 2 methods")).click()
+        at.run()
+    finally:
+        unregister("broken_method")
+    assert not at.exception
+    assert len(at.error) == 1 and "broken\\_method failed (RuntimeError)" in at.error[0].value
+    assert "an internal bug" not in at.error[0].value                   # internals stay in the log
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert "occlusion" in titles and "broken_method" not in titles
+    assert any(d for d in at.dataframe if "with attention, mean over the summary" in d.value.columns)
+    assert at.session_state["text"] == TEXT
+
+
+def test_a_one_token_text_explains_with_every_method():
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.sidebar.multiselect[0].set_value(["kernel_shap", "lime", "occlusion"])
+    at.text_area(key="text").input("Ministers")
+    at.button[0].click()
+    at.run()
+    next(b for b in at.button if b.label.startswith("Explain with")).click()
+    at.run()
+    assert not at.exception and not at.error

@@ -258,3 +258,15 @@ def test_the_convergence_note_names_rows_that_did_not_converge(case):
     rows = [t for t, (d, a) in enumerate(zip(bad.checks["convergence_delta"], bad.checks["allowed_delta"]))
             if abs(d) > a]
     assert rows and convergence_note(bad.checks).startswith(f"Rows {', '.join(map(str, rows))} did not converge")
+
+
+def test_kernel_shap_of_a_one_token_source_is_the_whole_gap():
+    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from tests.conftest import WORDS
+
+    vocab = Vocabulary(list(SPECIALS) + WORDS)
+    model = make_model(vocab, seed=2)
+    generation = Summarizer(model, vocab).summarize("w7", DecodingSettings(beam_size=1, min_len=2, max_len=3))
+    scorer = ForcedScorer(model, generation)
+    ends = scorer.score_keep(torch.tensor([[1], [0]])).numpy()
+    np.testing.assert_allclose(METHODS["kernel_shap"](scorer).scores[:, 0], ends[0] - ends[1], atol=1e-6)

@@ -168,8 +168,8 @@ def _gradient_reference(name: str):
 INTEGRATED_GRADIENTS = MethodSpec(
     "integrated_gradients", integrated_gradients,
     cost=lambda s, t, p: (p["n_steps"] + 2, p["n_steps"] * t, "at least"),
-    params=(Param("n_steps", 32, "IG steps", low=1, high=4096, page_high=256, budget=True),
-            Param("max_steps", 256, "IG steps at most (refinement)", low=1, high=4096),
+    params=(Param("n_steps", 32, "IG steps", low=1, high=1024, page_high=256, budget=True),
+            Param("max_steps", 256, "IG steps at most (refinement)", low=1, high=1024),
             Param("tolerance", 0.01, "allowed |δ| relative to |f(all) − f(none)|", low=0, high=1),
             Param("abs_tolerance", 1e-3, "allowed |δ| in nats", low=0, high=10),
             Param("method", "gausslegendre", "quadrature rule", choices=QUADRATURES),

@@ -165,3 +165,16 @@ def test_export_the_json_and_open_it_in_a_new_session(page, tmp_path):
     assert fresh.get_by_role("textbox", name="Text to summarize").input_value() == ""
     fresh.close()
     assert page.dialogs == []
+
+
+def test_an_empty_upload_keeps_the_text(page, tmp_path):
+    box = page.get_by_label("Text to summarize")
+    box.fill("my draft, typed by hand")
+    box.press("Control+Enter")
+    wait_idle(page)
+    empty = tmp_path / "empty draft.txt"
+    empty.write_bytes(b"")
+    page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(empty))
+    page.get_by_text("empty draft.txt is empty. The text box was left as it was.").wait_for(timeout=TIMEOUT)
+    assert box.input_value() == "my draft, typed by hand"
+    assert page.dialogs == []

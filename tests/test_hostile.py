@@ -1,0 +1,309 @@
+"""Hostile input, tried as a user would: every case ends in exit status 2 and one line that says what is
+wrong (``attnviz: error: ...``), never a traceback, and runs no longer than a small model needs."""
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from attnviz.checkpoint import CONFIG, VOCAB, WEIGHTS, save_checkpoint
+from attnviz.cli import main
+from attnviz.tokenizer import SPECIALS, Vocabulary
+from tests.conftest import WORDS, make_model
+
+TEXT = "w1 w2 zorblax w3 the w4 . w5 w6 w7 , w8 w9 a w10"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("hostile") / "tiny"
+    vocab = Vocabulary(list(SPECIALS) + WORDS)
+    save_checkpoint(folder, make_model(vocab, seed=4), vocab)
+    return folder
+
+
+def run(argv: list[str], capsys) -> tuple[int, str]:
+    """Exit status and standard error of the CLI; a traceback would propagate and fail the test."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:                     # argparse's own refusals
+        code = exc.code
+    return code, capsys.readouterr().err
+
+
+def assert_one_line(code: int, err: str, message: str) -> None:
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("attnviz: error:"), err
+    assert "Traceback" not in err and message in lines[0], lines[0]
+
+
+# ------------------------------------------------------------------ options and method parameters
+
+PARAMS = [
+    ("lime.n_samples=nan", "lime: n_samples must be an integer"),
+    ("lime.n_samples=NaN", "lime: n_samples must be an integer"),
+    ("lime.n_samples=inf", "lime: n_samples must be an integer"),
+    ("lime.n_samples=Infinity", "lime: n_samples must be an integer"),
+    ("lime.n_samples=1e12", "lime: n_samples must be an integer"),
+    ("lime.n_samples=1000000000000", "lime: n_samples must be at most 20000"),
+    ("lime.n_samples=2.5", "lime: n_samples must be an integer"),
+    ("lime.n_samples=abc", "lime: n_samples must be an integer, not 'abc'"),
+    ("lime.n_samples=-5", "lime: n_samples must be at least 2"),
+    ("lime.n_samples=1", "lime: n_samples must be at least 2"),
+    ("lime.n_samples=true", "lime: n_samples must be an integer"),
+    ("lime.n_samples=null", "lime: n_samples must be an integer"),
+    ("lime.n_samples=[300]", "lime: n_samples must be an integer"),
+    ('lime.n_samples={"a": 1}', "lime: n_samples must be an integer"),
+    ("lime.seed=-1", "lime: seed must be at least 0"),
+    ("lime.seed=99999999999", "lime: seed must be at most"),
+    ("lime.seed=0.5", "lime: seed must be an integer"),
+    ("kernel_shap.n_samples=0", "kernel_shap: n_samples must be at least 2"),
+    ("partition_shap.max_evals=1", "partition_shap: max_evals must be at least 2"),
+    ("partition_shap.max_evals=1e9", "partition_shap: max_evals must be an integer"),
+    ("partition_shap.max_evals=999999999", "partition_shap: max_evals must be at most 50000"),
+    ("integrated_gradients.n_steps=NaN", "integrated_gradients: n_steps must be an integer"),
+    ("integrated_gradients.n_steps=0", "integrated_gradients: n_steps must be at least 1"),
+    ("integrated_gradients.n_steps=100000", "integrated_gradients: n_steps must be at most 1024"),
+    ("integrated_gradients.max_steps=-1", "integrated_gradients: max_steps must be at least 1"),
+    ("integrated_gradients.tolerance=nan", "integrated_gradients: tolerance must be a number, not 'nan'"),
+    ("integrated_gradients.tolerance=NaN", "integrated_gradients: tolerance must be a finite number"),
+    ("integrated_gradients.tolerance=-0.1", "integrated_gradients: tolerance must be at least 0"),
+    ("integrated_gradients.abs_tolerance=1e300", "integrated_gradients: abs_tolerance must be at most 10"),
+    ("integrated_gradients.method=simpson", "integrated_gradients: method must be one of"),
+    ("integrated_gradients.path_power=0", "integrated_gradients: path_power must be at least 1"),
+    ("integrated_gradients.path_power=2.0", "integrated_gradients: path_power must be an integer"),
+    ("lime.samples=5", "lime has no parameter 'samples'"),
+    ("occlusion.width=3", "occlusion has no parameter 'width'; it takes: none"),
+    ("nope.n_samples=5", "unknown attribution method 'nope'"),
+    ("lime.n_samples", "--param takes METHOD.NAME=VALUE"),
+    ("=5", "--param takes METHOD.NAME=VALUE"),
+    ("lime.=5", "--param takes METHOD.NAME=VALUE"),
+]
+
+
+@pytest.mark.parametrize("param, message", PARAMS)
+def test_a_bad_method_parameter_is_one_line(tiny, capsys, param, message):
+    code, err = run(["explain", "--text", TEXT, "--model", str(tiny), "--methods", "all", "--param", param], capsys)
+    assert_one_line(code, err, message)
+
+
+OPTIONS = [
+    (["explain", "--random-orders", "0"], "random_orders must be an integer from 1 to 1,000"),
+    (["explain", "--random-orders", "-1"], "random_orders must be an integer from 1"),
+    (["explain", "--random-orders", "100000"], "random_orders must be an integer from 1 to 1,000"),
+    (["explain", "--seed", "-1"], "seed must be at least 0"),
+    (["explain", "--methods", ""], "no method chosen"),
+    (["explain", "--methods", "lime,,nope"], "unknown attribution method 'nope'"),
+    (["summarize", "--beam", "0"], "beam size must be between 1 and 32"),
+    (["summarize", "--beam", "1000"], "beam size must be between 1 and 32"),
+    (["summarize", "--max-len", "0"], "maximum length must be between 1 and 200"),
+    (["summarize", "--max-len", "100000"], "maximum length must be between 1 and 200"),
+    (["summarize", "--min-len", "-1"], "minimum length must be between 0"),
+    (["summarize", "--length-penalty", "nan"], "length penalty must be between 0 and 5"),
+    (["summarize", "--length-penalty", "-1"], "length penalty must be between 0 and 5"),
+    (["summarize", "--no-repeat-ngram", "1"], "no_repeat_ngram must be 0 (off) or at least 2"),
+    (["summarize", "--max-source-tokens", "0"], "the source limit must be from 1 to 5,000 tokens"),
+    (["summarize", "--max-source-tokens", "-5"], "the source limit must be from 1 to 5,000 tokens"),
+    (["summarize", "--max-source-tokens", "1000000000"], "the source limit must be from 1 to 5,000 tokens"),
+    (["summarize", "--beam", "abc"], "argument --beam: invalid int value"),
+    (["summarize", "--device", "tpu"], "argument --device: invalid choice"),
+    (["check", "--rows", "0"], "--rows must be at least 1"),
+    (["check", "--rows", "-1"], "--rows must be at least 1"),
+]
+
+
+@pytest.mark.parametrize("argv, message", OPTIONS)
+def test_a_bad_option_is_one_line(tiny, capsys, argv, message):
+    code, err = run([*argv, "--text", TEXT, "--model", str(tiny)], capsys)
+    assert_one_line(code, err, message)
+
+
+TEXTS = [("", "the text is empty"), ("   \n\t ", "the text is empty"), ("\u200b\u200b", "the text is empty"),
+         ("\x00\x01\x02", "the text is empty"), ("x" * 1_000_001, "the limit is 1,000,000")]
+
+
+@pytest.mark.parametrize("text, message", TEXTS)
+def test_a_text_with_nothing_to_summarize_is_one_line(tiny, capsys, text, message):
+    code, err = run(["summarize", "--text", text, "--model", str(tiny)], capsys)
+    assert_one_line(code, err, message)
+
+
+FILES = [("missing.txt", None, "cannot read"), ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00", "looks binary"),
+         ("latin1.txt", "café au lait".encode("latin-1"), "is not UTF-8 text"), ("folder", "dir", "cannot read")]
+
+
+@pytest.mark.parametrize("name, content, message", FILES)
+def test_a_bad_text_file_is_one_line(tiny, tmp_path, capsys, name, content, message):
+    path = tmp_path / name
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    code, err = run(["summarize", "--file", str(path), "--model", str(tiny)], capsys)
+    assert_one_line(code, err, message)
+
+
+# ------------------------------------------------------------------ checkpoints a user made
+
+def _config_with(tiny: Path, tmp_path: Path, **model) -> Path:
+    folder = tmp_path / "ckpt"
+    shutil.copytree(tiny, folder)
+    data = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
+    data["model"].update(model)
+    (folder / CONFIG).write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
+CONFIGS = [
+    ({"hidden_dim": 256.0}, "hidden_dim must be an integer, not 256.0"),
+    ({"hidden_dim": True}, "hidden_dim must be an integer, not True"),
+    ({"hidden_dim": "16"}, "hidden_dim must be an integer"),
+    ({"hidden_dim": 20000}, "hidden_dim must be from 1 to 8,192"),
+    ({"hidden_dim": -3}, "hidden_dim must be from 1"),
+    ({"dropout": 2.0}, "dropout must be in [0, 1)"),
+    ({"dropout": "x"}, "dropout must be a float"),
+    ({"dropout": None}, "dropout must be a float"),
+    ({"vocab_size": 10**9}, "vocab_size must be from 5 to 2,000,000"),
+    ({"emb_dim": 4096, "hidden_dim": 8192}, "attnviz loads at most 250,000,000"),
+    ({"pointer": "no"}, "pointer must be a bool"),
+    ({"coverage": 1}, "coverage must be a bool"),
+    ({"attention": "bahdanau"}, "attention must be one of"),
+    ({"max_source_tokens": 10**7}, "max_source_tokens must be from 1 to 5,000"),
+    ({"flux_capacitor": 1}, "unknown config keys"),
+]
+
+
+@pytest.mark.parametrize("fields, message", CONFIGS)
+def test_a_bad_config_is_refused_before_any_weight_is_made(tiny, tmp_path, capsys, fields, message):
+    code, err = run(["summarize", "--text", TEXT, "--model", str(_config_with(tiny, tmp_path, **fields))], capsys)
+    assert_one_line(code, err, message)
+    assert "config.json" in err
+
+
+def _replace(tiny: Path, tmp_path: Path, name: str, content: bytes) -> Path:
+    folder = tmp_path / "ckpt"
+    shutil.copytree(tiny, folder)
+    (folder / name).write_bytes(content)
+    return folder
+
+
+def _weights(tiny: Path, change) -> bytes:
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(tiny / WEIGHTS))
+    change(tensors)
+    path = tiny.parent / "changed.safetensors"
+    save_file(tensors, str(path))
+    return path.read_bytes()
+
+
+FILES_OF_A_CHECKPOINT = [
+    (CONFIG, b"[" * 100_000 + b"]" * 100_000, "nests too deeply"),
+    (CONFIG, b"not json", "is not valid JSON"),
+    (CONFIG, b"[]", "is not an attnviz checkpoint config"),
+    (CONFIG, b'{"format": "attnviz-checkpoint", "format_version": 1}', "format-1 checkpoint"),
+    (CONFIG, b'{"format": "attnviz-checkpoint", "format_version": 7}', "format version 7"),
+    (CONFIG, b" " * (2 * 2**20), "at most 1,048,576 are read"),
+    (VOCAB, json.dumps(list(range(48))).encode(), "a JSON list of non-empty strings"),
+    (VOCAB, json.dumps([["a"]] * 48).encode(), "a JSON list of non-empty strings"),
+    (VOCAB, json.dumps(list(SPECIALS) + [None] * 44).encode(), "a JSON list of non-empty strings"),
+    (VOCAB, json.dumps(list(SPECIALS) + [""] + WORDS[:-1]).encode(), "a JSON list of non-empty strings"),
+    (VOCAB, json.dumps({"w": 1}).encode(), "a JSON list of non-empty strings"),
+    (VOCAB, json.dumps(list(SPECIALS) + ["w1"] * 44).encode(), "must not repeat words"),
+    (VOCAB, json.dumps(list(SPECIALS) + WORDS[:10]).encode(), "words but"),
+    (WEIGHTS, b"", "damaged or not a safetensors file"),
+    (WEIGHTS, b"\x80\x04\x95pickled", "damaged or not a safetensors file"),
+    (WEIGHTS, struct.pack("<Q", 2**40) + b"{}", "damaged or not a safetensors file"),
+]
+
+
+@pytest.mark.parametrize("name, content, message", FILES_OF_A_CHECKPOINT)
+def test_a_damaged_checkpoint_file_is_one_line(tiny, tmp_path, capsys, name, content, message):
+    code, err = run(["summarize", "--text", TEXT, "--model", str(_replace(tiny, tmp_path, name, content))], capsys)
+    assert_one_line(code, err, message)
+
+
+WEIGHT_CHANGES = [
+    ("NaN weights", lambda t: t["encoder.weight_ih_l0"].fill_(float("nan")), "holds NaN or infinite values"),
+    ("integer weights", lambda t: t.update({"encoder.weight_ih_l0": t["encoder.weight_ih_l0"].to(torch.int32)}),
+     "holds I32, not floating-point numbers"),
+    ("a wrong shape", lambda t: t.update({"encoder.weight_ih_l0": torch.zeros(3, 3)}), "has shape [3, 3], the config needs"),
+    ("an extra tensor", lambda t: t.update({"backdoor": torch.zeros(2)}), "backdoor is not a weight of it"),
+]
+
+
+@pytest.mark.parametrize("what, change, message", WEIGHT_CHANGES, ids=[c[0] for c in WEIGHT_CHANGES])
+def test_weights_that_do_not_fit_the_config_are_one_line(tiny, tmp_path, capsys, what, change, message):
+    folder = _replace(tiny, tmp_path, WEIGHTS, _weights(tiny, change))
+    code, err = run(["summarize", "--text", TEXT, "--model", str(folder)], capsys)
+    assert_one_line(code, err, message)
+
+
+# ------------------------------------------------------------------ pairs files and output folders
+
+PAIRS = [
+    (None, "cannot read"), (b"", "holds no pairs"), (b"not json\n", "not valid JSON"),
+    ("{\"text\": \"caf\u00e9\"}\n".encode("latin-1"), "not UTF-8 text"), (b'{"summary": "x"}\n', "missing key(s) text"),
+    (b'{"text": 5}\n', "must be strings"), (b"[1, 2]\n", "expected a JSON object"),
+]
+
+
+@pytest.mark.parametrize("content, message", PAIRS)
+def test_a_bad_pairs_file_is_one_line_before_any_work(tiny, tmp_path, capsys, content, message):
+    pairs = tmp_path / "pairs.jsonl"
+    if content is not None:
+        pairs.write_bytes(content)
+    code, err = run(["report", "--pairs", str(pairs), "--out", str(tmp_path / "out"), "--model", str(tiny),
+                     "--serial"], capsys)
+    assert_one_line(code, err, message)
+
+
+def _outputs(tmp_path: Path) -> list[tuple[str, str]]:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    return [(str(blocker), "cannot write the report"), (str(blocker / "below"), "cannot write the report"),
+            ("/proc/attnviz-report", "cannot write the report"), ("/dev/null/report", "cannot write the report")]
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_an_unwritable_report_folder_is_refused_before_any_work(tiny, tmp_path, capsys, which, monkeypatch):
+    import attnviz.report as report
+
+    monkeypatch.setattr(report, "run_report", lambda *a, **k: pytest.fail("the corpus ran before the check"))
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"text": TEXT}) + "\n", encoding="utf-8")
+    out, message = _outputs(tmp_path)[which]
+    code, err = run(["report", "--pairs", str(pairs), "--out", out, "--model", str(tiny), "--serial"], capsys)
+    assert_one_line(code, err, message)
+
+
+@pytest.mark.parametrize("argv, message", [(["--workers", "0"], "--workers must be from 1 to 64"),
+                                           (["--limit", "-1"], "--limit must be 0 (all) or more")])
+def test_bad_report_options_are_one_line(tiny, tmp_path, capsys, argv, message):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"text": TEXT}) + "\n", encoding="utf-8")
+    code, err = run(["report", "--pairs", str(pairs), "--out", str(tmp_path / "out"), "--model", str(tiny), *argv],
+                    capsys)
+    assert_one_line(code, err, message)
+
+
+def test_a_report_where_no_document_could_be_summarized_fails(tiny, tmp_path, capsys):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"text": "   "}) + "\n", encoding="utf-8")
+    code, err = run(["report", "--pairs", str(pairs), "--out", str(tmp_path / "out"), "--model", str(tiny), "--serial",
+                     "--methods", "attention", "--random-orders", "1"], capsys)
+    progress, error = err.strip().splitlines()                          # the progress bar, then the message
+    assert progress.endswith("1/1 documents")
+    assert_one_line(code, error, "none of the 1 documents could be summarized")
+
+
+def test_the_table_has_at_least_80_cases():
+    cases = (len(PARAMS) + len(OPTIONS) + len(TEXTS) + len(FILES) + len(CONFIGS) + len(FILES_OF_A_CHECKPOINT)
+             + len(WEIGHT_CHANGES) + len(PAIRS) + 4 + 2 + 1)
+    assert cases >= 80, cases
