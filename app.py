@@ -80,7 +80,11 @@ def plain(text: str) -> str:
 
 @st.cache_resource(show_spinner="Loading the model…")
 def load_summarizer(name: str, device: str, max_source_tokens: int) -> Summarizer:
-    return Summarizer.from_checkpoint(name, device=device, max_source_tokens=max_source_tokens)
+    """The model, loaded once per (name, device, limit) and warmed up: torch's first calls pay one-off costs
+    that would otherwise land on the user's first Summarize."""
+    summarizer = Summarizer.from_checkpoint(name, device=device, max_source_tokens=max_source_tokens)
+    summarizer.summarize("The minister met the committee on Monday to discuss the budget.", DecodingSettings())
+    return summarizer
 
 
 @st.cache_data(show_spinner="Summarizing…", max_entries=64)

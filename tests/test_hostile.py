@@ -305,5 +305,17 @@ def test_a_report_where_no_document_could_be_summarized_fails(tiny, tmp_path, ca
 
 def test_the_table_has_at_least_80_cases():
     cases = (len(PARAMS) + len(OPTIONS) + len(TEXTS) + len(FILES) + len(CONFIGS) + len(FILES_OF_A_CHECKPOINT)
-             + len(WEIGHT_CHANGES) + len(PAIRS) + 4 + 2 + 1)
+             + len(WEIGHT_CHANGES) + len(PAIRS) + 4 + 2 + 1 + 1)
     assert cases >= 80, cases
+
+
+def test_an_unreachable_scheduler_is_one_line_within_seconds(tiny, tmp_path, capsys):
+    import time
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"text": TEXT}) + "\n", encoding="utf-8")
+    start = time.perf_counter()
+    code, err = run(["report", "--pairs", str(pairs), "--out", str(tmp_path / "out"), "--model", str(tiny),
+                     "--scheduler", "tcp://127.0.0.1:9"], capsys)
+    assert_one_line(code, err, "cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+    assert time.perf_counter() - start < 15
