@@ -22,7 +22,7 @@ from attnviz.decoding import DecodingSettings
 from attnviz.errors import AttnvizError, InputError
 from attnviz.examples import load_examples
 from attnviz.explain import METHODS
-from attnviz.explain.cost import estimate, seconds_per_pass
+from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
 from attnviz.explain.gradients import convergence_note
 from attnviz.explained import DEFAULT_RANDOM_ORDERS, measure_faithfulness, method_params, new_explanation, run_method
 from attnviz.explanation import ATTENTION, Explanation, versions
@@ -443,10 +443,18 @@ def run_attributions(cfg: PageSettings, text: str, generation: Generation) -> di
     if todo:
         seconds = sum(c.seconds for c in costs if c.method in todo)
         slot = st.empty()
-        if slot.button(f"Explain with {len(todo)} method{'s' * (len(todo) > 1)} (≈ {seconds:.0f} s)"):
-            slot.empty()
+        try:
+            check_budget([c for c in costs if c.method in todo])     # too long for one click: say so, run nothing new
+        except AttnvizError as exc:
+            st.error(plain(str(exc)))
+            asked = False
         else:
-            st.caption("Attributions run when you ask: their cost is in the sidebar.")
+            asked = slot.button(f"Explain with {len(todo)} method{'s' * (len(todo) > 1)} (≈ {seconds:.0f} s)")
+            if asked:
+                slot.empty()
+            else:
+                st.caption("Attributions run when you ask: their cost is in the sidebar.")
+        if not asked:
             methods = [m for m in methods if m not in todo]            # already computed: shown from the cache
     results: dict[str, Attribution] = {}
     bar = st.progress(0.0) if methods else st.empty()

@@ -144,6 +144,15 @@ def _print_every_50th(done: int, total: int) -> None:
         print(f"  {done}/{total}", file=sys.stderr)
 
 
+def _max_seconds(args: argparse.Namespace) -> float | None:
+    """--max-seconds as a limit (0 = none); InputError for a negative or non-finite value."""
+    import math
+
+    if not math.isfinite(args.max_seconds) or args.max_seconds < 0:
+        raise InputError(f"--max-seconds must be 0 (no limit) or a positive number of seconds, not {args.max_seconds}")
+    return args.max_seconds or None
+
+
 def parse_method_params(items: list[str]) -> dict[str, dict]:
     """['lime.n_samples=500', ...] → {'lime': {'n_samples': 500}} (values read as JSON where they parse)."""
     params: dict[str, dict] = {}
@@ -168,7 +177,8 @@ def cmd_explain(args: argparse.Namespace) -> None:
     progress = None if args.json else (lambda name: print(f"  computing {name} …", file=sys.stderr))
     explanation = explain_text(_summarizer(args), text, methods, decoding=_decoding(args),
                                params=parse_method_params(args.param), random_orders=args.random_orders,
-                               seed=args.seed, with_faithfulness=args.json, progress=progress)
+                               seed=args.seed, with_faithfulness=args.json, max_seconds=_max_seconds(args),
+                               progress=progress)
     if args.json:
         print(explanation.dumps())
         return
@@ -201,7 +211,8 @@ def cmd_report(args: argparse.Namespace) -> None:
     settings = ReportSettings(model=args.model, methods=tuple(method_names(args.methods)),
                               params=parse_method_params(args.param), decoding=_decoding(args),
                               random_orders=args.random_orders, seed=args.seed,
-                              max_source_tokens=args.max_source_tokens, keep_explanations=args.explanations)
+                              max_source_tokens=args.max_source_tokens, keep_explanations=args.explanations,
+                              max_seconds=_max_seconds(args))
     report = run_report([p["text"] for p in pairs], settings, scheduler=args.scheduler, workers=args.workers,
                         serial=args.serial, progress=progress_bar)
     json_path, html_path = write_report(report, out)
@@ -261,13 +272,18 @@ def _add_text_source(p: argparse.ArgumentParser, *, required: bool = True, defau
 
 
 def _add_method_options(p: argparse.ArgumentParser, *, methods: str) -> None:
-    """--methods, --param, --seed and --random-orders (the faithfulness baseline)."""
+    """--methods, --param, --seed, --random-orders (the faithfulness baseline) and --max-seconds."""
+    from attnviz.explain.cost import MAX_REQUEST_SECONDS
+
     p.add_argument("--methods", default=methods, help=f"comma-separated method names, or all (default {methods})")
     p.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE",
                    help="a method parameter, e.g. lime.n_samples=500 (repeatable)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampling methods and of the random baseline")
     p.add_argument("--random-orders", type=int, default=10,
                    help="random source orders of the faithfulness baseline (default 10)")
+    p.add_argument("--max-seconds", type=float, default=MAX_REQUEST_SECONDS,
+                   help=f"refuse a text whose methods would take longer than this, estimated on it before they run "
+                        f"(default {MAX_REQUEST_SECONDS:.0f}; 0 = no limit)")
 
 
 def _data_parsers(sub) -> None:

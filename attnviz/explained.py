@@ -9,8 +9,9 @@ from typing import Any
 
 from attnviz.decoding import DecodingSettings
 from attnviz.explain import METHODS, Scorer, method_names, resolve_params
+from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
 from attnviz.explanation import ATTENTION, Explanation, ExplanationSettings, check_baseline
-from attnviz.faithfulness import faithfulness
+from attnviz.faithfulness import faithfulness, faithfulness_passes
 from attnviz.pipeline import SummaryModel
 from attnviz.types import Attribution, Generation
 
@@ -48,13 +49,24 @@ def measure_faithfulness(explanation: Explanation, scorer: Scorer) -> Explanatio
     return explanation
 
 
+def check_request(scorer: Scorer, names: Sequence[str], params: dict[str, dict[str, Any]], max_seconds: float,
+                  random_orders: int | None) -> None:
+    """InputError with the estimate when the methods (and faithfulness, with ``random_orders``) would take
+    longer than ``max_seconds`` on this scorer's input."""
+    per_forward, per_backward = seconds_per_pass(scorer)
+    costs = estimate(list(names), params, scorer.source_len, scorer.summary_len, per_forward, per_backward)
+    passes = 0 if random_orders is None else faithfulness_passes(len(names) + 1, scorer.summary_len, random_orders)
+    check_budget(costs, max_seconds, extra_seconds=passes * per_forward)
+
+
 def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *, decoding: DecodingSettings,
                  params: dict[str, dict[str, Any]] | None = None, random_orders: int = DEFAULT_RANDOM_ORDERS,
-                 seed: int = 0, with_faithfulness: bool = True,
+                 seed: int = 0, with_faithfulness: bool = True, max_seconds: float | None = None,
                  progress: Callable[[str], None] | None = None) -> Explanation:
     """Summarize ``text`` and explain the summary with attention and ``methods`` (registry order), on one
     scorer; agreement always, faithfulness unless ``with_faithfulness`` is False. Every parameter is checked
-    before the model runs."""
+    before the model runs; with ``max_seconds``, a request whose estimate (timed on this input) is longer is
+    refused before any method runs."""
     names = [m for m in method_names(methods) if m != ATTENTION]
     full_params = method_params(names, params, seed)
     check_baseline(random_orders, seed)
@@ -62,6 +74,8 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
     explanation = new_explanation(model, generation, decoding, params=full_params, random_orders=random_orders,
                                   seed=seed)
     scorer = model.scorer(generation)
+    if max_seconds is not None:
+        check_request(scorer, names, full_params, max_seconds, random_orders if with_faithfulness else None)
     for name in names:
         if progress is not None:
             progress(name)

@@ -68,6 +68,12 @@ class _MaskBank:
         return self.index[key]
 
 
+def faithfulness_passes(methods: int, summary_len: int, random_orders: int,
+                        fractions: tuple[float, ...] = FRACTIONS) -> int:
+    """An upper bound of the distinct perturbed sources faithfulness scores (identical masks run once)."""
+    return (methods + random_orders) * summary_len * len(fractions) * 2 + 1
+
+
 @dataclass
 class RemovalPlan:
     """Every distinct keep mask [N, S] that faithfulness will score, and where each figure reads it:

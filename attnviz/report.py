@@ -36,6 +36,7 @@ class ReportSettings:
     seed: int = 0
     max_source_tokens: int | None = None     # default: the model's own limit
     keep_explanations: bool = False          # return each document's whole explanation too
+    max_seconds: float | None = None         # refuse a document whose estimate is longer (it gets an error)
 
 
 _SUMMARIZERS: dict[tuple[str | None, int | None], Any] = {}
@@ -64,7 +65,8 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
     try:
         explanation = explain_text(_summarizer(settings.model, settings.max_source_tokens), text, settings.methods,
                                    decoding=settings.decoding, params=settings.params,
-                                   random_orders=settings.random_orders, seed=settings.seed)
+                                   random_orders=settings.random_orders, seed=settings.seed,
+                                   max_seconds=settings.max_seconds)
     except InputError as exc:
         return {"error": str(exc), "pairs": {}, "faithfulness": {}, "seconds": round(time.perf_counter() - start, 3)}
     agreement = explanation.compare()

@@ -441,3 +441,19 @@ def test_a_one_token_text_explains_with_every_method():
     next(b for b in at.button if b.label.startswith("Explain with")).click()
     at.run()
     assert not at.exception and not at.error
+
+
+def test_work_beyond_the_time_limit_is_refused_with_its_estimate(monkeypatch):
+    import attnviz.explain.cost as cost
+
+    monkeypatch.setattr(cost, "MAX_REQUEST_SECONDS", 0.001)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.sidebar.multiselect[0].set_value(["occlusion"])
+    at.text_area(key="text").input(TEXT)
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert "this would take about" in at.error[0].value and "the limit is 0.001 s" in at.error[0].value
+    assert not any(b.label.startswith("Explain with") for b in at.button)
+    assert at.get("plotly_chart") and at.session_state["text"] == TEXT    # attention and the text stay

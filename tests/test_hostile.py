@@ -305,7 +305,7 @@ def test_a_report_where_no_document_could_be_summarized_fails(tiny, tmp_path, ca
 
 def test_the_table_has_at_least_80_cases():
     cases = (len(PARAMS) + len(OPTIONS) + len(TEXTS) + len(FILES) + len(CONFIGS) + len(FILES_OF_A_CHECKPOINT)
-             + len(WEIGHT_CHANGES) + len(PAIRS) + 4 + 2 + 1 + 1)
+             + len(WEIGHT_CHANGES) + len(PAIRS) + 4 + 2 + 1 + 1 + 2)
     assert cases >= 80, cases
 
 
@@ -319,3 +319,20 @@ def test_an_unreachable_scheduler_is_one_line_within_seconds(tiny, tmp_path, cap
                      "--scheduler", "tcp://127.0.0.1:9"], capsys)
     assert_one_line(code, err, "cannot reach the Dask scheduler at tcp://127.0.0.1:9")
     assert time.perf_counter() - start < 15
+
+
+def test_a_request_longer_than_the_limit_is_refused_with_its_estimate(tiny, capsys, monkeypatch):
+    from dataclasses import replace
+
+    from attnviz.explain import METHODS
+
+    def must_not_run(scorer, **params):
+        raise AssertionError("lime ran although the request was refused")
+
+    monkeypatch.setitem(METHODS, "lime", replace(METHODS["lime"], run=must_not_run))
+    code, err = run(["explain", "--text", TEXT, "--model", str(tiny), "--methods", "lime", "--param",
+                     "lime.n_samples=20000", "--max-seconds", "0.001"], capsys)
+    assert_one_line(code, err, "this would take about")
+    assert "lime alone ≈" in err and "the limit is 0.001 s" in err
+    code, err = run(["explain", "--text", TEXT, "--model", str(tiny), "--max-seconds", "-1"], capsys)
+    assert_one_line(code, err, "--max-seconds must be 0 (no limit) or a positive number")

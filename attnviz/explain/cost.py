@@ -13,10 +13,12 @@ from typing import Any
 
 import torch
 
+from attnviz.errors import InputError
 from attnviz.explain import METHODS
 from attnviz.explain.base import Scorer
 
 PYTHON_OVERHEAD = 1.2         # captum's / shap's own per-sample work on top of the model
+MAX_REQUEST_SECONDS = 900.0   # one request's expected time at most (CLI --max-seconds, the page's Explain)
 
 
 @dataclass
@@ -59,3 +61,15 @@ def estimate(methods: list[str], params: dict[str, dict[str, Any]], source_len: 
         seconds = (forward * per_forward_s + backward * per_backward_s) * overhead
         out.append(Cost(name, forward, backward, seconds, bound))
     return out
+
+
+def check_budget(costs: list[Cost], limit: float | None = None, *, extra_seconds: float = 0.0) -> None:
+    """InputError with the estimate when ``costs`` (plus ``extra_seconds``, e.g. faithfulness) exceed ``limit``
+    (default ``MAX_REQUEST_SECONDS``)."""
+    limit = MAX_REQUEST_SECONDS if limit is None else limit
+    total = sum(c.seconds for c in costs) + extra_seconds
+    if total > limit:
+        worst = max(costs, key=lambda c: c.seconds, default=None)
+        detail = f"; {worst.method} alone ≈ {worst.seconds:,.0f} s" if worst is not None else ""
+        raise InputError(f"this would take about {total:,.0f} s here{detail}; the limit is {limit:,.4g} s: "
+                         "lower the budgets or the source length")
