@@ -33,6 +33,7 @@ from attnviz.pipeline import DEFAULT_MODEL, Summarizer, available_models
 from attnviz.plots import (agreement_figure, agreement_matrix_figure, attention_heatmap, deletion_figure,
                            focus_grid_html, summary_chips_html, token_heatmap, visible)
 from attnviz.textfile import decode_text
+from attnviz.threads import ComputeGate
 from attnviz.types import Attribution, Faithfulness, Generation
 
 st.set_page_config(page_title="attnviz", page_icon="🔎", layout="wide")
@@ -87,16 +88,25 @@ def load_summarizer(name: str, device: str, max_source_tokens: int) -> Summarize
     return summarizer
 
 
+@st.cache_resource
+def compute_gate() -> ComputeGate:
+    """One per server: the sessions' concurrent requests share the cores (attnviz.threads)."""
+    return ComputeGate()
+
+
 @st.cache_data(show_spinner="Summarizing…", max_entries=64)
 def summarize(model_key: ModelKey, text: str, settings: DecodingSettings) -> Generation:
-    return load_summarizer(*model_key).summarize(text, settings)
+    with compute_gate().light():
+        return load_summarizer(*model_key).summarize(text, settings)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def explain_method(model_key: ModelKey, text: str, settings: DecodingSettings, method: str,
                    params: tuple[tuple[str, Any], ...]) -> Attribution:
     summarizer = load_summarizer(*model_key)
-    return run_method(summarizer.scorer(summarize(model_key, text, settings)), method, dict(params))
+    scorer = summarizer.scorer(summarize(model_key, text, settings))
+    with compute_gate().heavy():
+        return run_method(scorer, method, dict(params))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -106,14 +116,17 @@ def faithfulness_cached(model_key: ModelKey, text: str, settings: DecodingSettin
     explanation = build_explanation(summarizer, summarize(model_key, text, settings), settings,
                                     {m: explain_method(model_key, text, settings, m, p) for m, p in methods},
                                     {m: dict(p) for m, p in methods}, seed)
-    measure_faithfulness(explanation, summarizer.scorer(explanation.generation))
+    with compute_gate().heavy():
+        measure_faithfulness(explanation, summarizer.scorer(explanation.generation))
     return explanation.faithfulness, explanation.faithfulness_cost
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def pass_seconds(model_key: ModelKey, text: str, settings: DecodingSettings) -> tuple[float, float]:
     summarizer = load_summarizer(*model_key)
-    return seconds_per_pass(summarizer.scorer(summarize(model_key, text, settings)))
+    scorer = summarizer.scorer(summarize(model_key, text, settings))
+    with compute_gate().light():
+        return seconds_per_pass(scorer)
 
 
 def build_explanation(summarizer: Summarizer, generation: Generation, decoding: DecodingSettings,
