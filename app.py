@@ -438,39 +438,38 @@ def explanation_views(explanation: Explanation, cfg: PageSettings, faithfulness=
 
 # ------------------------------------------------------------------ the two ways in
 
-def run_attributions(cfg: PageSettings, text: str, generation: Generation) -> dict[str, Attribution]:
-    """Cost estimate, the Explain button, and the cached results of every selected method (with progress)."""
-    methods = list(cfg.methods)
-    if not methods:
-        return {}
+EXPLAIN_BUTTON = "explain-button"
+
+
+def method_costs(cfg: PageSettings, text: str, generation: Generation, methods: list[str]) -> list:
+    """The cost of each method on this input, from one timed forward and backward batch (cached per text)."""
     per_forward, per_backward = pass_seconds(cfg.model_key, text, cfg.decoding)
-    costs = estimate(methods, cfg.params, len(generation.source_tokens), len(generation.summary_tokens),
-                     per_forward, per_backward)
-    lines = [f"- **{c.method}**: {BOUND_SIGN[c.bound]}{c.forward_passes:,} forward"
-             + (f" + {c.backward_passes:,} backward" if c.backward_passes else "") + f", ≈ {c.seconds:.1f} s"
-             for c in costs]
-    st.sidebar.markdown("**Estimated cost on this input**\n\n" + "\n".join(lines))
-    keys = {m: _request_key(cfg.model_key, text, cfg.decoding, ((m, cfg.params_key(m)),)) for m in methods}
+    return estimate(methods, cfg.params, len(generation.source_tokens), len(generation.summary_tokens),
+                    per_forward, per_backward)
+
+
+def pending_methods(cfg: PageSettings, text: str) -> tuple[list[str], dict[str, str]]:
+    """The selected methods not yet computed for this request, and every selected method's request key."""
+    keys = {m: _request_key(cfg.model_key, text, cfg.decoding, ((m, cfg.params_key(m)),)) for m in cfg.methods}
     done = st.session_state.setdefault("computed", set())
-    todo = [m for m in methods if keys[m] not in done]
-    if todo:
-        seconds = sum(c.seconds for c in costs if c.method in todo)
-        slot = st.empty()
-        try:
-            check_budget([c for c in costs if c.method in todo])     # too long for one click: say so, run nothing new
-        except AttnvizError as exc:
-            st.error(plain(str(exc)))
-            asked = False
-        else:
-            asked = slot.button(f"Explain with {len(todo)} method{'s' * (len(todo) > 1)} (≈ {seconds:.0f} s)")
-            if asked:
-                slot.empty()
-            else:
-                st.caption("Attributions run when you ask: their cost is in the sidebar.")
-        if not asked:
-            methods = [m for m in methods if m not in todo]            # already computed: shown from the cache
+    return [m for m in cfg.methods if keys[m] not in done], keys
+
+
+def run_attributions(cfg: PageSettings, text: str, generation: Generation) -> dict[str, Attribution]:
+    """The cached results of every selected method already asked for, and the pending ones if the Explain
+    button (drawn below the heatmaps' slot by ``offer_explain``) was just pressed; with progress."""
+    todo, keys = pending_methods(cfg, text)
+    methods = list(cfg.methods)
+    if todo and st.session_state.get(EXPLAIN_BUTTON):
+        try:                                           # settings may have changed since the button was drawn
+            check_budget(method_costs(cfg, text, generation, todo))
+        except AttnvizError:
+            methods = [m for m in methods if m not in todo]           # offer_explain says why
+    elif todo:
+        methods = [m for m in methods if m not in todo]               # shown from the cache; the rest waits
     results: dict[str, Attribution] = {}
     bar = st.progress(0.0) if methods else st.empty()
+    done = st.session_state["computed"]
     for i, method in enumerate(methods):
         bar.progress(i / len(methods), text=f"Computing {method} ({i + 1} of {len(methods)})…")
         try:
@@ -486,17 +485,45 @@ def run_attributions(cfg: PageSettings, text: str, generation: Generation) -> di
     return results
 
 
+def offer_explain(cfg: PageSettings, text: str, generation: Generation, slot, sidebar_slot) -> None:
+    """The cost of every selected method in the sidebar and, for the pending ones, the Explain button (or why
+    they are too long for one click) in ``slot``. Runs after the heatmaps are drawn: the estimate times a
+    forward and a backward batch on this input (about a second on 400 tokens)."""
+    if not cfg.methods:
+        return
+    costs = method_costs(cfg, text, generation, list(cfg.methods))
+    lines = [f"- **{c.method}**: {BOUND_SIGN[c.bound]}{c.forward_passes:,} forward"
+             + (f" + {c.backward_passes:,} backward" if c.backward_passes else "") + f", ≈ {c.seconds:.1f} s"
+             for c in costs]
+    sidebar_slot.markdown("**Estimated cost on this input**\n\n" + "\n".join(lines))
+    todo, _ = pending_methods(cfg, text)
+    if not todo:
+        return
+    with slot.container():
+        try:
+            check_budget([c for c in costs if c.method in todo])     # too long for one click: say so
+        except AttnvizError as exc:
+            st.error(plain(str(exc)))
+            return
+        seconds = sum(c.seconds for c in costs if c.method in todo)
+        st.button(f"Explain with {len(todo)} method{'s' * (len(todo) > 1)} (≈ {seconds:.0f} s)", key=EXPLAIN_BUTTON)
+        st.caption("Attributions run when you ask: their cost is in the sidebar.")
+
+
 def live_page(cfg: PageSettings) -> None:
     summarizer = load_summarizer(*cfg.model_key)
     st.sidebar.caption(f"Device in use: **{summarizer.device}**")
     text = st.session_state.get("submitted")
     if text is None:
         return
+    sidebar_slot = st.sidebar.empty()
     generation = summarize(cfg.model_key, text, cfg.decoding)
     summary_section(generation)
+    explain_slot = st.empty()
     explanation = build_explanation(summarizer, generation, cfg.decoding, run_attributions(cfg, text, generation),
                                     cfg.params, cfg.seed)
     explanation_views(explanation, cfg, lambda e: faithfulness_request(cfg, text, e))
+    offer_explain(cfg, text, generation, explain_slot, sidebar_slot)
 
 
 def opened_page(cfg: PageSettings, name: str, explanation: Explanation) -> None:
