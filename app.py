@@ -449,34 +449,34 @@ def method_costs(cfg: PageSettings, text: str, generation: Generation, methods: 
 
 
 def pending_methods(cfg: PageSettings, text: str) -> tuple[list[str], dict[str, str]]:
-    """The selected methods not yet computed for this request, and every selected method's request key."""
+    """The selected methods not yet asked for on this request, and every selected method's request key.
+    A method once asked for stays asked for: a rerun that interrupts it (a display setting changed, say)
+    picks it up again instead of asking the user twice."""
     keys = {m: _request_key(cfg.model_key, text, cfg.decoding, ((m, cfg.params_key(m)),)) for m in cfg.methods}
-    done = st.session_state.setdefault("computed", set())
-    return [m for m in cfg.methods if keys[m] not in done], keys
+    asked = st.session_state.setdefault("asked", set())
+    return [m for m in cfg.methods if keys[m] not in asked], keys
 
 
 def run_attributions(cfg: PageSettings, text: str, generation: Generation) -> dict[str, Attribution]:
-    """The cached results of every selected method already asked for, and the pending ones if the Explain
-    button (drawn below the heatmaps' slot by ``offer_explain``) was just pressed; with progress."""
+    """The results of every selected method asked for (cached, or computed now), the pending ones included if
+    the Explain button (drawn into its slot by ``offer_explain``) was just pressed; with progress."""
     todo, keys = pending_methods(cfg, text)
-    methods = list(cfg.methods)
     if todo and st.session_state.get(EXPLAIN_BUTTON):
         try:                                           # settings may have changed since the button was drawn
             check_budget(method_costs(cfg, text, generation, todo))
+            st.session_state["asked"].update(keys[m] for m in todo)
         except AttnvizError:
-            methods = [m for m in methods if m not in todo]           # offer_explain says why
-    elif todo:
-        methods = [m for m in methods if m not in todo]               # shown from the cache; the rest waits
+            pass                                       # offer_explain says why
+    methods = [m for m in cfg.methods if keys[m] in st.session_state["asked"]]
     results: dict[str, Attribution] = {}
     bar = st.progress(0.0) if methods else st.empty()
-    done = st.session_state["computed"]
     for i, method in enumerate(methods):
         bar.progress(i / len(methods), text=f"Computing {method} ({i + 1} of {len(methods)})…")
         try:
             results[method] = explain_method(cfg.model_key, text, cfg.decoding, method, cfg.params_key(method))
-            done.add(keys[method])
         except AttnvizError as exc:                    # this method only: the others and the page stay
             st.error(plain(f"{method}: {exc}"))
+            st.session_state["asked"].discard(keys[method])             # it would fail again: ask before retrying
         except Exception as exc:  # noqa: BLE001 — a bug in one method must not take the page with it
             log.error("%s failed\n%s", method, traceback.format_exc())
             st.error(plain(f"{method} failed ({type(exc).__name__}); the other results are shown. This is a bug in "

@@ -457,3 +457,38 @@ def test_work_beyond_the_time_limit_is_refused_with_its_estimate(monkeypatch):
     assert "this would take about" in at.error[0].value and "the limit is 0.001 s" in at.error[0].value
     assert not any(b.label.startswith("Explain with") for b in at.button)
     assert at.get("plotly_chart") and at.session_state["text"] == TEXT    # attention and the text stay
+
+
+def test_a_method_once_asked_for_survives_an_interrupted_run():
+    """A run cut short before a method finished (here: it failed once, as if a display change had stopped the
+    script) must not ask again: the next run computes what was asked for without another click."""
+    import dataclasses
+
+    from attnviz.explain import METHODS, MethodSpec, register, unregister
+
+    calls = []
+
+    def flaky(scorer):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("interrupted")
+        return dataclasses.replace(METHODS["occlusion"].run(scorer), method="flaky_occlusion")
+
+    register(MethodSpec("flaky_occlusion", flaky, cost=lambda s, t, p: (s + 1, 0, "exact")))
+    try:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()
+        at.sidebar.multiselect[0].set_value(["flaky_occlusion"])
+        at.text_area(key="text").input(TEXT)
+        at.button[0].click()
+        at.run()
+        next(b for b in at.button if b.label.startswith("Explain with")).click()
+        at.run()
+        assert len(calls) == 1 and at.error                             # the first attempt was cut short
+        at.sidebar.radio[1].set_value("none")                           # a display-only change
+        at.run()
+    finally:
+        unregister("flaky_occlusion")
+    assert len(calls) == 2 and not at.error
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert "flaky_occlusion" in titles and not any(b.label.startswith("Explain with") for b in at.button)
