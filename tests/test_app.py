@@ -50,6 +50,19 @@ def test_summarize_shows_summary_and_attention_heatmap():
     assert at.session_state["text"] == TEXT        # the text survives the rerun
 
 
+def _explained(methods: list[str], text: str = TEXT, timeout: int = 120) -> AppTest:
+    """The page after Summarize, then Explain with ``methods``."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.run()
+    at.sidebar.multiselect[0].set_value(methods)
+    at.text_area(key="text").input(text)
+    at.button[0].click()
+    at.run()
+    next(b for b in at.button if b.label.startswith("Explain with")).click()
+    at.run()
+    return at
+
+
 @pytest.mark.parametrize("text", ["", "   \n  "])
 def test_empty_text_gives_a_message_not_a_traceback(text):
     at = _run(text)
@@ -235,14 +248,7 @@ def test_multi_head_model_offers_a_per_head_view(tmp_path, monkeypatch):
 
 
 def test_adding_a_method_asks_again_only_for_the_new_work():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.sidebar.multiselect[0].set_value(["occlusion"])
-    at.text_area(key="text").input(TEXT)
-    at.button[0].click()
-    at.run()
-    next(b for b in at.button if b.label.startswith("Explain with 1 method")).click()
-    at.run()
+    at = _explained(["occlusion"])
     at.sidebar.multiselect[0].set_value(["occlusion", "lime"])
     at.run()
     assert not at.exception
@@ -289,14 +295,7 @@ def _assert_same(a, b, where="document", tol=1e-6):
 def test_the_page_export_is_explain_json_and_opens_again(kept_media, capsys):
     from attnviz.cli import main
 
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    at.sidebar.multiselect[0].set_value(["occlusion", "lime"])
-    at.text_area(key="text").input(TEXT)
-    at.button[0].click()
-    at.run()
-    next(b for b in at.button if b.label.startswith("Explain with")).click()
-    at.run()
+    at = _explained(["occlusion", "lime"], timeout=300)
     next(b for b in at.button if b.label.startswith("Measure faithfulness")).click()
     at.run()
     assert not at.exception and not at.error
@@ -412,14 +411,7 @@ def test_a_failing_method_leaves_the_other_results():
 
     register(MethodSpec("broken_method", broken, cost=lambda s, t, p: (1, 0, "exact")))
     try:
-        at = AppTest.from_file(APP, default_timeout=120)
-        at.run()
-        at.sidebar.multiselect[0].set_value(["occlusion", "broken_method"])
-        at.text_area(key="text").input(TEXT)
-        at.button[0].click()
-        at.run()
-        next(b for b in at.button if b.label.startswith("Explain with 2 methods")).click()
-        at.run()
+        at = _explained(["occlusion", "broken_method"])
     finally:
         unregister("broken_method")
     assert not at.exception
@@ -432,14 +424,7 @@ def test_a_failing_method_leaves_the_other_results():
 
 
 def test_a_one_token_text_explains_with_every_method():
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    at.sidebar.multiselect[0].set_value(["kernel_shap", "lime", "occlusion"])
-    at.text_area(key="text").input("Ministers")
-    at.button[0].click()
-    at.run()
-    next(b for b in at.button if b.label.startswith("Explain with")).click()
-    at.run()
+    at = _explained(["kernel_shap", "lime", "occlusion"], "Ministers", timeout=300)
     assert not at.exception and not at.error
 
 
@@ -476,14 +461,7 @@ def test_a_method_once_asked_for_survives_an_interrupted_run():
 
     register(MethodSpec("flaky_occlusion", flaky, cost=lambda s, t, p: (s + 1, 0, "exact")))
     try:
-        at = AppTest.from_file(APP, default_timeout=120)
-        at.run()
-        at.sidebar.multiselect[0].set_value(["flaky_occlusion"])
-        at.text_area(key="text").input(TEXT)
-        at.button[0].click()
-        at.run()
-        next(b for b in at.button if b.label.startswith("Explain with")).click()
-        at.run()
+        at = _explained(["flaky_occlusion"])
         assert len(calls) == 1 and at.error                             # the first attempt was cut short
         at.sidebar.radio[1].set_value("none")                           # a display-only change
         at.run()
