@@ -23,7 +23,7 @@ METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in (
     ATTENTION, INTEGRATED_GRADIENTS, INPUT_X_GRADIENT, SALIENCY, OCCLUSION, LIME, KERNEL_SHAP, PARTITION_SHAP)}
 
 __all__ = ["DEFAULT_MEMORY_BUDGET_MB", "METHODS", "Attribution", "ForcedScorer", "MethodSpec", "Param", "Scorer",
-           "explain", "method_names", "method_parameters", "register", "resolve_params", "unregister"]
+           "explain", "method_names", "register", "resolve_params", "unregister"]
 
 
 def register(spec: MethodSpec) -> None:
@@ -47,11 +47,6 @@ def method_names(methods: str | Sequence[str]) -> list[str]:
         if name not in METHODS:
             raise UnknownOptionError("attribution method", name, METHODS)
     return [m for m in METHODS if m in methods]
-
-
-def method_parameters(name: str) -> dict[str, Any]:
-    """The tunable parameters of a method with their defaults."""
-    return METHODS[name].defaults()
 
 
 def resolve_params(names: Sequence[str], params: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
