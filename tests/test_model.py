@@ -137,12 +137,17 @@ def test_config_rejects_impossible_settings():
         ModelConfig.from_dict({"vocab_size": 10, "colour": "red"})
 
 
-def test_pick_device():
+@pytest.mark.parametrize("gpu", [False, True], ids=["without a GPU", "with a GPU"])
+def test_pick_device_both_ways(monkeypatch, gpu):
+    """The device choice on either kind of machine, the GPU's presence faked (no CUDA call is made)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpu)
     assert pick_device("cpu").type == "cpu"
-    assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert pick_device("auto").type == ("cuda" if gpu else "cpu")
     with pytest.raises(InputError, match="valid choices"):
         pick_device("tpu")
-    if not torch.cuda.is_available():
+    if gpu:
+        assert pick_device("cuda").type == "cuda"
+    else:
         with pytest.raises(InputError, match="no GPU"):
             pick_device("cuda")
 
