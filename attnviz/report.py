@@ -142,7 +142,7 @@ def report_html(report: dict[str, Any]) -> str:
     figures = corpus_figures(report["aggregate"])
     parts = [f.to_html(include_plotlyjs=(i == 0), full_html=False) for i, f in enumerate(figures)]
     agg = report["aggregate"]
-    settings = html.escape(json.dumps({k: v for k, v in report["settings"].items()}, default=str))
+    settings = html.escape(json.dumps(report["settings"], default=str))
     failed = f" ({agg['failed']} could not be summarized)" if agg.get("failed") else ""
     head = (f"<h1>attnviz corpus report</h1><p>{agg['documents']} documents{failed}, {html.escape(report['mode'])}, "
             f"{report['seconds']} s ({report['documents_per_minute']} documents per minute).</p>"

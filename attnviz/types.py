@@ -82,10 +82,6 @@ def _tokens(document: dict[str, Any], key: str, where: str) -> list[str]:
     return tokens
 
 
-def _shape_error(where: str, exc: ValueError) -> DocumentError:
-    return DocumentError(f"{where}{exc}")
-
-
 @dataclass
 class Generation:
     """One generated summary with what the model did to produce it.
@@ -172,7 +168,7 @@ class Generation:
                 settings=read_field(document, "settings", dict, where=where, default={}),
             )
         except ValueError as exc:
-            raise _shape_error(where, exc) from None
+            raise DocumentError(f"{where}{exc}") from None
 
 
 @dataclass
@@ -220,7 +216,7 @@ class Attribution:
                        checks=read_field(document, "checks", dict, where=where, default={}),
                        head_scores=read_array(document, "head_scores", optional=True, where=where))
         except ValueError as exc:
-            raise _shape_error("", exc) from None
+            raise DocumentError(str(exc)) from None
 
 
 @dataclass
