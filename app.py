@@ -3,14 +3,19 @@
 The page shows one ``attnviz.explanation.Explanation``: built step by step for a pasted text (the summary
 first, attribution methods when asked, faithfulness on request) or opened from an exported file and shown
 as saved, without recomputing. It only wires widgets to the attnviz package; every token shown in HTML is
-escaped by attnviz.plots. Results are cached per (text, model, settings), so reruns are instant.
+escaped by attnviz.plots. Summaries are cached per (text, model, settings); attribution methods and
+faithfulness run as jobs on the server's job board (attnviz.jobs), which keeps their results, lets a rerun
+find a running job again instead of throwing it away, and lets the user cancel one.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,15 +27,17 @@ from attnviz.decoding import DecodingSettings
 from attnviz.errors import AttnvizError, InputError
 from attnviz.examples import load_examples
 from attnviz.explain import METHODS
+from attnviz.explain.spec import Param
 from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
 from attnviz.explain.gradients import convergence_note
-from attnviz.explained import DEFAULT_RANDOM_ORDERS, measure_faithfulness, method_params, new_explanation, run_method
+from attnviz.explained import DEFAULT_RANDOM_ORDERS, method_params, new_explanation, run_method
 from attnviz.explanation import ATTENTION, Explanation, versions
 from attnviz.export import figure_html, long_frame
-from attnviz.faithfulness import FRACTIONS, RANDOM, plan_removals
+from attnviz.faithfulness import FRACTIONS, RANDOM, faithfulness, plan_removals
+from attnviz.jobs import Job, JobBoard, Ticket
 from attnviz.normalise import is_signed, normalise
-from attnviz.pipeline import DEFAULT_MODEL, Summarizer, available_models
-from attnviz.plots import (agreement_figure, agreement_matrix_figure, attention_heatmap, deletion_figure,
+from attnviz.pipeline import DEFAULT_MODEL, MODELS_ENV, SummaryModel, available_models, load_model
+from attnviz.plots import (agreement_figure, agreement_matrix_figure, attention_heatmap, attention_views, deletion_figure,
                            focus_grid_html, summary_chips_html, token_heatmap, visible)
 from attnviz.textfile import decode_text
 from attnviz.threads import ComputeGate
@@ -41,6 +48,7 @@ log = logging.getLogger("attnviz.app")
 
 DEFAULT_METHODS = ["integrated_gradients", "occlusion"]
 PAGE_MAX_SOURCE_TOKENS = 2000   # one click's attributions stay within minutes on a 2-core CPU
+POLL_SECONDS = 0.2          # how often a running job's progress is redrawn (and the run can be interrupted)
 WINDOW_ABOVE = 150          # longer sources get a column window so every tick label stays readable
 ModelKey = tuple[str, str, int]   # (model name, device, source token limit)
 BOUND_SIGN = {"exact": "", "at most": "≤ ", "at least": "≥ "}
@@ -79,11 +87,17 @@ def plain(text: str) -> str:
 
 # ------------------------------------------------------------------ cached work (no widgets inside)
 
+def load_summarizer(name: str, device: str, max_source_tokens: int) -> SummaryModel:
+    """The model reading at most ``max_source_tokens`` (or the most it can read, if fewer)."""
+    model = loaded_model(name, device)
+    return model.limited(min(max_source_tokens, model.source_ceiling))
+
+
 @st.cache_resource(show_spinner="Loading the model…")
-def load_summarizer(name: str, device: str, max_source_tokens: int) -> Summarizer:
-    """The model, loaded once per (name, device, limit) and warmed up: torch's first calls pay one-off costs
-    that would otherwise land on the user's first Summarize."""
-    summarizer = Summarizer.from_checkpoint(name, device=device, max_source_tokens=max_source_tokens)
+def loaded_model(name: str, device: str) -> SummaryModel:
+    """The model, loaded once per (name or folder, device) and warmed up: torch's first calls pay one-off
+    costs that would otherwise land on the user's first Summarize."""
+    summarizer = load_model(name, device=device)
     summarizer.summarize("The minister met the committee on Monday to discuss the budget.", DecodingSettings())
     return summarizer
 
@@ -100,25 +114,66 @@ def summarize(model_key: ModelKey, text: str, settings: DecodingSettings) -> Gen
         return load_summarizer(*model_key).summarize(text, settings)
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
-def explain_method(model_key: ModelKey, text: str, settings: DecodingSettings, method: str,
-                   params: tuple[tuple[str, Any], ...]) -> Attribution:
-    summarizer = load_summarizer(*model_key)
-    scorer = summarizer.scorer(summarize(model_key, text, settings))
-    with compute_gate().heavy():
-        return run_method(scorer, method, dict(params))
+@st.cache_resource
+def job_board() -> JobBoard:
+    """One per server: attribution and faithfulness runs, kept across reruns and sessions (attnviz.jobs)."""
+    return JobBoard()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def faithfulness_cached(model_key: ModelKey, text: str, settings: DecodingSettings,
-                        methods: tuple[tuple[str, tuple], ...], seed: int) -> tuple[dict[str, Faithfulness], dict]:
-    summarizer = load_summarizer(*model_key)
-    explanation = build_explanation(summarizer, summarize(model_key, text, settings), settings,
-                                    {m: explain_method(model_key, text, settings, m, p) for m, p in methods},
-                                    {m: dict(p) for m, p in methods}, seed)
-    with compute_gate().heavy():
-        measure_faithfulness(explanation, summarizer.scorer(explanation.generation))
-    return explanation.faithfulness, explanation.faithfulness_cost
+def method_job(cfg: PageSettings, text: str, generation: Generation, method: str, key: str) -> Job:
+    """``method`` on this summary, running (or finished) under ``key`` on the server's job board."""
+    summarizer, gate, params = load_summarizer(*cfg.model_key), compute_gate(), dict(cfg.params_key(method))
+
+    def work(ticket: Ticket) -> Attribution:
+        with gate.heavy():
+            scorer = summarizer.scorer(generation)
+            forward, backward, _ = METHODS[method].passes(scorer.source_len, scorer.summary_len, params)
+            ticket.start(forward + backward)
+            scorer.on_pass = ticket.advance
+            return run_method(scorer, method, params)
+    return job_board().submit(key, work)
+
+
+def faithfulness_job(cfg: PageSettings, explanation: Explanation, forward_passes: int, key: str) -> Job:
+    """Faithfulness of every method the explanation holds → (figures, cost), on the server's job board."""
+    summarizer, gate = load_summarizer(*cfg.model_key), compute_gate()
+    scores, settings = dict(explanation.scores), explanation.settings
+
+    def work(ticket: Ticket) -> tuple[dict[str, Faithfulness], dict]:
+        with gate.heavy():
+            scorer = summarizer.scorer(explanation.generation)
+            ticket.start(forward_passes)
+            scorer.on_pass = ticket.advance
+            return faithfulness(scorer, scores, random_orders=settings.random_orders, seed=settings.seed)
+    return job_board().submit(key, work)
+
+
+def wait_for(job: Job, label: str, bar) -> Any:
+    """``job``'s result, drawing its progress in ``bar`` meanwhile. Each drawing lets Streamlit stop this run
+    when the user touches the page: the job goes on, and the next run finds it again."""
+    while not job.done:
+        bar.progress(job.progress, text=label if job.ticket.started else
+                     f"{label}: waiting for another request on this server to finish…")
+        time.sleep(POLL_SECONDS)
+    return job.result()
+
+
+def cancel_button(keys: list[str], key: str) -> None:
+    st.button("Cancel", key=key, on_click=cancel_jobs, args=(keys,),
+              help="Stops the running computation within a model pass; finished results stay on the page.")
+
+
+def cancel_jobs(keys: list[str]) -> None:
+    """Cancel the unfinished jobs among ``keys``; they are no longer asked for."""
+    board, asked = job_board(), st.session_state.setdefault("asked", set())
+    for key in keys:
+        job = board.get(key)
+        if job is None or not job.done:
+            board.cancel(key)
+            asked.discard(key)
+            if key == st.session_state.get("faithfulness_for"):
+                st.session_state.pop("faithfulness_for")
+    st.session_state["cancelled"] = True
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -129,7 +184,7 @@ def pass_seconds(model_key: ModelKey, text: str, settings: DecodingSettings) -> 
         return seconds_per_pass(scorer)
 
 
-def build_explanation(summarizer: Summarizer, generation: Generation, decoding: DecodingSettings,
+def build_explanation(summarizer: SummaryModel, generation: Generation, decoding: DecodingSettings,
                       attributions: dict[str, Attribution], params: dict[str, dict[str, Any]],
                       seed: int) -> Explanation:
     """Attention, then the computed methods in registry order (with their ``params``), compared."""
@@ -210,10 +265,17 @@ def sidebar() -> PageSettings:
     bar = st.sidebar
     bar.header("Settings")
     models = available_models() or [DEFAULT_MODEL]
-    model = bar.selectbox("Model", models, index=models.index(DEFAULT_MODEL) if DEFAULT_MODEL in models else 0)
+    model = bar.selectbox("Model", models, index=models.index(DEFAULT_MODEL) if DEFAULT_MODEL in models else 0,
+                          help=f"The shipped models and the folders in ${MODELS_ENV}.")
+    folder = bar.text_input("…or a model folder on the server", key="model_folder",
+                            placeholder="/path/to/a/save_pretrained/folder",
+                            help="An attnviz checkpoint or a Hugging Face encoder-decoder (BART, mBART, T5, Marian, "
+                                 "Pegasus) saved with save_pretrained: safetensors weights and its tokenizer.")
+    model = folder.strip() or model
     device = bar.selectbox("Device", ["auto", "cpu", "cuda"], help="auto: the GPU when there is one, else the CPU")
-    limit = bar.number_input("Read at most this many source tokens", 20, PAGE_MAX_SOURCE_TOKENS, 400, step=50,
-                             help="Longer texts are cut; the page says so. The model was trained on 120-token leads.")
+    limit = checked_number(Param("source tokens", 400, "Read at most this many source tokens", low=20,
+                                 high=PAGE_MAX_SOURCE_TOKENS), "", key="limit", step=50,
+                           help="Longer texts are cut; the page says so. The model was trained on 120-token leads.")
     bar.subheader("Decoding")
     search = bar.radio("Search", ["beam", "greedy"], horizontal=True)
     beam = bar.slider("Beam size", 2, 8, 4) if search == "beam" else 1
@@ -228,16 +290,32 @@ def sidebar() -> PageSettings:
         for method in methods:
             for p in METHODS[method].params:
                 if p.budget:
-                    high = p.high if p.page_high is None else p.page_high
-                    budgets[method][p.name] = st.number_input(p.label, type(p.default)(p.low), type(p.default)(high),
-                                                              p.default, key=f"param-{method}-{p.name}")
-        seed = int(st.number_input("Seed (sampling methods and the random baseline)", 0, 2**31 - 1, 0))
+                    budgets[method][p.name] = checked_number(p, method, key=f"param-{method}-{p.name}", where=st)
+        seed = checked_number(Param("seed", 0, "Seed (sampling methods and the random baseline)", low=0,
+                                    high=2**31 - 1), "", key="seed", where=st)
     bar.subheader("Display")
     norm = bar.radio("Normalisation", ["row_max_abs", "none"], horizontal=True,
                      format_func=lambda v: {"row_max_abs": "row max |score|", "none": "none"}[v])
     sign = bar.radio("Scores", ["signed", "absolute"], horizontal=True)
-    return PageSettings(model=model, device=device, max_source_tokens=int(limit), decoding=decoding, methods=methods,
+    return PageSettings(model=model, device=device, max_source_tokens=limit, decoding=decoding, methods=methods,
                         params=method_params(methods, budgets, seed), seed=seed, normalisation=norm, sign=sign)
+
+
+def checked_number(param: Param, owner: str, *, key: str, where: Any = None, **widget: Any) -> Any:
+    """A number box for ``param`` (bounded by its page ceiling) that accepts anything typed and checks it:
+    a value out of range, or not a number, keeps what was typed in the box, says why in one line, and the
+    page goes on with the last good value (the default at first)."""
+    high = param.high if param.page_high is None else param.page_high
+    label = f"{param.label} ({param.low:,g}–{high:,g})"
+    typed = (where or st.sidebar).number_input(label, value=param.default, key=key, **widget)
+    try:
+        value = param.check(owner, typed, high=high)
+    except AttnvizError as exc:
+        value = st.session_state.get(f"{key}-good", param.default)
+        (where or st.sidebar).error(plain(f"{exc}; using {value:,} until it is fixed."))
+        return value
+    st.session_state[f"{key}-good"] = value
+    return value
 
 
 # ------------------------------------------------------------------ views of one Explanation
@@ -268,12 +346,11 @@ def heatmaps_section(explanation: Explanation, cfg: PageSettings, window: slice)
                for name, (shown, signed) in display_scores(explanation, cfg).items()}
     left, right = st.columns(2)
     with left:
-        heads = generation.head_attention
-        if heads is not None:
-            choice = st.selectbox("Attention head", ["average"] + [f"head {h}" for h in range(heads.shape[0])],
-                                  key="head")
-            if choice != "average":
-                figures[ATTENTION] = attention_heatmap(generation, int(choice.split()[1]), window)
+        views = attention_views(generation)
+        if len(views) > 1:
+            choice = st.selectbox("Attention layer and head", list(views), key="head")
+            if views.get(choice, (None, None)) != (None, None):
+                figures[ATTENTION] = attention_heatmap(generation, views[choice], window)
         st.plotly_chart(figures[ATTENTION], key="heatmap-attention", width="stretch")
     with right:
         others = [m for m in figures if m != ATTENTION]
@@ -343,20 +420,31 @@ FAITHFULNESS_GUIDE = ("Remove each method's top-ranked source tokens (1, 5, 10, 
                       "by more than its spread.")
 
 
-def faithfulness_request(cfg: PageSettings, text: str, explanation: Explanation) -> None:
-    """The button with the exact cost; once pressed (for these methods), the cached figures."""
+FAITHFULNESS_BUTTON = "faithfulness-button"
+
+
+def faithfulness_request(cfg: PageSettings, text: str, explanation: Explanation) -> Callable[[], None] | None:
+    """Once asked for (for these methods), the figures (computed now or found) → None. Otherwise a slot for
+    the button and → the function that draws it with its exact cost once the rest of the page is drawn
+    (the cost is timed on this input; the press is read at the start of the next run)."""
     methods = tuple((m, cfg.params_key(m)) for m in explanation.attributions if m != ATTENTION)
     plan = plan_removals(explanation.scores, random_orders=explanation.settings.random_orders, seed=cfg.seed)
-    seconds = plan.forward_passes * pass_seconds(cfg.model_key, text, cfg.decoding)[0]
     request = _request_key(cfg.model_key, text, cfg.decoding, (methods, cfg.seed))
     if st.session_state.get("faithfulness_for") != request:
-        slot = st.empty()
-        if not slot.button(f"Measure faithfulness ({plan.forward_passes:,} forward passes, ≈ {seconds:.0f} s)"):
-            return
-        slot.empty()
+        if not st.session_state.get(FAITHFULNESS_BUTTON):
+            slot = st.empty()
+
+            def offer() -> None:
+                seconds = plan.forward_passes * pass_seconds(cfg.model_key, text, cfg.decoding)[0]
+                slot.button(f"Measure faithfulness ({plan.forward_passes:,} forward passes, ≈ {seconds:.0f} s)",
+                            key=FAITHFULNESS_BUTTON)
+            return offer
         st.session_state["faithfulness_for"] = request
-    with st.spinner("Scoring the perturbed sources…"):
-        explanation.set_faithfulness(*faithfulness_cached(cfg.model_key, text, cfg.decoding, methods, cfg.seed))
+    job = faithfulness_job(cfg, explanation, plan.forward_passes, request)
+    if not job.done:
+        cancel_button([request], "cancel-faithfulness")
+    explanation.set_faithfulness(*wait_for(job, "Scoring the perturbed sources", st.progress(0.0)))
+    return None
 
 
 def faithfulness_section(explanation: Explanation, focus: int) -> None:
@@ -401,13 +489,18 @@ def export_section(explanation: Explanation, figures: dict[str, Any]) -> None:
                "here under 'Open an exported explanation'. HTML: each figure as a standalone page. "
                "The camera icon on each figure saves a PNG.")
     cols = st.columns(2 + len(figures))
-    cols[0].download_button("CSV (long format)", long_frame(explanation.attributions).to_csv(index=False),
+    # Each file is built when its button is clicked, not on every rerun (a figure's HTML inlines plotly.js).
+    cols[0].download_button("CSV (long format)", partial(csv_text, explanation.attributions),
                             file_name="attnviz-scores.csv", mime="text/csv", key="download-csv")
-    cols[1].download_button("JSON (everything)", explanation.dumps(), file_name="attnviz.json",
+    cols[1].download_button("JSON (everything)", explanation.dumps, file_name="attnviz.json",
                             mime="application/json", key="download-json")
     for col, (name, figure) in zip(cols[2:], figures.items()):
-        col.download_button(f"{name} (HTML)", figure_html(figure), file_name=f"attnviz-{name}.html",
+        col.download_button(f"{name} (HTML)", partial(figure_html, figure), file_name=f"attnviz-{name}.html",
                             mime="text/html", key=f"download-html-{name}")
+
+
+def csv_text(attributions: dict[str, Attribution]) -> str:
+    return long_frame(attributions).to_csv(index=False)
 
 
 def source_window(generation: Generation) -> slice:
@@ -420,20 +513,22 @@ def source_window(generation: Generation) -> slice:
     return slice(start, max(end, start + 1))
 
 
-def explanation_views(explanation: Explanation, cfg: PageSettings, faithfulness=None) -> None:
-    """Everything below the summary; ``faithfulness(explanation)`` fills faithfulness on request (live page)."""
+def explanation_views(explanation: Explanation, cfg: PageSettings,
+                      faithfulness: Callable[[Explanation], Callable[[], None] | None] | None = None) -> Callable[[], None] | None:
+    """Everything below the summary; ``faithfulness(explanation)`` fills faithfulness on request (live page)
+    and may return what to draw once the page is drawn (→ returned)."""
     window = source_window(explanation.generation)
     figures = heatmaps_section(explanation, cfg, window)
     focus = focus_section(explanation, cfg, window)
     agreement_section(explanation, focus)
     st.subheader("Faithfulness")
     st.caption(FAITHFULNESS_GUIDE)
-    if faithfulness is not None:
-        faithfulness(explanation)
-    elif explanation.faithfulness is None:
+    late = faithfulness(explanation) if faithfulness is not None else None
+    if faithfulness is None and explanation.faithfulness is None:
         st.info("This explanation was exported without faithfulness figures.")
     faithfulness_section(explanation, focus)
     export_section(explanation, figures)
+    return late
 
 
 # ------------------------------------------------------------------ the two ways in
@@ -468,12 +563,18 @@ def run_attributions(cfg: PageSettings, text: str, generation: Generation) -> di
         except AttnvizError:
             pass                                       # offer_explain says why
     methods = [m for m in cfg.methods if keys[m] in st.session_state["asked"]]
+    if st.session_state.pop("cancelled", False):
+        st.info("Cancelled. The results that had finished are kept; press Explain to run the rest.")
     results: dict[str, Attribution] = {}
-    bar = st.progress(0.0) if methods else st.empty()
+    board = job_board()
+    running = [keys[m] for m in methods if (job := board.get(keys[m])) is None or not job.done]
+    if running:
+        cancel_button(running, "cancel-methods")
+    bar = st.progress(0.0) if running else st.empty()
     for i, method in enumerate(methods):
-        bar.progress(i / len(methods), text=f"Computing {method} ({i + 1} of {len(methods)})…")
         try:
-            results[method] = explain_method(cfg.model_key, text, cfg.decoding, method, cfg.params_key(method))
+            results[method] = wait_for(method_job(cfg, text, generation, method, keys[method]),
+                                       f"Computing {method} ({i + 1} of {len(methods)})", bar)
         except AttnvizError as exc:                    # this method only: the others and the page stay
             st.error(plain(f"{method}: {exc}"))
             st.session_state["asked"].discard(keys[method])             # it would fail again: ask before retrying
@@ -513,6 +614,8 @@ def offer_explain(cfg: PageSettings, text: str, generation: Generation, slot, si
 def live_page(cfg: PageSettings) -> None:
     summarizer = load_summarizer(*cfg.model_key)
     st.sidebar.caption(f"Device in use: **{summarizer.device}**")
+    if summarizer.max_source_tokens < cfg.max_source_tokens:
+        st.sidebar.caption(f"This model reads at most {summarizer.max_source_tokens:,} source tokens.")
     text = st.session_state.get("submitted")
     if text is None:
         return
@@ -522,8 +625,10 @@ def live_page(cfg: PageSettings) -> None:
     explain_slot = st.empty()
     explanation = build_explanation(summarizer, generation, cfg.decoding, run_attributions(cfg, text, generation),
                                     cfg.params, cfg.seed)
-    explanation_views(explanation, cfg, lambda e: faithfulness_request(cfg, text, e))
+    offer_faithfulness = explanation_views(explanation, cfg, lambda e: faithfulness_request(cfg, text, e))
     offer_explain(cfg, text, generation, explain_slot, sidebar_slot)
+    if offer_faithfulness is not None:
+        offer_faithfulness()
 
 
 def opened_page(cfg: PageSettings, name: str, explanation: Explanation) -> None:

@@ -9,7 +9,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_model, save_model
 
-from attnviz.errors import CheckpointError
+from attnviz.errors import CheckpointError, first_line
 from attnviz.model import ModelConfig, PointerGenerator
 from attnviz.tokenizer import Vocabulary
 
@@ -33,11 +33,12 @@ def save_checkpoint(folder: Path, model: PointerGenerator, vocab: Vocabulary,
     vocab.save(folder / VOCAB)
 
 
-def _read_json(path: Path) -> Any:
-    """A checkpoint's JSON file, refused when missing, over its size limit, nested too deeply or not JSON."""
+def read_json(path: Path, limit: int | None = None) -> Any:
+    """A checkpoint's JSON file, refused when missing, over its size limit (``limit`` bytes, else the file
+    name's own, else 1 MB), nested too deeply or not JSON."""
     if not path.is_file():
         raise CheckpointError(f"checkpoint file missing: {path}")
-    limit = MAX_JSON_BYTES[path.name]
+    limit = limit or MAX_JSON_BYTES.get(path.name, 2**20)
     if path.stat().st_size > limit:
         raise CheckpointError(f"checkpoint file {path} has {path.stat().st_size:,} bytes; at most {limit:,} are read")
     try:
@@ -59,9 +60,8 @@ def _check_weights_header(weights: Path, config: ModelConfig) -> None:
             found = {name: (tuple(stored.get_slice(name).get_shape()), stored.get_slice(name).get_dtype())
                      for name in stored.keys()}
     except (SafetensorError, OSError, ValueError) as exc:
-        first_line = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"cannot load weights from {weights}: damaged or not a safetensors file "
-                              f"({first_line})") from None
+                              f"({first_line(exc)})") from None
     for name, (shape, dtype) in sorted(found.items()):       # tied weights are stored once: load_model checks the rest
         if name not in expected:
             raise CheckpointError(f"cannot load weights from {weights}: not made for this config ({name} is not a "
@@ -78,7 +78,7 @@ def read_config(folder: Path) -> tuple[ModelConfig, dict[str, Any]]:
     if not folder.is_dir():
         raise CheckpointError(f"checkpoint folder not found: {folder}")
     path = folder / CONFIG
-    data = _read_json(path)
+    data = read_json(path)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an attnviz checkpoint config (no \"format\": \"{FORMAT}\")")
     if data.get("format_version") == 1:
@@ -99,7 +99,7 @@ def load_checkpoint(folder: Path, device: torch.device | str = "cpu") -> tuple[P
     folder = Path(folder)
     config, metadata = read_config(folder)
     vocab_path = folder / VOCAB
-    words = _read_json(vocab_path)
+    words = read_json(vocab_path)
     if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
         raise CheckpointError(f"{vocab_path} is not a valid vocabulary: it must be a JSON list of non-empty strings")
     try:
@@ -116,8 +116,8 @@ def load_checkpoint(folder: Path, device: torch.device | str = "cpu") -> tuple[P
     try:
         load_model(model, str(weights), strict=True)
     except (SafetensorError, RuntimeError, OSError, ValueError) as exc:
-        first_line = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"cannot load weights from {weights}: damaged or not made for this config ({first_line})") from None
+        raise CheckpointError(f"cannot load weights from {weights}: damaged or not made for this config "
+                              f"({first_line(exc)})") from None
     bad = next((name for name, t in model.state_dict().items() if not torch.isfinite(t).all()), None)
     if bad is not None:
         raise CheckpointError(f"cannot load weights from {weights}: {bad} holds NaN or infinite values")

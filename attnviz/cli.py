@@ -37,7 +37,8 @@ def _add_model_options(p: argparse.ArgumentParser, *, device: bool = True) -> No
     from attnviz.decoding import DecodingSettings
 
     default = DecodingSettings()
-    p.add_argument("--model", default=None, help="checkpoint folder or name under pretrained/ (default: the shipped model)")
+    p.add_argument("--model", default=None, help="a model folder (an attnviz checkpoint or a Hugging Face encoder-decoder saved with "
+                   "save_pretrained), or its name under pretrained/ or $ATTNVIZ_MODELS (default: the shipped model)")
     if device:
         p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--max-source-tokens", type=int, default=None,
@@ -59,9 +60,9 @@ def _decoding(args: argparse.Namespace):
 
 
 def _summarizer(args: argparse.Namespace):
-    from attnviz.pipeline import Summarizer
+    from attnviz.pipeline import load_model
 
-    return Summarizer.from_checkpoint(args.model, device=args.device, max_source_tokens=args.max_source_tokens)
+    return load_model(args.model, device=args.device, max_source_tokens=args.max_source_tokens)
 
 
 def cmd_data(args: argparse.Namespace) -> None:

@@ -4,6 +4,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
+def first_line(exc: BaseException, *, with_type: bool = False) -> str:
+    """An exception's message cut to its first line (300 characters at most), or its type's name if empty;
+    ``with_type`` puts the type's name in front."""
+    text = str(exc).strip()
+    line = text.splitlines()[0][:300] if text else ""
+    if not line:
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {line}" if with_type else line
+
+
 class AttnvizError(Exception):
     """Base class: the message is meant for the person using attnviz."""
 

@@ -50,13 +50,13 @@ def measure_faithfulness(explanation: Explanation, scorer: Scorer) -> Explanatio
 
 
 def check_request(scorer: Scorer, names: Sequence[str], params: dict[str, dict[str, Any]], max_seconds: float,
-                  random_orders: int | None) -> None:
-    """InputError with the estimate when the methods (and faithfulness, with ``random_orders``) would take
-    longer than ``max_seconds`` on this scorer's input."""
+                  random_orders: int | None) -> float:
+    """The estimated seconds of the methods (and faithfulness, with ``random_orders``) on this scorer's input;
+    InputError with the estimate when they would take longer than ``max_seconds``."""
     per_forward, per_backward = seconds_per_pass(scorer)
     costs = estimate(list(names), params, scorer.source_len, scorer.summary_len, per_forward, per_backward)
     passes = 0 if random_orders is None else faithfulness_passes(len(names) + 1, scorer.summary_len, random_orders)
-    check_budget(costs, max_seconds, extra_seconds=passes * per_forward)
+    return check_budget(costs, max_seconds, extra_seconds=passes * per_forward)
 
 
 def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *, decoding: DecodingSettings,

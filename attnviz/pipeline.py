@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+import os
 from pathlib import Path
 from typing import Protocol
 
@@ -12,6 +13,7 @@ from attnviz.checkpoint import load_checkpoint
 from attnviz.decoding import DecodingSettings, Hypothesis, search
 from attnviz.errors import InputError
 from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, ForcedScorer, Scorer
+from attnviz.hf.folder import is_transformers_folder
 from attnviz.model import PointerGenerator, pick_device
 from attnviz.model.config import MAX_SOURCE_TOKENS
 from attnviz.textfile import MAX_TEXT_CHARS
@@ -20,13 +22,52 @@ from attnviz.types import Generation
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 DEFAULT_MODEL = "news-pointer-generator"
+MODELS_ENV = "ATTNVIZ_MODELS"        # a folder of the user's own model folders, offered by name
+
+
+def model_dirs() -> list[Path]:
+    """Where models are found by name: pretrained/, then the folder named by $ATTNVIZ_MODELS (if any)."""
+    extra = os.environ.get(MODELS_ENV)
+    return [PRETRAINED_DIR] + ([Path(extra).expanduser()] if extra else [])
 
 
 def available_models() -> list[str]:
-    """Names of the checkpoint folders under pretrained/."""
-    if not PRETRAINED_DIR.is_dir():
-        return []
-    return sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / "config.json").is_file())
+    """Names of the model folders (a config.json inside) in ``model_dirs()``, shipped ones first."""
+    names: list[str] = []
+    for folder in model_dirs():
+        if folder.is_dir():
+            names += sorted(p.name for p in folder.iterdir() if (p / "config.json").is_file() and p.name not in names)
+    return names
+
+
+def model_path(model: Path | str | None) -> Path:
+    """A model folder from a path, or a name in ``model_dirs()`` (None: the shipped model)."""
+    if model is None:
+        return PRETRAINED_DIR / DEFAULT_MODEL
+    path = Path(model).expanduser()
+    if path.exists() or path.is_absolute() or len(path.parts) > 1:
+        return path
+    return next((folder / path for folder in model_dirs() if (folder / path).exists()), path)
+
+
+def load_model(model: Path | str | None = None, *, device: str = "auto",
+               max_source_tokens: int | None = None) -> SummaryModel:
+    """The ``SummaryModel`` of a folder (``model_path``): an attnviz checkpoint or a Hugging Face
+    encoder-decoder saved with save_pretrained."""
+    path = model_path(model)
+    if is_transformers_folder(path):
+        from attnviz.hf.summarizer import TransformersSummarizer
+
+        return TransformersSummarizer.from_folder(path, device=device, max_source_tokens=max_source_tokens)
+    return Summarizer.from_checkpoint(path, device=device, max_source_tokens=max_source_tokens)
+
+
+def check_source_limit(limit: object, ceiling: int, name: str = "") -> int:
+    """``limit`` if it is an integer from 1 to ``ceiling``; InputError saying so otherwise."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= ceiling:
+        model = f" for {name}" if name else ""
+        raise InputError(f"the source limit must be from 1 to {ceiling:,} tokens{model}, not {limit!r}")
+    return limit
 
 
 class SummaryModel(Protocol):
@@ -36,9 +77,13 @@ class SummaryModel(Protocol):
 
     name: str
     max_source_tokens: int
+    source_ceiling: int              # the largest source limit the model accepts
 
     @property
     def device(self) -> torch.device: ...
+
+    def limited(self, max_source_tokens: int) -> SummaryModel:
+        """The same loaded model (shared, not copied) reading at most ``max_source_tokens``."""
 
     def summarize(self, text: str, settings: DecodingSettings | None = None) -> Generation: ...
 
@@ -51,23 +96,26 @@ class Summarizer:
     """The pointer-generator's ``SummaryModel``: a loaded model with its vocabulary; turns text into
     Generations and Generations into Scorers."""
 
+    source_ceiling = MAX_SOURCE_TOKENS
+
     def __init__(self, model: PointerGenerator, vocab: Vocabulary, *, name: str = "", metadata: dict | None = None,
                  max_source_tokens: int | None = None) -> None:
         """``max_source_tokens`` overrides the model's source limit (longer inputs are cut to it)."""
         self.model, self.vocab, self.name = model.eval(), vocab, name
         self.metadata = metadata or {}
-        self.max_source_tokens = model.config.max_source_tokens if max_source_tokens is None else max_source_tokens
-        if isinstance(self.max_source_tokens, bool) or not 1 <= self.max_source_tokens <= MAX_SOURCE_TOKENS:
-            raise InputError(f"the source limit must be from 1 to {MAX_SOURCE_TOKENS:,} tokens, not "
-                             f"{self.max_source_tokens!r}")
+        self.max_source_tokens = check_source_limit(
+            model.config.max_source_tokens if max_source_tokens is None else max_source_tokens, MAX_SOURCE_TOKENS)
+
+    def limited(self, max_source_tokens: int) -> Summarizer:
+        """The same model reading at most ``max_source_tokens``."""
+        return Summarizer(self.model, self.vocab, name=self.name, metadata=self.metadata,
+                          max_source_tokens=max_source_tokens)
 
     @classmethod
     def from_checkpoint(cls, path: Path | str | None = None, *, device: str = "auto",
                         max_source_tokens: int | None = None) -> Summarizer:
         """Load ``path`` (a folder, or a name under pretrained/; default: the shipped model)."""
-        path = Path(path) if path is not None else PRETRAINED_DIR / DEFAULT_MODEL
-        if not path.exists() and (PRETRAINED_DIR / str(path)).exists():
-            path = PRETRAINED_DIR / str(path)
+        path = model_path(path)
         model, vocab, metadata = load_checkpoint(path, pick_device(device))
         return cls(model, vocab, name=path.name, metadata=metadata, max_source_tokens=max_source_tokens)
 

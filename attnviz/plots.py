@@ -83,16 +83,40 @@ def token_heatmap(scores: np.ndarray, summary_tokens: list[str], source_tokens: 
     return figure
 
 
-def attention_heatmap(generation: Generation, head: int | None = None, window: slice | None = None) -> go.Figure:
-    """Raw cross-attention [T, S] (head average, or one head of a multi-head model) over the source columns
-    in ``window`` (default all), at their positions in the whole source."""
+AttentionView = tuple[int | None, int | None]     # (layer, head); None: the mean over that axis
+
+
+def attention_views(generation: Generation) -> dict[str, AttentionView]:
+    """The cross-attention views a model offers, by label: the mean over everything first, then per layer
+    (mean over its heads) and per layer and head where there are several; just per head for one layer."""
+    layers, heads = generation.attention_layers.shape[:2]
+    views: dict[str, AttentionView] = {"average": (None, None)}
+    for layer in range(layers):
+        if layers > 1:
+            views[f"layer {layer} (mean over heads)"] = (layer, None)
+        for head in range(heads if heads > 1 else 0):
+            views[f"layer {layer}, head {head}" if layers > 1 else f"head {head}"] = (layer, head)
+    return views
+
+
+def attention_weights(generation: Generation, view: AttentionView = (None, None)) -> np.ndarray:
+    """Cross-attention [T, S] of one ``view`` (``attention_views``); ValueError for one the model lacks."""
+    layer, head = view
+    stack = generation.attention_layers                                              # (L, H, T, S)
+    if layer is None:
+        return generation.attention
+    if not 0 <= layer < stack.shape[0] or head is not None and not 0 <= head < stack.shape[1]:
+        raise ValueError(f"layer {layer}, head {head} does not exist in this model")
+    return stack[layer].mean(axis=0) if head is None else stack[layer, head]
+
+
+def attention_heatmap(generation: Generation, view: AttentionView = (None, None), window: slice | None = None) -> go.Figure:
+    """Raw cross-attention [T, S] of one ``view`` (the average by default) over the source columns in
+    ``window`` (default all), at their positions in the whole source."""
     window = window or slice(0, len(generation.source_tokens))
-    if head is None:
-        weights, title = generation.attention, "Cross-attention (summary token ← source token)"
-    elif generation.head_attention is None or not 0 <= head < generation.head_attention.shape[0]:
-        raise ValueError(f"head {head} does not exist in this model")
-    else:
-        weights, title = generation.head_attention[head], f"attention, head {head}"
+    weights = attention_weights(generation, view)
+    label = next((k for k, v in attention_views(generation).items() if v == view), "")
+    title = "Cross-attention (summary token ← source token)" if view == (None, None) else f"attention, {label}"
     return token_heatmap(weights[:, window], generation.summary_tokens, generation.source_tokens[window], title=title,
                          source_offset=window.start)
 

@@ -48,10 +48,10 @@ def _summarizer(model: str | None, max_source_tokens: int | None = None):
     if key not in _SUMMARIZERS:
         import torch
 
-        from attnviz.pipeline import Summarizer
+        from attnviz.pipeline import load_model
 
         torch.set_num_threads(1)
-        _SUMMARIZERS[key] = Summarizer.from_checkpoint(model, device="cpu", max_source_tokens=max_source_tokens)
+        _SUMMARIZERS[key] = load_model(model, device="cpu", max_source_tokens=max_source_tokens)
     return _SUMMARIZERS[key]
 
 

@@ -99,6 +99,9 @@ class Generation:
     token_logprobs: np.ndarray        # [T] log P(summary token t | source, prefix)
     p_gen: np.ndarray | None          # [T] probability of generating (vs copying); None without pointer
     head_attention: np.ndarray | None = None  # [H, T, S] per head, multi-head models only
+    layer_attention: np.ndarray | None = None  # [L, H, T, S] per layer and head (transformers); ``attention``
+                                               # is then their mean
+    source_words: list[int] | None = None     # [S] the word each source token (a subword piece) belongs to
     source_oovs: list[str] = field(default_factory=list)  # lower-cased OOV words, extended-id order
     truncated_from: int = 0           # source token count before truncation
     score: float = 0.0                # the decoder's (length-normalised) sequence score
@@ -114,6 +117,11 @@ class Generation:
             raise ValueError(f"p_gen has shape {self.p_gen.shape}, expected ({t},)")
         if self.head_attention is not None and self.head_attention.shape[1:] != (t, s):
             raise ValueError(f"head_attention has shape {self.head_attention.shape}, expected (H, {t}, {s})")
+        if self.layer_attention is not None and (self.layer_attention.ndim != 4 or self.layer_attention.shape[2:] != (t, s)):
+            raise ValueError(f"layer_attention has shape {self.layer_attention.shape}, expected (L, H, {t}, {s})")
+        if self.source_words is not None and (len(self.source_words) != s or any(
+                not isinstance(w, int) or w < 0 for w in self.source_words) or self.source_words != sorted(self.source_words)):
+            raise ValueError(f"source_words must give {s} non-decreasing word indices, one per source token")
         for name in ("source_ids", "source_ext_ids"):
             if getattr(self, name).shape != (s,):
                 raise ValueError(f"{name} has shape {getattr(self, name).shape}, expected ({s},)")
@@ -123,6 +131,16 @@ class Generation:
     @property
     def truncated(self) -> bool:
         return self.truncated_from > len(self.source_tokens)
+
+    @property
+    def attention_layers(self) -> np.ndarray:
+        """Cross-attention [L, H, T, S]: per layer and head where the model has them (one layer, one head
+        otherwise)."""
+        if self.layer_attention is not None:
+            return self.layer_attention
+        if self.head_attention is not None:
+            return self.head_attention[None]
+        return self.attention[None, None]
 
     def to_json(self) -> dict[str, Any]:
         """Plain lists (``summarize --json`` prints this; an explanation document holds it)."""
@@ -144,6 +162,10 @@ class Generation:
         }
         if self.head_attention is not None:
             out["head_attention"] = rounded(self.head_attention)
+        if self.layer_attention is not None:
+            out["layer_attention"] = rounded(self.layer_attention)
+        if self.source_words is not None:
+            out["source_words"] = list(self.source_words)
         return out
 
     @classmethod
@@ -162,6 +184,8 @@ class Generation:
                 token_logprobs=read_array(document, "token_logprobs", where=where),
                 p_gen=read_array(document, "p_gen", optional=True, where=where),
                 head_attention=read_array(document, "head_attention", optional=True, where=where),
+                layer_attention=read_array(document, "layer_attention", optional=True, where=where),
+                source_words=read_field(document, "source_words", list, where=where, default=None),
                 source_oovs=read_field(document, "source_oovs", list, where=where, default=[]),
                 truncated_from=read_field(document, "source_token_count", int, where=where),
                 score=float(read_field(document, "score", (int, float), where=where, default=0.0)),

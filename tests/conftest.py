@@ -72,3 +72,21 @@ def copy_summarizer() -> Summarizer:
             if steps == 300:
                 break
     return Summarizer(model.eval(), vocab, name="copy")
+
+
+@torch.no_grad()
+def absent_token_effects(scorer, j: int, replacement_id: int) -> tuple[float, float]:
+    """The pointer-generator's removal seen from inside: with token j absent: max |Δf_t| when its word is replaced by ``replacement_id``, and its largest
+    attention weight. Both are 0 when removal is what the docs say. (Two separate forward passes: rows of
+    one batch may differ in the last bit.)"""
+    presence = torch.ones(1, scorer.source_len, device=scorer.ids.device)
+    presence[0, j] = 0
+    mask = torch.ones_like(scorer.ids, dtype=torch.bool)
+    outputs = []
+    for word in (None, replacement_id):
+        ids, ext = scorer.ids.clone(), scorer.ext_ids.clone()
+        if word is not None:
+            ids[0, j] = ext[0, j] = word
+        outputs.append(scorer.model(ids, ext, mask, scorer.targets, presence=presence))
+    change = (outputs[0].target_logprobs - outputs[1].target_logprobs).abs().max()
+    return float(change), float(max(out.attention[0, :, j].max() for out in outputs))

@@ -81,29 +81,31 @@ def test_html_in_the_text_is_escaped():
 # ------------------------------------------------------------------ the whole flow
 
 class _KeptMedia:
-    """Download contents by file id: AppTest drops its media store after each run, so keep a copy."""
+    """Download contents by file id. The page builds each file only when its button is clicked (a deferred
+    download): keep the callables as the page registers them, and call one to 'click'."""
 
-    files: dict[str, bytes] = {}
+    files: dict[str, object] = {}
 
 
 @pytest.fixture
 def kept_media(monkeypatch):
-    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-    from streamlit.testing.v1 import app_test
+    from streamlit.runtime.media_file_manager import MediaFileManager
 
-    class Keeping(MemoryMediaFileStorage):
-        def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
-            file_id = super().load_and_get_id(path_or_data, mimetype, kind, filename)
-            _KeptMedia.files[file_id] = self.get_file(file_id).content
-            return file_id
+    register = MediaFileManager.add_deferred
 
-    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", Keeping)
+    def keeping(self, data_callable, *args, **kwargs):
+        file_id = register(self, data_callable, *args, **kwargs)
+        _KeptMedia.files[file_id] = data_callable
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keeping)
     return _KeptMedia.files
 
 
-def _download(at: AppTest, key: str, files: dict[str, bytes]) -> bytes:
+def _download(at: AppTest, key: str, files: dict[str, object]) -> bytes:
     button = next(b for b in at.get("download_button") if b.proto.id.endswith(key))
-    return files[button.proto.url.rsplit("/", 1)[1].split(".")[0]]
+    data = files[button.proto.deferred_file_id]()
+    return data.encode("utf-8") if isinstance(data, str) else data
 
 
 def _figures(at: AppTest) -> list[dict]:
@@ -472,3 +474,57 @@ def test_a_method_once_asked_for_survives_an_interrupted_run():
     assert len(calls) == 2 and not at.error
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert "flaky_occlusion" in titles and not any(b.label.startswith("Explain with") for b in at.button)
+
+
+def test_a_hugging_face_folder_from_the_path_field_with_layer_and_head_views(tmp_path):
+    from tests import hf_models
+
+    folder = hf_models.save("bart", tmp_path / "tiny-bart")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.sidebar.text_input(key="model_folder").input(str(folder))
+    at.sidebar.multiselect[0].set_value(["occlusion"])
+    at.text_area(key="text").input("the minister met the committee on monday after the budget vote failed")
+    at.button[0].click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    views = at.selectbox(key="head")
+    assert views.options[:3] == ["average", "layer 0 (mean over heads)", "layer 0, head 0"]
+    views.select("layer 1, head 3")
+    at.run()
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert figure["layout"]["title"]["text"] == "attention, layer 1, head 3"
+    next(b for b in at.button if b.label.startswith("Explain with")).click()
+    at.run()
+    assert not at.exception and not at.error
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert "occlusion" in titles
+    assert "Device in use" in " ".join(m.value for m in list(at.sidebar.markdown) + list(at.sidebar.caption))
+
+
+def test_a_folder_that_is_not_a_model_is_one_line_and_keeps_the_text(tmp_path):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.text_area(key="text").input("my draft")
+    at.sidebar.text_input(key="model_folder").input(str(tmp_path / "nothing-here"))
+    at.run()
+    assert not at.exception
+    assert any("not found" in e.value for e in at.error)
+    assert at.session_state["text"] == "my draft"
+
+
+def test_a_budget_typed_out_of_range_says_so_and_the_last_good_value_is_used():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.sidebar.multiselect[0].set_value(["lime"])
+    at.run()
+    samples = next(n for n in at.sidebar.number_input if n.label.startswith("LIME"))
+    samples.set_value(400)
+    at.run()
+    samples = next(n for n in at.sidebar.number_input if n.label.startswith("LIME"))
+    samples.set_value(99999)
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.sidebar.error] == ["lime: n\\_samples must be at most 5000, not 99999; using 400 until "
+                                                   "it is fixed."]
+    assert next(n for n in at.sidebar.number_input if n.label.startswith("LIME")).value == 99999   # kept as typed

@@ -1,18 +1,19 @@
 """The axiom check (``python -m attnviz check``) and its references, on a tiny seeded model."""
 import dataclasses
+from functools import partial
 import json
 import random
 
 import numpy as np
 import pytest
 
-from attnviz.axioms import Check, absent_token_effects, exact_checks, run_checks
+from attnviz.axioms import Check, absent_token_change, exact_checks, run_checks
 from attnviz.cli import main
 from attnviz.decoding import DecodingSettings
 from attnviz.explain import METHODS, ForcedScorer
 from attnviz.explain import reference
 from attnviz.pipeline import Summarizer
-from tests.conftest import make_model, random_text
+from tests.conftest import absent_token_effects, make_model, random_text
 from tests.test_cli import TEXT, model_dir  # noqa: F401  (fixture)
 
 
@@ -51,7 +52,8 @@ def test_leave_one_out_reference_is_occlusion(case):
 
 def test_every_check_passes_on_a_tiny_model(case, short_case):
     model, generation = case
-    checks, results = run_checks(model, generation, rows=2, short=short_case[1], progress=lambda _m: None)
+    checks, results = run_checks(partial(ForcedScorer, model), generation, rows=2, short=short_case[1],
+                                 progress=lambda _m: None)
     names = {(c.method, c.name) for c in checks}
     assert ("partition_shap", "equals exact Owen values") in names
     assert ("lime", "equals weighted ridge solved directly") in names
@@ -76,7 +78,7 @@ def test_the_exact_checks_fail_when_an_estimator_is_wrong(short_case, monkeypatc
         return result
 
     monkeypatch.setitem(explain_module.METHODS, "partition_shap", dataclasses.replace(original, run=shifted))
-    verdicts = {(c.method, c.name): c.passed for c in exact_checks(model, short)}
+    verdicts = {(c.method, c.name): c.passed for c in exact_checks(partial(ForcedScorer, model), short)}
     assert not verdicts[("partition_shap", "equals exact Owen values")]
     assert verdicts[("lime", "equals weighted ridge solved directly")]
 
@@ -85,6 +87,17 @@ def test_an_absent_token_is_invisible(case):
     model, generation = case
     change, weight = absent_token_effects(ForcedScorer(model, generation), 1, 7)
     assert change == 0 and weight == 0
+    assert absent_token_change(partial(ForcedScorer, model), generation, 1, 7) == 0
+
+
+def test_the_removal_check_fails_when_an_absent_token_leaks(case, monkeypatch):
+    """A scorer that ignores the presence mask: the generic check sees the word put in the absent place."""
+    model, generation = case
+
+    class Leaky(ForcedScorer):
+        def score_masks(self, keep):
+            return super().score_masks(np.ones_like(keep))
+    assert absent_token_change(partial(Leaky, model), generation, 1, 7) > 1e-3
 
 
 def test_a_check_fails_on_a_large_or_non_finite_value():
@@ -99,7 +112,7 @@ def test_check_command_prints_json_and_exit_status(model_dir, capsys, monkeypatc
     assert main(["check", "--text", TEXT, "--model", model_dir, "--beam", "1", "--max-len", "3",
                  "--rows", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["passed"] and len(out["checks"]) == 14
+    assert out["passed"] and len(out["checks"]) == 13
     monkeypatch.setattr(axioms, "FINE_ERROR", -1.0)                      # impossible: the check must fail
     with pytest.raises(SystemExit) as exit_info:
         main(["check", "--text", TEXT, "--model", model_dir, "--beam", "1", "--max-len", "3", "--rows", "1"])

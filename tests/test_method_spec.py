@@ -69,7 +69,7 @@ def test_the_toy_method_is_in_check(toy, copy_summarizer):
     from attnviz.axioms import run_checks
 
     generation = copy_summarizer.summarize("w1 w2 w3 w4 w5 w6 w7 w8")
-    checks, _ = run_checks(copy_summarizer.model, generation, rows=1, progress=lambda _m: None)
+    checks, _ = run_checks(copy_summarizer.scorer, generation, rows=1, progress=lambda _m: None)
     (mine,) = [c for c in checks if c.method == TOY]
     assert mine.name == "equals leave-one-out, smoothed" and mine.passed
 
@@ -80,8 +80,8 @@ def test_the_toy_method_is_in_the_sidebar(toy):
     assert TOY in at.sidebar.multiselect[0].options
     at.sidebar.multiselect[0].set_value([TOY])
     at.run()
-    width = next(n for n in at.sidebar.number_input if n.label == "Smoothing width")
-    assert (width.value, width.min, width.max) == (3, 1, 9)
+    width = next(n for n in at.sidebar.number_input if n.label.startswith("Smoothing width"))
+    assert (width.label, width.value) == ("Smoothing width (1–9)", 3)
     at.text_area(key="text").input("The minister resigned on Monday after the vote on the budget failed.")
     at.button[0].click()
     at.run()

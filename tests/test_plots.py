@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from attnviz.plots import attention_heatmap, token_heatmap
+from attnviz.plots import attention_views, attention_weights, attention_heatmap, token_heatmap
 from attnviz.types import Generation
 
 
@@ -34,9 +34,24 @@ def test_hover_shows_raw_values_when_colours_are_normalised():
 
 def test_head_view_and_bad_head():
     gen = _generation()
-    np.testing.assert_array_equal(attention_heatmap(gen, head=1).data[0].z, gen.attention[::-1])
+    np.testing.assert_array_equal(attention_heatmap(gen, (0, 1)).data[0].z, gen.attention[::-1])
     with pytest.raises(ValueError, match="head 5"):
-        attention_heatmap(gen, head=5)
+        attention_heatmap(gen, (0, 5))
+
+
+def test_layer_and_head_views_of_a_transformer():
+    """[L, H, T, S] attention: the average over everything, a layer's mean over heads, one head."""
+    rng = np.random.default_rng(0)
+    layers = rng.dirichlet(np.ones(3), size=(2, 4, 2))                          # (L=2, H=4, T=2, S=3)
+    gen = _generation()
+    gen = Generation(**{**gen.__dict__, "head_attention": None, "layer_attention": layers,
+                        "attention": layers.mean(axis=(0, 1))})
+    views = attention_views(gen)
+    assert list(views)[:3] == ["average", "layer 0 (mean over heads)", "layer 0, head 0"] and len(views) == 1 + 2 * 5
+    np.testing.assert_allclose(attention_weights(gen, views["layer 1 (mean over heads)"]), layers[1].mean(axis=0))
+    np.testing.assert_array_equal(attention_weights(gen, views["layer 1, head 3"]), layers[1, 3])
+    np.testing.assert_allclose(attention_weights(gen, views["average"]).sum(axis=1), 1.0)
+    assert attention_heatmap(gen, (1, 3)).layout.title.text == "attention, layer 1, head 3"
 
 
 def test_signed_scores_get_a_diverging_scale_centred_on_zero():

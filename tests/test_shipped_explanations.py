@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from attnviz.axioms import absent_token_effects
 from attnviz.explain import METHODS, ForcedScorer, explain, known, reference
 from attnviz.explain.partition import text_clustering
 from attnviz.pipeline import Summarizer
 from attnviz.tokenizer import PAD_ID, UNK_ID
+from tests.conftest import absent_token_effects
 
 TEXT = ("Greek finance minister Yanis Varoufakis has resigned, a day after voters rejected the terms of an "
         "international bailout. Mr Varoufakis said he had been told that some eurozone ministers preferred "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -32,6 +33,8 @@ class Scorer(Protocol):
 
     Counters: ``forward_passes`` (source sequences run), ``backward_passes`` (one summary row's gradient
     at one source), ``forward_seconds`` and ``backward_seconds`` (wall time inside those calls).
+    ``on_pass``, when set, is called with the passes done so far before every forward batch and after every
+    backward one: a caller's progress report, and its way to stop the work (by raising).
     """
 
     generation: Generation
@@ -42,6 +45,7 @@ class Scorer(Protocol):
     backward_passes: int
     forward_seconds: float
     backward_seconds: float
+    on_pass: Callable[[int], None] | None
 
     @property
     def device(self) -> torch.device: ...
@@ -65,7 +69,32 @@ class Scorer(Protocol):
         """∂ output.sum() / ∂ inputs, counted as inputs.shape[0] backward passes."""
 
 
-class ForcedScorer:
+class PassCounter:
+    """The counters, timers and ``on_pass`` hook of a ``Scorer``, and its ``gradients``."""
+
+    on_pass: Callable[[int], None] | None = None
+
+    def __init__(self) -> None:
+        self.forward_passes = self.backward_passes = 0
+        self.forward_seconds = self.backward_seconds = 0.0
+
+    def _starting_forward(self, n: int) -> None:
+        if self.on_pass is not None:
+            self.on_pass(self.forward_passes + self.backward_passes)
+        self.forward_passes += n
+
+    def gradients(self, output: Tensor, inputs: Tensor, *, retain_graph: bool = False) -> Tensor:
+        """∂ output.sum() / ∂ inputs, counted as inputs.shape[0] backward passes."""
+        start = time.perf_counter()
+        (grad,) = torch.autograd.grad(output.sum(), inputs, retain_graph=retain_graph)
+        self.backward_seconds += time.perf_counter() - start
+        self.backward_passes += inputs.shape[0]
+        if self.on_pass is not None:
+            self.on_pass(self.forward_passes + self.backward_passes)
+        return grad
+
+
+class ForcedScorer(PassCounter):
     """The pointer-generator's ``Scorer``: one Generation's summary under perturbed sources, counting passes.
 
     ``score_presence(presence [N, S] in [0, 1]) → [N, T]`` is the explained function (differentiable);
@@ -77,6 +106,7 @@ class ForcedScorer:
                  memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> None:
         if len(generation.summary_tokens) == 0:
             raise InputError("the summary is empty: there is nothing to explain")
+        super().__init__()
         self.model = model.eval()
         self.generation = generation
         device = model.device
@@ -85,8 +115,6 @@ class ForcedScorer:
         self.targets = torch.as_tensor(generation.summary_ids, device=device).unsqueeze(0)  # (1, T)
         self.source_len, self.summary_len = self.ids.shape[1], self.targets.shape[1]
         self.batch_size = self._batch_size(memory_budget_mb)
-        self.forward_passes = self.backward_passes = 0
-        self.forward_seconds = self.backward_seconds = 0.0
 
     @property
     def device(self) -> torch.device:
@@ -104,7 +132,7 @@ class ForcedScorer:
         """One model call on N sources: presence [N, S] or None (all present), embedded [N, S, E] or None."""
         n = (presence if presence is not None else embedded).shape[0]
         mask = torch.ones(n, self.source_len, dtype=torch.bool, device=self.ids.device)
-        self.forward_passes += n
+        self._starting_forward(n)
         start = time.perf_counter()
         # cuDNN's LSTM has no backward pass in eval mode; a graph for gradients takes the native kernels.
         native_rnn = torch.is_grad_enabled() and self.ids.device.type == "cuda"
@@ -140,14 +168,6 @@ class ForcedScorer:
     def source_embeddings(self) -> Tensor:
         """The intact source's token embeddings [1, S, E]."""
         return self.model.source_embedding(self.ids)
-
-    def gradients(self, output: Tensor, inputs: Tensor, *, retain_graph: bool = False) -> Tensor:
-        """∂ output.sum() / ∂ inputs, counted as inputs.shape[0] backward passes."""
-        start = time.perf_counter()
-        (grad,) = torch.autograd.grad(output.sum(), inputs, retain_graph=retain_graph)
-        self.backward_seconds += time.perf_counter() - start
-        self.backward_passes += inputs.shape[0]
-        return grad
 
     def full(self) -> Tensor:
         """f(x): target log-probs of the intact source [T]."""

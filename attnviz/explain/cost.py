@@ -7,6 +7,7 @@ Seconds come from one timed batch of forward passes and one of backward passes o
 """
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -35,20 +36,24 @@ def passes(method: str, params: dict[str, Any], source_len: int, summary_len: in
     return METHODS[method].passes(source_len, summary_len, params)
 
 
-def seconds_per_pass(scorer: Scorer, *, sources: int = 16) -> tuple[float, float]:
+def seconds_per_pass(scorer: Scorer, *, sources: int = 16, repeats: int = 3) -> tuple[float, float]:
     """Wall seconds of one forward pass (one perturbed source) and of one backward pass (one summary row at
-    one source), each from one timed batch after a warm-up."""
+    one source): the median of ``repeats`` timed batches of each, after a warm-up (one batch alone varies by
+    ±25% on a busy 2-core machine)."""
     n = max(1, min(sources, scorer.batch_size))
     keep = torch.rand(n, scorer.source_len, generator=torch.Generator().manual_seed(0)) > 0.3
     scorer.score_keep(keep[:1])
-    start = time.perf_counter()
-    scorer.score_keep(keep)
-    forward = (time.perf_counter() - start) / n
-    points = keep.float().to(scorer.device).requires_grad_(True)
-    out = scorer.score_presence(points)
-    start = time.perf_counter()
-    scorer.gradients(out[:, 0], points)
-    return forward, (time.perf_counter() - start) / n
+    forward, backward = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        scorer.score_keep(keep)
+        forward.append((time.perf_counter() - start) / n)
+        points = keep.float().to(scorer.device).requires_grad_(True)
+        out = scorer.score_presence(points)
+        start = time.perf_counter()
+        scorer.gradients(out[:, 0], points)
+        backward.append((time.perf_counter() - start) / n)
+    return statistics.median(forward), statistics.median(backward)
 
 
 def estimate(methods: list[str], params: dict[str, dict[str, Any]], source_len: int, summary_len: int,
@@ -63,9 +68,9 @@ def estimate(methods: list[str], params: dict[str, dict[str, Any]], source_len: 
     return out
 
 
-def check_budget(costs: list[Cost], limit: float | None = None, *, extra_seconds: float = 0.0) -> None:
-    """InputError with the estimate when ``costs`` (plus ``extra_seconds``, e.g. faithfulness) exceed ``limit``
-    (default ``MAX_REQUEST_SECONDS``)."""
+def check_budget(costs: list[Cost], limit: float | None = None, *, extra_seconds: float = 0.0) -> float:
+    """The estimated seconds of ``costs`` plus ``extra_seconds`` (e.g. faithfulness); InputError with the
+    estimate when they exceed ``limit`` (default ``MAX_REQUEST_SECONDS``)."""
     limit = MAX_REQUEST_SECONDS if limit is None else limit
     total = sum(c.seconds for c in costs) + extra_seconds
     if total > limit:
@@ -73,3 +78,4 @@ def check_budget(costs: list[Cost], limit: float | None = None, *, extra_seconds
         detail = f"; {worst.method} alone ≈ {worst.seconds:,.0f} s" if worst is not None else ""
         raise InputError(f"this would take about {total:,.0f} s here{detail}; the limit is {limit:,.4g} s: "
                          "lower the budgets or the source length")
+    return total

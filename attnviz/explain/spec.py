@@ -36,9 +36,11 @@ class Param:
     page_high: float | None = None
     budget: bool = False
 
-    def check(self, method: str, value: Any) -> Any:
-        """``value`` if it fits this parameter; InputError saying what fits otherwise."""
-        where = f"{method}: {self.name}"
+    def check(self, method: str, value: Any, *, high: float | None = None) -> Any:
+        """``value`` if it fits this parameter (at most ``high`` where given, else ``self.high``); InputError
+        saying what fits otherwise. ``method`` names the owner in the message ("" for none)."""
+        where = f"{method}: {self.name}" if method else self.name
+        high = self.high if high is None else high
         if self.choices is not None:
             if value not in self.choices:
                 raise InputError(f"{where} must be one of {', '.join(self.choices)}, not {value!r}")
@@ -52,8 +54,8 @@ class Param:
             raise InputError(f"{where} must be a finite number, not {value!r}")
         if self.low is not None and value < self.low:
             raise InputError(f"{where} must be at least {self.low:g}, not {value}")
-        if self.high is not None and value > self.high:
-            raise InputError(f"{where} must be at most {self.high:g}, not {value}")
+        if high is not None and value > high:
+            raise InputError(f"{where} must be at most {high:g}, not {value}")
         return kind(value)
 
 

@@ -178,3 +178,21 @@ def test_an_empty_upload_keeps_the_text(page, tmp_path):
     page.get_by_text("empty draft.txt is empty. The text box was left as it was.").wait_for(timeout=TIMEOUT)
     assert box.input_value() == "my draft, typed by hand"
     assert page.dialogs == []
+
+
+def test_cancel_a_long_explanation(page):
+    """A run with a large budget is cancelled from the page within seconds; the text, the summary and the
+    Explain button stay, and the method can be asked for again."""
+    summarize(page, " ".join([TEXT] * 6))
+    page.get_by_text("Budgets and seed").click()
+    steps = page.get_by_label("IG steps (1–256)")
+    steps.fill("256")
+    steps.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name=re.compile(r"^Explain with")).click()
+    page.get_by_role("button", name="Cancel").click(timeout=TIMEOUT)
+    page.get_by_text("Cancelled. The results that had finished are kept").wait_for(timeout=20_000)
+    page.get_by_role("button", name=re.compile(r"^Explain with")).wait_for(timeout=20_000)
+    assert page.get_by_label("Text to summarize").input_value() == " ".join([TEXT] * 6)
+    assert page.locator(".attnviz-summary .attnviz-chip").count() >= 4
+    assert page.dialogs == []

@@ -1,0 +1,166 @@
+"""Hugging Face encoder-decoders (tiny BART, T5 and Marian saved to a folder, loaded as a user would):
+attention per layer and head, removal that means what it means for the pointer-generator, the known answers
+of the explainers, and a one-line message for every folder attnviz cannot load."""
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from attnviz.decoding import DecodingSettings
+from attnviz.errors import CheckpointError
+from attnviz.explain import METHODS, known, reference
+from attnviz.pipeline import load_model
+from tests import hf_models
+
+TEXT = "the minister met the committee on monday after the budget vote failed"
+SHORT = "police said the city council plan failed"           # 7 tokens: every coalition can be enumerated
+SETTINGS = DecodingSettings(beam_size=2, min_len=3, max_len=4)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hf")
+    return {family: hf_models.save(family, root / f"tiny-{family}") for family in hf_models.FAMILIES}
+
+
+@pytest.fixture(scope="module")
+def loaded(folders):
+    return {family: load_model(folder, device="cpu") for family, folder in folders.items()}
+
+
+@pytest.mark.parametrize("family", hf_models.FAMILIES)
+def test_attention_by_layer_and_head_sums_to_one_over_the_whole_input(loaded, family):
+    model = loaded[family]
+    generation = model.summarize(TEXT, SETTINGS)
+    layers = generation.layer_attention
+    t, s = len(generation.summary_tokens), len(generation.source_tokens)
+    assert layers.shape == (2, 4, t, s) and generation.source_words == list(range(s))
+    np.testing.assert_allclose(generation.attention, layers.mean(axis=(0, 1)))
+    source = torch.tensor([model.before + list(generation.source_ids) + model.after])
+    prefix = generation.settings["decoder_prefix"]
+    decoder = torch.tensor([prefix + list(generation.summary_ids[:-1])])
+    with torch.no_grad():
+        out = model.model(input_ids=source, decoder_input_ids=decoder, output_attentions=True)
+    rows = slice(len(prefix) - 1, len(prefix) - 1 + t)
+    for layer, weights in enumerate(out.cross_attentions):                         # (1, H, T', S')
+        np.testing.assert_allclose(weights[0, :, rows].sum(-1).numpy(), 1.0, atol=1e-5)
+        np.testing.assert_allclose(weights[0, :, rows, len(model.before):len(model.before) + s].numpy(), layers[layer],
+                                   atol=1e-6)
+
+
+@pytest.mark.parametrize("family", hf_models.FAMILIES)
+def test_the_scorer_reproduces_the_generation_and_removal_hides_a_token_entirely(loaded, family):
+    model = loaded[family]
+    generation = model.summarize(TEXT, SETTINGS)
+    scorer = model.scorer(generation)
+    np.testing.assert_allclose(scorer.full().numpy(), generation.token_logprobs, atol=1e-5)
+    keep = np.ones((1, scorer.source_len), dtype=bool)
+    keep[0, 2] = False
+    absent = scorer.score_masks(keep)
+    other = generation.source_ids.copy()
+    other[2] = other[3]                                                             # another word in its place
+    swapped = model.scorer(type(generation)(**{**generation.__dict__, "source_ids": other}))
+    np.testing.assert_allclose(swapped.score_masks(keep), absent, atol=1e-6)        # absent: identity irrelevant
+    assert np.abs(swapped.score_masks(~keep | True) - scorer.score_masks(~keep | True)).max() > 1e-6  # present: it matters
+    gates = torch.ones(1, scorer.source_len)
+    gates[0, 2] = 0.0
+    np.testing.assert_allclose(scorer.score_presence(gates).detach().numpy(), absent, atol=1e-5)
+    none = scorer.score_masks(np.zeros((1, scorer.source_len), dtype=bool))
+    near_none = scorer.score_presence(torch.full((1, scorer.source_len), 1e-7)).detach().numpy()
+    np.testing.assert_allclose(near_none, none, atol=1e-4)                          # the path's end is continuous
+
+
+@pytest.mark.parametrize("family", hf_models.FAMILIES)
+def test_integrated_gradients_against_a_fine_quadrature_and_captum(loaded, family):
+    model = loaded[family]
+    scorer = model.scorer(model.summarize(TEXT, SETTINGS))
+    rows = range(scorer.summary_len)
+    plain = METHODS["integrated_gradients"](scorer, n_steps=40, max_steps=40, path_power=1)
+    np.testing.assert_allclose(plain.scores, reference.per_token_integrated_gradients(scorer, rows, n_steps=40),
+                               atol=1e-5)
+    ours = METHODS["integrated_gradients"](scorer)
+    fine = reference.per_token_integrated_gradients(scorer, rows, n_steps=1500)
+    np.testing.assert_allclose(ours.scores, fine, atol=2e-3 * max(1.0, np.abs(fine).max()))
+    assert ours.checks["all_rows_converged"], ours.checks["refined_because"]
+
+
+@pytest.mark.parametrize("family", hf_models.FAMILIES)
+def test_shapley_owen_lime_and_occlusion_known_answers(loaded, family):
+    from attnviz.explain.partition import text_clustering
+
+    model = loaded[family]
+    generation = model.summarize(SHORT, DecodingSettings(beam_size=1, min_len=2, max_len=2))
+    scorer = model.scorer(generation)
+    values = known.coalition_values(scorer)
+    exact = known.exact_shapley(values, scorer.source_len)
+    kernel = METHODS["kernel_shap"](scorer, n_samples=3000, seed=0).scores
+    assert np.abs(kernel - exact).max() < 0.05 * np.abs(exact).max() + 1e-4
+    owen = known.exact_owen(values, text_clustering(generation.source_tokens), scorer.source_len)
+    np.testing.assert_allclose(METHODS["partition_shap"](scorer, max_evals=2000).scores, owen, atol=1e-5)
+    lime = METHODS["lime"](scorer, n_samples=100, seed=1).scores
+    direct = np.stack([known.lime_by_ridge(scorer, t, n_samples=100, seed=1) for t in range(scorer.summary_len)])
+    np.testing.assert_allclose(lime, direct, atol=1e-5)
+    np.testing.assert_allclose(METHODS["occlusion"](scorer).scores, reference.leave_one_out(scorer), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["input_x_gradient", "saliency"])
+def test_gradient_methods_equal_captum_per_token(loaded, name):
+    scorer = loaded["bart"].scorer(loaded["bart"].summarize(TEXT, SETTINGS))
+    expected = reference.per_token_gradient(name, scorer, range(scorer.summary_len))
+    np.testing.assert_allclose(METHODS[name](scorer).scores, expected, atol=1e-5)
+
+
+def test_a_given_summary_is_forced(loaded):
+    model = loaded["t5"]
+    generation = model.force(TEXT, "the committee met")
+    assert generation.summary_tokens == ["the", "committee", "met"] and generation.settings["forced_summary"]
+    np.testing.assert_allclose(model.scorer(generation).full().numpy(), generation.token_logprobs, atol=1e-5)
+
+
+def test_cli_summarize_and_explain_with_a_folder(folders, tmp_path):
+    run = subprocess.run([sys.executable, "-m", "attnviz", "explain", "--model", str(folders["marian"]), "--text", TEXT,
+                          "--methods", "occlusion,integrated_gradients", "--json", "--beam", "2", "--max-len", "4",
+                          "--min-len", "3"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    document = json.loads(run.stdout)
+    assert document["model"] == "tiny-marian"
+    assert np.array(document["generation"]["layer_attention"]).shape[:2] == (2, 4)
+    assert set(document["methods"]) == {"attention", "occlusion", "integrated_gradients"}
+
+
+def _broken(folders, tmp_path, name, change):
+    folder = tmp_path / name
+    shutil.copytree(folders["bart"], folder)
+    change(folder)
+    return folder
+
+
+BROKEN = {
+    "pickle weights": (lambda f: ((f / "model.safetensors").rename(f / "pytorch_model.bin")),
+                       "pickle files (pytorch_model.bin), which attnviz never loads"),
+    "no tokenizer": (lambda f: [(f / n).unlink() for n in ("tokenizer.json", "tokenizer_config.json")],
+                     "no tokenizer"),
+    "decoder-only": (lambda f: (f / "config.json").write_text(json.dumps({"model_type": "gpt2"})),
+                     "model_type 'gpt2' is not a supported encoder-decoder"),
+    "unreadable config": (lambda f: (f / "config.json").write_bytes(b"{\x00\xff not json"), "is not valid JSON"),
+    "custom code": (lambda f: (f / "config.json").write_text(json.dumps(
+        {**json.loads((f / "config.json").read_text()), "auto_map": {"AutoModel": "x.Y"}})), "custom code (auto_map)"),
+    "damaged weights": (lambda f: (f / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}"),
+                        "damaged or not a safetensors file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_folder_attnviz_cannot_load_gets_one_line(folders, tmp_path, case):
+    change, message = BROKEN[case]
+    folder = _broken(folders, tmp_path, case.replace(" ", "-"), change)
+    with pytest.raises(CheckpointError) as caught:
+        load_model(folder, device="cpu")
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+    run = subprocess.run([sys.executable, "-m", "attnviz", "summarize", "--model", str(folder), "--text", TEXT],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1 and message in run.stderr, run.stderr
