@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from attnviz.compare import METRIC_GUIDE, METRIC_LABELS, METRIC_RANGE, METRICS, nanmean
+from attnviz.compare import METRIC_GUIDE, METRIC_LABELS, METRIC_RANGE, METRICS, head_agreement, nanmean
 from attnviz.decoding import DecodingSettings
 from attnviz.errors import AttnvizError, InputError
 from attnviz.examples import load_examples
@@ -38,7 +38,7 @@ from attnviz.jobs import Job, JobBoard, Ticket
 from attnviz.normalise import is_signed, normalise
 from attnviz.pipeline import DEFAULT_MODEL, MODELS_ENV, SummaryModel, available_models, load_model
 from attnviz.plots import (agreement_figure, agreement_matrix_figure, attention_heatmap, attention_views, deletion_figure,
-                           focus_grid_html, summary_chips_html, token_heatmap, visible)
+                           focus_grid_html, head_agreement_figure, summary_chips_html, token_heatmap, visible)
 from attnviz.textfile import decode_text
 from attnviz.threads import ComputeGate
 from attnviz.types import Attribution, Faithfulness, Generation
@@ -411,6 +411,23 @@ def agreement_section(explanation: Explanation, focus: int) -> None:
     st.dataframe(pd.DataFrame([{"method": m, f"with attention, for {token}": v[focus],
                                 "with attention, mean over the summary": nanmean(v)} for m, v in per_token.items()]),
                  hide_index=True)
+    layers = explanation.generation.attention_layers
+    if layers.shape[0] * layers.shape[1] > 1:
+        heads_agreement(explanation, metric)
+
+
+def heads_agreement(explanation: Explanation, metric: str) -> None:
+    """Which layer and head's attention agrees best with a chosen method (layers × heads, mean over tokens)."""
+    methods = [m for m in explanation.attributions if m != ATTENTION]
+    method = st.selectbox("Each head's attention against", methods, key="head_method")
+    matrix = head_agreement(explanation.generation.attention_layers, explanation.scores[method], metric)
+    st.plotly_chart(head_agreement_figure(matrix, method, metric), key="head-agreement",
+                    width="stretch")
+    if np.isfinite(matrix).any():
+        best = np.nanargmin(matrix) if metric == "js_distance" else np.nanargmax(matrix)
+        layer, head = divmod(int(best), matrix.shape[1])
+        st.caption(f"Best: layer {layer}, head {head} ({METRIC_LABELS[metric]} {matrix[layer, head]:.3f}); the "
+                   f"average over every head gives {nanmean(explanation.agreement.with_attention[method][metric]):.3f}.")
 
 
 FAITHFULNESS_GUIDE = ("Remove each method's top-ranked source tokens (1, 5, 10, 20, 50%) and watch the summary "
@@ -516,11 +533,18 @@ def source_window(generation: Generation) -> slice:
 def explanation_views(explanation: Explanation, cfg: PageSettings,
                       faithfulness: Callable[[Explanation], Callable[[], None] | None] | None = None) -> Callable[[], None] | None:
     """Everything below the summary; ``faithfulness(explanation)`` fills faithfulness on request (live page)
-    and may return what to draw once the page is drawn (→ returned)."""
-    window = source_window(explanation.generation)
-    figures = heatmaps_section(explanation, cfg, window)
-    focus = focus_section(explanation, cfg, window)
-    agreement_section(explanation, focus)
+    and may return what to draw once the page is drawn (→ returned). Subword models can be read by words
+    (each word's attention and scores summed over its pieces) or by pieces; the exports keep pieces."""
+    shown = words = explanation.by_words()
+    if words is not explanation:
+        units = st.radio("Source units", ["words", "pieces"], horizontal=True, key="units",
+                         help="Words: attention and scores summed over each word's subword pieces. The exports "
+                              "keep pieces, with the word of each piece.")
+        shown = words if units == "words" else explanation
+    window = source_window(shown.generation)
+    figures = heatmaps_section(shown, cfg, window)
+    focus = focus_section(shown, cfg, window)
+    agreement_section(shown, focus)
     st.subheader("Faithfulness")
     st.caption(FAITHFULNESS_GUIDE)
     late = faithfulness(explanation) if faithfulness is not None else None

@@ -111,3 +111,15 @@ def agreement_matrices(scores: dict[str, np.ndarray], *, absolute: bool = True) 
                 out[metric][i, j] = out[metric][j, i] = nanmean(rows[metric])
     return out
 
+
+
+def head_agreement(layers: np.ndarray, scores: np.ndarray, metric: str, *, absolute: bool = True) -> np.ndarray:
+    """``metric`` between each layer and head's attention (``layers`` [L, H, T, S]) and ``scores`` [T, S],
+    as the mean over summary tokens → [L, H] (NaN where no token can be ranked)."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(METRICS)}")
+    layers = np.asarray(layers, dtype=np.float64)
+    if layers.ndim != 4 or layers.shape[2:] != np.shape(scores):
+        raise ValueError(f"expected attention [L, H, T, S] and scores [T, S], got {layers.shape} and {np.shape(scores)}")
+    return np.array([[nanmean(agreement_rows(layers[l, h], scores, absolute=absolute)[metric])
+                      for h in range(layers.shape[1])] for l in range(layers.shape[0])])

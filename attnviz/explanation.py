@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from typing import Any
 
@@ -149,6 +149,30 @@ class Explanation:
 
     def set_faithfulness(self, figures: dict[str, Faithfulness], cost: dict[str, Any]) -> None:
         self.faithfulness, self.faithfulness_cost = figures, cost
+
+    def by_words(self) -> Explanation:
+        """The same explanation with words for source units (``generation.source_words``): each word's
+        attention and scores are the sums over its pieces (W words; [T, S] → [T, W]). Agreement is recomputed
+        on words; faithfulness (measured on pieces) is kept. Itself when there is no word grouping."""
+        words = self.generation.source_words
+        if words is None or words == list(range(len(words))):
+            return self
+        membership = np.zeros((len(words), words[-1] + 1))
+        membership[np.arange(len(words)), words] = 1.0                              # (S, W)
+        first = np.unique(words, return_index=True)[1]
+        labels = ["".join(self.generation.source_tokens[j] for j in np.flatnonzero(membership[:, w]))
+                  for w in range(membership.shape[1])]
+        g = self.generation
+        summed = (lambda a: None if a is None else a @ membership)
+        generation = replace(g, source_tokens=labels, source_ids=g.source_ids[first],
+                             source_ext_ids=g.source_ext_ids[first], attention=g.attention @ membership,
+                             head_attention=summed(g.head_attention), layer_attention=summed(g.layer_attention),
+                             source_words=None)
+        shown = Explanation(generation, self.settings, versions=self.versions)
+        for a in self.attributions.values():
+            shown.add(replace(a, source_tokens=labels, scores=a.scores @ membership, head_scores=summed(a.head_scores)))
+        shown.set_faithfulness(self.faithfulness, self.faithfulness_cost)
+        return shown
 
     def differences(self, model: str, running: dict[str, str]) -> list[str]:
         """What differs between this (loaded) explanation and the running model and packages."""

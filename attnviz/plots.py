@@ -206,6 +206,28 @@ def agreement_matrix_figure(matrix: np.ndarray, methods: list[str], metric: str)
     return figure
 
 
+def head_agreement_figure(matrix: np.ndarray, method: str, metric: str) -> go.Figure:
+    """Layers × heads heatmap of one metric between each head's attention and ``method`` ([L, H], mean over
+    summary tokens); the best head is outlined (lowest for a distance, highest otherwise)."""
+    distance, label = metric == "js_distance", html.escape(METRIC_LABELS.get(metric, metric))
+    layers, heads = matrix.shape
+    figure = go.Figure(go.Heatmap(
+        z=matrix, x=list(range(heads)), y=list(range(layers)), zmin=0 if distance else -1, zmax=1,
+        colorscale="Viridis_r" if distance else "RdBu_r", colorbar=dict(thickness=12),
+        text=np.vectorize(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")(matrix), texttemplate="%{text}",
+        hovertemplate=f"layer %{{y}}, head %{{x}}: {label} with {html.escape(method)} = %{{z:.3f}}<extra></extra>"))
+    if np.isfinite(matrix).any():
+        best = np.nanargmin(matrix) if distance else np.nanargmax(matrix)
+        layer, head = divmod(int(best), heads)
+        figure.add_shape(type="rect", x0=head - 0.5, x1=head + 0.5, y0=layer - 0.5, y1=layer + 0.5,
+                         line=dict(color="black", width=3))
+    figure.update_layout(title=f"{label} of each head's attention with {html.escape(method)}",
+                         xaxis_title="head", yaxis_title="layer", height=140 + 40 * layers,
+                         margin=dict(l=10, r=10, t=40, b=10), yaxis=dict(autorange="reversed", dtick=1),
+                         xaxis=dict(dtick=1))
+    return figure
+
+
 def deletion_figure(curves: dict[str, np.ndarray], fractions: tuple[float, ...], *, spread: np.ndarray | None = None,
                     title: str = "Deletion curves: log-probability as the top-ranked source tokens are removed") -> go.Figure:
     """One line per method: y = log P(summary token) after removing the top k% of the source (k = 0 first);

@@ -499,6 +499,7 @@ def test_a_hugging_face_folder_from_the_path_field_with_layer_and_head_views(tmp
     assert not at.exception and not at.error
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert "occlusion" in titles
+    assert "Spearman ρ of each head's attention with occlusion" in titles                  # layers × heads
     assert "Device in use" in " ".join(m.value for m in list(at.sidebar.markdown) + list(at.sidebar.caption))
 
 

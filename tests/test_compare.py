@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from scipy import stats
 
 from attnviz.compare import agreement_rows, spearman_rows
@@ -64,3 +65,21 @@ def test_all_zero_rows_give_nan_not_errors():
     rows = agreement_rows(np.zeros((2, 6)), np.ones((2, 6)))
     assert np.isnan(rows["js_distance"]).all() and np.isnan(rows["spearman_rho"]).all()
     assert np.isnan(nanmean(rows["spearman_rho"]))
+
+
+def test_head_agreement_finds_the_head_that_matches_a_method():
+    from attnviz.compare import head_agreement
+    from attnviz.plots import head_agreement_figure
+
+    rng = np.random.default_rng(3)
+    layers = rng.dirichlet(np.ones(9), size=(2, 3, 4))                        # (L=2, H=3, T=4, S=9)
+    scores = -3.0 * layers[1, 2] + 0.0                                         # magnitudes rank as head (1, 2)
+    rho = head_agreement(layers, scores, "spearman_rho")
+    assert rho.shape == (2, 3) and rho[1, 2] == pytest.approx(1.0)
+    assert np.nanargmax(rho) == 1 * 3 + 2 and (np.delete(rho.ravel(), 5) < 0.99).all()
+    js = head_agreement(layers, scores, "js_distance")
+    assert js[1, 2] == pytest.approx(0.0, abs=1e-7) and np.nanargmin(js) == 5
+    outline = head_agreement_figure(rho, "lime", "spearman_rho").layout.shapes[0]
+    assert (outline.x0, outline.y0) == (1.5, 0.5)                             # head 2 of layer 1
+    with pytest.raises(ValueError, match="unknown metric"):
+        head_agreement(layers, scores, "cosine")

@@ -2,6 +2,7 @@
 import io
 import json
 import random
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -106,3 +107,29 @@ def test_figure_html_is_standalone(explained):
     assert page.lower().startswith("<!doctype html>") and len(page) > 1_000_000    # plotly.js inlined
     assert '<script src="http' not in page
     assert '"&lt;"' in page                                             # tokens are escaped
+
+
+def test_an_explanation_read_by_words_sums_each_words_pieces():
+    """Pieces [un, believ, able, news] → words [unbelievable, news]: attention, heads and scores summed."""
+    from attnviz.explanation import Explanation, ExplanationSettings
+    from attnviz.types import Attribution, Generation
+
+    rng = np.random.default_rng(0)
+    layers = rng.dirichlet(np.ones(4), size=(2, 3, 2))                          # (L, H, T=2, S=4)
+    pieces = ["un", "believ", "able", "news"]
+    generation = Generation(source_tokens=pieces, summary_tokens=["big", "news"], summary="big news",
+                            source_ids=np.arange(4), source_ext_ids=np.arange(4), summary_ids=np.array([7, 3]),
+                            attention=layers.mean(axis=(0, 1)), token_logprobs=np.array([-1.0, -2.0]), p_gen=None,
+                            layer_attention=layers, source_words=[0, 0, 0, 1])
+    explanation = Explanation(generation, ExplanationSettings(model="m", device="cpu", max_source_tokens=10, decoding={}))
+    scores = rng.normal(size=(2, 4))
+    explanation.add(Attribution("occlusion", pieces, ["big", "news"], scores, 0.1, 5, 0))
+    words = explanation.by_words()
+    assert words.generation.source_tokens == ["unbelievable", "news"]
+    np.testing.assert_allclose(words.scores["occlusion"], np.stack([scores[:, :3].sum(1), scores[:, 3]], axis=1))
+    np.testing.assert_allclose(words.generation.layer_attention[..., 0], layers[..., :3].sum(-1))
+    np.testing.assert_allclose(words.generation.attention.sum(axis=1), 1.0)
+    assert words.compare().methods == ["occlusion"]
+    assert explanation.generation.source_tokens == pieces                       # the original keeps pieces
+    plain = Explanation(replace(generation, source_words=[0, 1, 2, 3]), explanation.settings)
+    assert plain.by_words() is plain                                            # one piece per word: nothing to sum
