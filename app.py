@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -27,9 +28,9 @@ from attnviz.decoding import DecodingSettings
 from attnviz.errors import AttnvizError, InputError
 from attnviz.examples import load_examples
 from attnviz.explain import METHODS
-from attnviz.explain.spec import Param
 from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
 from attnviz.explain.gradients import convergence_note
+from attnviz.explain.spec import Param
 from attnviz.explained import DEFAULT_RANDOM_ORDERS, method_params, new_explanation, run_method
 from attnviz.explanation import ATTENTION, Explanation, versions
 from attnviz.export import figure_html, long_frame
@@ -48,6 +49,7 @@ log = logging.getLogger("attnviz.app")
 
 DEFAULT_METHODS = ["integrated_gradients", "occlusion"]
 PAGE_MAX_SOURCE_TOKENS = 2000   # one click's attributions stay within minutes on a 2-core CPU
+PATHS_ENV = "ATTNVIZ_MODEL_PATHS"   # "0": the sidebar offers only named models, no folder field
 POLL_SECONDS = 0.2          # how often a running job's progress is redrawn (and the run can be interrupted)
 WINDOW_ABOVE = 150          # longer sources get a column window so every tick label stays readable
 ModelKey = tuple[str, str, int]   # (model name, device, source token limit)
@@ -158,9 +160,12 @@ def wait_for(job: Job, label: str, bar) -> Any:
     return job.result()
 
 
-def cancel_button(keys: list[str], key: str) -> None:
-    st.button("Cancel", key=key, on_click=cancel_jobs, args=(keys,),
-              help="Stops the running computation within a model pass; finished results stay on the page.")
+def cancel_button(keys: list[str], key: str):
+    """A Cancel button for the jobs under ``keys``, in a slot (→ the slot: empty it when they are done)."""
+    slot = st.empty()
+    slot.button("Cancel", key=key, on_click=cancel_jobs, args=(keys,),
+                help="Stops the running computation within a model pass; finished results stay on the page.")
+    return slot
 
 
 def cancel_jobs(keys: list[str]) -> None:
@@ -176,12 +181,18 @@ def cancel_jobs(keys: list[str]) -> None:
     st.session_state["cancelled"] = True
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def encoder_attention(model_key: ModelKey, text: str, settings: DecodingSettings, layer: int) -> np.ndarray:
+    with compute_gate().light():
+        return load_summarizer(*model_key).encoder_attention(summarize(model_key, text, settings), layer)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def pass_seconds(model_key: ModelKey, text: str, settings: DecodingSettings) -> tuple[float, float]:
     summarizer = load_summarizer(*model_key)
     scorer = summarizer.scorer(summarize(model_key, text, settings))
     with compute_gate().light():
-        return seconds_per_pass(scorer)
+        return seconds_per_pass(scorer, repeats=1)      # one batch each: the browser is drawing meanwhile
 
 
 def build_explanation(summarizer: SummaryModel, generation: Generation, decoding: DecodingSettings,
@@ -266,12 +277,14 @@ def sidebar() -> PageSettings:
     bar.header("Settings")
     models = available_models() or [DEFAULT_MODEL]
     model = bar.selectbox("Model", models, index=models.index(DEFAULT_MODEL) if DEFAULT_MODEL in models else 0,
-                          help=f"The shipped models and the folders in ${MODELS_ENV}.")
-    folder = bar.text_input("…or a model folder on the server", key="model_folder",
-                            placeholder="/path/to/a/save_pretrained/folder",
-                            help="An attnviz checkpoint or a Hugging Face encoder-decoder (BART, mBART, T5, Marian, "
-                                 "Pegasus) saved with save_pretrained: safetensors weights and its tokenizer.")
-    model = folder.strip() or model
+                          help=f"The shipped models and the folders in `${MODELS_ENV}`.")
+    if os.environ.get(PATHS_ENV, "1") != "0":          # a public server can hide its file system
+        folder = bar.text_input("…or a model folder on the server", key="model_folder",
+                                placeholder="/path/to/a/save_pretrained/folder",
+                                help="An attnviz checkpoint or a Hugging Face encoder-decoder (BART, mBART, T5, "
+                                     "Marian, Pegasus) saved with save_pretrained: safetensors weights and its "
+                                     f"tokenizer. `{PATHS_ENV}=0` hides this field.")
+        model = folder.strip() or model
     device = bar.selectbox("Device", ["auto", "cpu", "cuda"], help="auto: the GPU when there is one, else the CPU")
     limit = checked_number(Param("source tokens", 400, "Read at most this many source tokens", low=20,
                                  high=PAGE_MAX_SOURCE_TOKENS), "", key="limit", step=50,
@@ -458,9 +471,11 @@ def faithfulness_request(cfg: PageSettings, text: str, explanation: Explanation)
             return offer
         st.session_state["faithfulness_for"] = request
     job = faithfulness_job(cfg, explanation, plan.forward_passes, request)
-    if not job.done:
-        cancel_button([request], "cancel-faithfulness")
-    explanation.set_faithfulness(*wait_for(job, "Scoring the perturbed sources", st.progress(0.0)))
+    cancel = cancel_button([request], "cancel-faithfulness") if not job.done else st.empty()
+    bar = st.progress(0.0)
+    explanation.set_faithfulness(*wait_for(job, "Scoring the perturbed sources", bar))
+    cancel.empty()
+    bar.empty()
     return None
 
 
@@ -592,8 +607,7 @@ def run_attributions(cfg: PageSettings, text: str, generation: Generation) -> di
     results: dict[str, Attribution] = {}
     board = job_board()
     running = [keys[m] for m in methods if (job := board.get(keys[m])) is None or not job.done]
-    if running:
-        cancel_button(running, "cancel-methods")
+    cancel = cancel_button(running, "cancel-methods") if running else st.empty()
     bar = st.progress(0.0) if running else st.empty()
     for i, method in enumerate(methods):
         try:
@@ -606,6 +620,7 @@ def run_attributions(cfg: PageSettings, text: str, generation: Generation) -> di
             log.error("%s failed\n%s", method, traceback.format_exc())
             st.error(plain(f"{method} failed ({type(exc).__name__}); the other results are shown. This is a bug in "
                            "attnviz, not your input: the details are in the server log."))
+    cancel.empty()
     bar.empty()
     return results
 
@@ -650,9 +665,28 @@ def live_page(cfg: PageSettings) -> None:
     explanation = build_explanation(summarizer, generation, cfg.decoding, run_attributions(cfg, text, generation),
                                     cfg.params, cfg.seed)
     offer_faithfulness = explanation_views(explanation, cfg, lambda e: faithfulness_request(cfg, text, e))
+    encoder_section(cfg, text, summarizer, generation)
     offer_explain(cfg, text, generation, explain_slot, sidebar_slot)
     if offer_faithfulness is not None:
         offer_faithfulness()
+
+
+def encoder_section(cfg: PageSettings, text: str, summarizer: SummaryModel, generation: Generation) -> None:
+    """The encoder's self-attention, one layer and head at a time (transformer encoders only)."""
+    if not summarizer.encoder_layers:
+        return
+    with st.expander("Encoder self-attention (source token ← source token)"):
+        left, right = st.columns(2)
+        layer = left.selectbox("Encoder layer", list(range(summarizer.encoder_layers)), key="encoder_layer")
+        heads = encoder_attention(cfg.model_key, text, cfg.decoding, layer)
+        head = right.selectbox("Head", list(range(heads.shape[0])), key="encoder_head")
+        tokens = generation.source_tokens
+        window = slice(0, min(len(tokens), WINDOW_ABOVE))
+        st.caption(f"Row i: what source token i reads in layer {layer}, head {head}" +
+                   (f" (the first {WINDOW_ABOVE} tokens)." if len(tokens) > WINDOW_ABOVE else "."))
+        st.plotly_chart(token_heatmap(heads[head][window, window], tokens[window], tokens[window],
+                                      title=f"encoder layer {layer}, head {head}"), key="encoder-heatmap",
+                        width="stretch")
 
 
 def opened_page(cfg: PageSettings, name: str, explanation: Explanation) -> None:

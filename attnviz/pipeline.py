@@ -85,6 +85,13 @@ class SummaryModel(Protocol):
     def limited(self, max_source_tokens: int) -> SummaryModel:
         """The same loaded model (shared, not copied) reading at most ``max_source_tokens``."""
 
+    @property
+    def encoder_layers(self) -> int:
+        """Self-attention layers of the encoder (0: none, e.g. a recurrent encoder)."""
+
+    def encoder_attention(self, generation: Generation, layer: int) -> np.ndarray:
+        """The encoder's self-attention in ``layer`` over the source tokens [H, S, S]."""
+
     def summarize(self, text: str, settings: DecodingSettings | None = None) -> Generation: ...
 
     def force(self, text: str, summary: str) -> Generation: ...
@@ -97,6 +104,7 @@ class Summarizer:
     Generations and Generations into Scorers."""
 
     source_ceiling = MAX_SOURCE_TOKENS
+    encoder_layers = 0                # a recurrent encoder: no self-attention to show
 
     def __init__(self, model: PointerGenerator, vocab: Vocabulary, *, name: str = "", metadata: dict | None = None,
                  max_source_tokens: int | None = None) -> None:
@@ -105,6 +113,9 @@ class Summarizer:
         self.metadata = metadata or {}
         self.max_source_tokens = check_source_limit(
             model.config.max_source_tokens if max_source_tokens is None else max_source_tokens, MAX_SOURCE_TOKENS)
+
+    def encoder_attention(self, generation: Generation, layer: int) -> np.ndarray:
+        raise InputError("this model's encoder is recurrent: it has no self-attention")
 
     def limited(self, max_source_tokens: int) -> Summarizer:
         """The same model reading at most ``max_source_tokens``."""

@@ -500,6 +500,13 @@ def test_a_hugging_face_folder_from_the_path_field_with_layer_and_head_views(tmp
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert "occlusion" in titles
     assert "Spearman ρ of each head's attention with occlusion" in titles                  # layers × heads
+    at.selectbox(key="encoder_layer").select(1)
+    at.selectbox(key="encoder_head").select(2)
+    at.run()
+    encoder = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                   if json.loads(c.proto.spec)["layout"]["title"]["text"] == "encoder layer 1, head 2")
+    raw = np.array([[cell[4] for cell in row] for row in encoder["data"][0]["customdata"]], dtype=float)
+    assert raw.shape == (12, 12) and np.all(raw.sum(axis=1) <= 1 + 1e-6) and np.all(raw.sum(axis=1) > 0.5)
     assert "Device in use" in " ".join(m.value for m in list(at.sidebar.markdown) + list(at.sidebar.caption))
 
 

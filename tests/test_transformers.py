@@ -164,3 +164,14 @@ def test_a_folder_attnviz_cannot_load_gets_one_line(folders, tmp_path, case):
     run = subprocess.run([sys.executable, "-m", "attnviz", "summarize", "--model", str(folder), "--text", TEXT],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and message in run.stderr, run.stderr
+
+
+def test_encoder_self_attention_by_layer(loaded):
+    model = loaded["bart"]
+    generation = model.summarize(TEXT, SETTINGS)
+    heads = model.encoder_attention(generation, 1)
+    s = len(generation.source_tokens)
+    assert model.encoder_layers == 2 and heads.shape == (4, s, s)
+    assert np.all(heads.sum(-1) < 1) and np.all(heads.sum(-1) > 0)             # <s> and </s> hold the rest
+    with pytest.raises(Exception, match="layer 2 does not exist"):
+        model.encoder_attention(generation, 2)

@@ -155,6 +155,23 @@ class TransformersSummarizer:
                                   prefix=generation.settings.get("decoder_prefix", self.prefix), mask_id=self.mask_id,
                                   embed_scale=self.embed_scale, memory_budget_mb=memory_budget_mb)
 
+    @property
+    def encoder_layers(self) -> int:
+        """How many self-attention layers the encoder has."""
+        return len(self.model.get_encoder().layers if hasattr(self.model.get_encoder(), "layers")
+                   else self.model.get_encoder().block)
+
+    @torch.no_grad()
+    def encoder_attention(self, generation: Generation, layer: int) -> np.ndarray:
+        """The encoder's self-attention in ``layer`` over the source tokens → [H, S, S] (row i: what token i
+        reads; rows sum to 1 − the special tokens' share)."""
+        if not 0 <= layer < self.encoder_layers:
+            raise InputError(f"layer {layer} does not exist: the encoder has {self.encoder_layers}")
+        source = torch.tensor([self.before + list(generation.source_ids) + self.after], device=self.device)
+        out = self.model.get_encoder()(input_ids=source, output_attentions=True)
+        span = slice(len(self.before), len(self.before) + len(generation.source_ids))
+        return out.attentions[layer][0, :, span, span].float().cpu().numpy().astype(np.float64)
+
     @torch.no_grad()
     def _forced(self, ids: list[int], prefix: list[int], targets: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """One teacher-forced pass → (cross-attention [L, H, T, S] on the source tokens, log-probs [T])."""

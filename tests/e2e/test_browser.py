@@ -196,3 +196,22 @@ def test_cancel_a_long_explanation(page):
     assert page.get_by_label("Text to summarize").input_value() == " ".join([TEXT] * 6)
     assert page.locator(".attnviz-summary .attnviz-chip").count() >= 4
     assert page.dialogs == []
+
+
+def test_a_hugging_face_folder_per_head_heatmap_with_hover(page, tmp_path):
+    """A tiny BART saved with save_pretrained, loaded through the sidebar's folder field: one head's heatmap,
+    hovered."""
+    from tests import hf_models
+
+    folder = hf_models.save("bart", tmp_path / "tiny-bart")
+    field = page.get_by_label("…or a model folder on the server", exact=True)
+    field.fill(str(folder))
+    field.press("Enter")
+    wait_idle(page)
+    summarize(page, "the minister met the committee on monday after the budget vote failed")
+    choose(page, "Attention layer and head", re.compile(r"^layer 1, head 3$"))
+    page.locator(".js-plotly-plot .gtitle", has_text="attention, layer 1, head 3").wait_for(timeout=TIMEOUT)
+    wait_idle(page)
+    label = hover_label(page)
+    assert HOVER.match(label), label
+    assert page.dialogs == []
