@@ -69,10 +69,14 @@ class Scorer(Protocol):
         """∂ output.sum() / ∂ inputs, counted as inputs.shape[0] backward passes."""
 
 
-class PassCounter:
-    """The counters, timers and ``on_pass`` hook of a ``Scorer``, and its ``gradients``."""
+class ScorerBase:
+    """What every family's ``Scorer`` shares: the counters, timers and ``on_pass`` hook, ``gradients``, and
+    the scoring calls built on the family's one model call ``_run(presence [N, S] | None, embedded
+    [N, S, E] | None) → [N, T]``, with ``device``, ``source_len`` and ``batch_size``."""
 
     on_pass: Callable[[int], None] | None = None
+    source_len: int
+    batch_size: int
 
     def __init__(self) -> None:
         self.forward_passes = self.backward_passes = 0
@@ -93,8 +97,40 @@ class PassCounter:
             self.on_pass(self.forward_passes + self.backward_passes)
         return grad
 
+    @property
+    def device(self) -> torch.device:
+        raise NotImplementedError
 
-class ForcedScorer(PassCounter):
+    def _run(self, presence: Tensor | None, embedded: Tensor | None = None) -> Tensor:
+        raise NotImplementedError
+
+    def score_presence(self, presence: Tensor) -> Tensor:
+        """presence [N, S] in [0, 1] → f(presence) [N, T] (keeps the graph for gradients)."""
+        return self._run(presence.to(self.device, torch.float32))
+
+    def score_embedded(self, embedded: Tensor) -> Tensor:
+        """embedded [N, S, E], every token present → [N, T] (keeps the graph for gradients)."""
+        return self._run(None, embedded)
+
+    @torch.no_grad()
+    def score_keep(self, keep: Tensor | np.ndarray) -> Tensor:
+        """keep [N, S] (nonzero = token present) → f(keep) [N, T], in batches of ``batch_size``."""
+        keep = torch.as_tensor(keep, device=self.device) != 0
+        if keep.ndim != 2 or keep.shape[1] != self.source_len:
+            raise ValueError(f"keep must have shape [N, {self.source_len}], not {tuple(keep.shape)}")
+        return torch.cat([self._run(keep[start:start + self.batch_size].float())
+                          for start in range(0, keep.shape[0], self.batch_size)])
+
+    def score_masks(self, keep: np.ndarray) -> np.ndarray:
+        """``score_keep`` as float64 numpy [N, T]."""
+        return self.score_keep(keep).double().cpu().numpy()
+
+    def full(self) -> Tensor:
+        """f(x): target log-probs of the intact source [T]."""
+        return self.score_keep(torch.ones(1, self.source_len))[0]
+
+
+class ForcedScorer(ScorerBase):
     """The pointer-generator's ``Scorer``: one Generation's summary under perturbed sources, counting passes.
 
     ``score_presence(presence [N, S] in [0, 1]) → [N, T]`` is the explained function (differentiable);
@@ -143,35 +179,11 @@ class ForcedScorer(PassCounter):
         finally:
             self.forward_seconds += time.perf_counter() - start
 
-    def score_presence(self, presence: Tensor) -> Tensor:
-        """presence [N, S] in [0, 1] → f(presence) [N, T] (keeps the graph for gradients)."""
-        return self._run(presence.to(self.ids.device, torch.float32))
-
-    def score_embedded(self, embedded: Tensor) -> Tensor:
-        """embedded [N, S, E], every token present → [N, T] (keeps the graph for gradients)."""
-        return self._run(None, embedded)
-
-    @torch.no_grad()
-    def score_keep(self, keep: Tensor | np.ndarray) -> Tensor:
-        """keep [N, S] (nonzero = token present) → f(keep) [N, T], in batches of ``batch_size``."""
-        keep = torch.as_tensor(keep, device=self.ids.device) != 0
-        if keep.ndim != 2 or keep.shape[1] != self.source_len:
-            raise ValueError(f"keep must have shape [N, {self.source_len}], not {tuple(keep.shape)}")
-        return torch.cat([self._run(keep[start:start + self.batch_size].float())
-                          for start in range(0, keep.shape[0], self.batch_size)])
-
-    def score_masks(self, keep: np.ndarray) -> np.ndarray:
-        """``score_keep`` as float64 numpy [N, T]."""
-        return self.score_keep(keep).double().cpu().numpy()
-
     @torch.no_grad()
     def source_embeddings(self) -> Tensor:
         """The intact source's token embeddings [1, S, E]."""
         return self.model.source_embedding(self.ids)
 
-    def full(self) -> Tensor:
-        """f(x): target log-probs of the intact source [T]."""
-        return self.score_keep(torch.ones(1, self.source_len))[0]
 
 
 class Stopwatch:

@@ -16,18 +16,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from attnviz.errors import InputError
-from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, PassCounter
+from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, ScorerBase
 from attnviz.types import Generation
 
 TINY = 1e-30                 # log(TINY) ≈ −69: the bias of a gate near 0 (exactly 0 gets the dtype's minimum)
 
 
-class TransformersScorer(PassCounter):
+class TransformersScorer(ScorerBase):
     """``Scorer`` of one Generation of a Hugging Face encoder-decoder (see the module docstring)."""
 
     def __init__(self, model: Any, generation: Generation, *, before: list[int], after: list[int],
@@ -98,32 +97,7 @@ class TransformersScorer(PassCounter):
         finally:
             self.forward_seconds += time.perf_counter() - start
 
-    def score_presence(self, presence: Tensor) -> Tensor:
-        """presence [N, S] in [0, 1] → f(presence) [N, T] (keeps the graph for gradients)."""
-        return self._run(presence.to(self.device, torch.float32))
-
-    def score_embedded(self, embedded: Tensor) -> Tensor:
-        """embedded [N, S, E], every token present → [N, T] (keeps the graph for gradients)."""
-        return self._run(None, embedded)
-
-    @torch.no_grad()
-    def score_keep(self, keep: Tensor | np.ndarray) -> Tensor:
-        """keep [N, S] (nonzero = token present) → f(keep) [N, T], in batches of ``batch_size``."""
-        keep = torch.as_tensor(keep, device=self.device) != 0
-        if keep.ndim != 2 or keep.shape[1] != self.source_len:
-            raise ValueError(f"keep must have shape [N, {self.source_len}], not {tuple(keep.shape)}")
-        return torch.cat([self._run(keep[start:start + self.batch_size].float())
-                          for start in range(0, keep.shape[0], self.batch_size)])
-
-    def score_masks(self, keep: np.ndarray) -> np.ndarray:
-        """``score_keep`` as float64 numpy [N, T]."""
-        return self.score_keep(keep).double().cpu().numpy()
-
     @torch.no_grad()
     def source_embeddings(self) -> Tensor:
         """The intact source's token embeddings [1, S, E] (as the encoder reads them)."""
         return self._embedded_ids()[:, self.feature_positions]
-
-    def full(self) -> Tensor:
-        """f(x): target log-probs of the intact source [T]."""
-        return self.score_keep(torch.ones(1, self.source_len))[0]

@@ -2,7 +2,7 @@
 word-level tokenizer over the shipped model's 30,000 words), saved with save_pretrained and loaded through
 ``--model``'s path: summarize latency and every method's time at its default budget.
 
-    python benchmarks/transformers.py [--tokens 400] [--summary-tokens 16] [--runs 5] [--device cpu]
+    python benchmarks/hf_model.py [--tokens 400] [--summary-tokens 16] [--runs 5] [--device cpu]
 
 Prints the summarize latency (greedy, beam 4; medians of ``--runs``), each method's seconds and passes on a
 ``--tokens``-token news article with a ``--summary-tokens``-token summary, and the process's peak RSS;
