@@ -53,6 +53,15 @@ def test_attention_by_layer_and_head_sums_to_one_over_the_whole_input(loaded, fa
 
 
 @pytest.mark.parametrize("family", hf_models.FAMILIES)
+def test_summary_lengths_are_the_settings_own(loaded, family):
+    """min_len = max_len = 4 gives 4 tokens, also where the config forces </s> at the last position (BART)."""
+    generation = loaded[family].summarize(TEXT, DecodingSettings(beam_size=2, min_len=4, max_len=4))
+    assert len(generation.summary_tokens) == 4
+    greedy = loaded[family].summarize(TEXT, DecodingSettings(beam_size=1, min_len=1, max_len=3))
+    assert 1 <= len(greedy.summary_tokens) <= 3
+
+
+@pytest.mark.parametrize("family", hf_models.FAMILIES)
 def test_the_scorer_reproduces_the_generation_and_removal_hides_a_token_entirely(loaded, family):
     model = loaded[family]
     generation = model.summarize(TEXT, SETTINGS)

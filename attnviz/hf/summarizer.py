@@ -9,7 +9,6 @@ token's log-probability and the cross-attention [L, H, T, S] the decoder had whe
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -124,30 +123,30 @@ class TransformersSummarizer:
         """Generate a summary of ``text`` (beam or greedy search), with its attention and log-probs."""
         ids, words, total = self.encode(text)
         settings = settings or DecodingSettings()
-        settings = replace(settings, min_len=min(settings.min_len, settings.max_len))
         extra = len(self.prefix) - 1                                    # a forced first token is not summary
         source = torch.tensor([self.before + ids + self.after], device=self.device)
         with torch.no_grad():
             out = self.model.generate(input_ids=source, attention_mask=torch.ones_like(source), do_sample=False,
-                                      num_beams=settings.beam_size, max_new_tokens=settings.max_len + extra,
+                                      num_beams=settings.beam_size, max_new_tokens=settings.max_len + extra + 1,
                                       min_new_tokens=settings.min_len + extra, length_penalty=settings.length_penalty,
                                       no_repeat_ngram_size=settings.no_repeat_ngram, num_return_sequences=1)
         sequence = out[0].tolist()
         prefix = self.prefix if sequence[:len(self.prefix)] == self.prefix else sequence[:1]
-        summary = []
-        for token in sequence[len(prefix):]:
+        summary = []                                     # one more new token than max_len: room for </s>,
+        for token in sequence[len(prefix):][:settings.max_len]:     # which some configs force at the end
             if token in self.eos_ids:                                  # beams that ended early are padded after it
                 break
             summary.append(token)
         return self._generation(ids, words, total, summary, prefix, settings.to_dict())
 
-    def force(self, text: str, summary: str) -> Generation:
-        """A Generation of a given ``summary``, teacher-forced (see ``Summarizer.force``)."""
+    def force(self, text: str, summary: str, *, decoder_prefix: list[int] | None = None) -> Generation:
+        """A Generation of a given ``summary``, teacher-forced (see ``Summarizer.force``); ``decoder_prefix``
+        replaces the model's own decoder start (and forced first token), e.g. to match another tool's."""
         ids, words, total = self.encode(text)
         targets = self.tokenizer(text_target=summary, add_special_tokens=False).input_ids[:200]
         if not targets:
             raise InputError("the summary is empty: there is nothing to explain")
-        return self._generation(ids, words, total, targets, self.prefix, {"forced_summary": True})
+        return self._generation(ids, words, total, targets, list(decoder_prefix or self.prefix), {"forced_summary": True})
 
     def scorer(self, generation: Generation, *, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> TransformersScorer:
         """The explainers' view of ``generation``: its summary teacher-forced under perturbed sources."""
