@@ -2,7 +2,7 @@
 word-level tokenizer over the shipped model's 30,000 words), saved with save_pretrained and loaded through
 ``--model``'s path: summarize latency and every method's time at its default budget.
 
-    python benchmarks/hf_model.py [--tokens 400] [--summary-tokens 16] [--runs 5] [--device cpu]
+    python benchmarks/hf_model.py [--tokens 400] [--summary-tokens 16] [--runs 5] [--device cpu] [--methods all]
 
 Prints the summarize latency (greedy, beam 4; medians of ``--runs``), each method's seconds and passes on a
 ``--tokens``-token news article with a ``--summary-tokens``-token summary, and the process's peak RSS;
@@ -56,7 +56,9 @@ def main() -> None:
     parser.add_argument("--summary-tokens", type=int, default=16)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--methods", default="all", help="comma-separated method names, or all")
     args = parser.parse_args()
+    names = list(METHODS) if args.methods == "all" else args.methods.split(",")
     folder = build(Path(tempfile.mkdtemp(prefix="attnviz-bart-base-")) / "bart-base-shape")
     seconds, model = clock(lambda: load_model(folder, device=args.device, max_source_tokens=args.tokens))
     parameters = sum(p.numel() for p in model.model.parameters())
@@ -72,8 +74,8 @@ def main() -> None:
     print(f"explaining {len(generation.source_tokens)} source tokens, {len(generation.summary_tokens)} summary "
           "tokens", flush=True)
     methods = {}
-    for name, spec in METHODS.items():
-        scorer = model.scorer(generation)
+    for name in names:
+        spec, scorer = METHODS[name], model.scorer(generation)
         start = time.perf_counter()
         result = spec(scorer)
         methods[name] = {"seconds": round(time.perf_counter() - start, 2), "forward": result.forward_passes,

@@ -1,7 +1,7 @@
 """attnviz beside Inseq on one Hugging Face model and text, with the same methods, steps and samples.
 
     pip install --no-deps --target .inseq-lib inseq==0.7.1 jaxtyping "typeguard<=2.13.3" treescope wadler_lindig
-    python benchmarks/inseq_compare.py [--model FOLDER] [--tokens 120] [--summary-tokens 8] [--n-steps 32] [--samples 300]
+    python benchmarks/inseq_compare.py [--model FOLDER | --tiny] [--tokens 120] [--summary-tokens 8] [--n-steps 32] [--samples 300]
 
 Inseq stays out of attnviz's requirements: it is imported from ``.inseq-lib`` (git-ignored), beside this
 venv's torch and transformers. Without ``--model``, a model of bart-base's shape with random weights is built
@@ -52,6 +52,7 @@ def pearson_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="a save_pretrained folder (default: bart-base's shape, random)")
+    parser.add_argument("--tiny", action="store_true", help="the tests' tiny BART instead (seconds, not minutes)")
     parser.add_argument("--tokens", type=int, default=120)
     parser.add_argument("--summary-tokens", type=int, default=8)
     parser.add_argument("--n-steps", type=int, default=32)
@@ -63,7 +64,13 @@ def main() -> None:
         import inseq
     except ImportError:
         sys.exit("inseq is not installed beside attnviz: run the pip line in this script's docstring")
-    folder = Path(args.model) if args.model else build(Path(tempfile.mkdtemp(prefix="attnviz-inseq-")) / "bart-base-shape")
+    work = Path(tempfile.mkdtemp(prefix="attnviz-inseq-"))
+    if args.tiny:
+        from tests import hf_models
+
+        folder = hf_models.save("bart", work / "tiny-bart")
+    else:
+        folder = Path(args.model) if args.model else build(work / "bart-base-shape")
     ours = load_model(folder, device="cpu", max_source_tokens=args.tokens)
     text = ours.tokenizer.decode(ours.encode(article(args.tokens)[0])[0])           # exactly what both read
     summary = ours.tokenizer.decode(ours.summarize(text).summary_ids[:args.summary_tokens])

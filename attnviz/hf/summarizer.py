@@ -22,8 +22,8 @@ from attnviz.hf.folder import load_folder
 from attnviz.hf.scorer import TransformersScorer
 from attnviz.model import pick_device
 from attnviz.model.config import MAX_SOURCE_TOKENS
-from attnviz.textfile import MAX_TEXT_CHARS
 from attnviz.pipeline import check_source_limit
+from attnviz.textfile import MAX_TEXT_CHARS
 from attnviz.types import Generation
 
 DEFAULT_SOURCE_TOKENS = 512
