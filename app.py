@@ -105,6 +105,18 @@ def loaded_model(name: str, device: str) -> SummaryModel:
 
 
 @st.cache_resource
+def warm_page() -> None:
+    """Once per server: plotly builds its figure validators, and pyarrow its pandas conversion, on first use
+    (about a second together), which would otherwise land on the first Summarize."""
+    import plotly.io
+    import pyarrow
+
+    figure = token_heatmap(np.zeros((2, 2)), ["a", "b"], ["c", "d"], title="warm-up", signed=True)
+    plotly.io.to_json(figure, validate=True)
+    pyarrow.Table.from_pandas(pd.DataFrame({"method": ["a"], "value": [0.0]}))
+
+
+@st.cache_resource
 def compute_gate() -> ComputeGate:
     """One per server: the sessions' concurrent requests share the cores (attnviz.threads)."""
     return ComputeGate()
@@ -652,6 +664,7 @@ def offer_explain(cfg: PageSettings, text: str, generation: Generation, slot, si
 
 def live_page(cfg: PageSettings) -> None:
     summarizer = load_summarizer(*cfg.model_key)
+    warm_page()
     st.sidebar.caption(f"Device in use: **{summarizer.device}**")
     if summarizer.max_source_tokens < cfg.max_source_tokens:
         st.sidebar.caption(f"This model reads at most {summarizer.max_source_tokens:,} source tokens.")
