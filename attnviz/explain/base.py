@@ -78,7 +78,10 @@ class ScorerBase:
     source_len: int
     batch_size: int
 
-    def __init__(self) -> None:
+    def __init__(self, generation: Generation) -> None:
+        if len(generation.summary_tokens) == 0:
+            raise InputError("the summary is empty: there is nothing to explain")
+        self.generation = generation
         self.forward_passes = self.backward_passes = 0
         self.forward_seconds = self.backward_seconds = 0.0
 
@@ -140,11 +143,8 @@ class ForcedScorer(ScorerBase):
 
     def __init__(self, model: PointerGenerator, generation: Generation, *,
                  memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> None:
-        if len(generation.summary_tokens) == 0:
-            raise InputError("the summary is empty: there is nothing to explain")
-        super().__init__()
+        super().__init__(generation)
         self.model = model.eval()
-        self.generation = generation
         device = model.device
         self.ids = torch.as_tensor(generation.source_ids, device=device).unsqueeze(0)       # (1, S)
         self.ext_ids = torch.as_tensor(generation.source_ext_ids, device=device).unsqueeze(0)

@@ -19,7 +19,6 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from attnviz.errors import InputError
 from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, ScorerBase
 from attnviz.types import Generation
 
@@ -32,11 +31,8 @@ class TransformersScorer(ScorerBase):
     def __init__(self, model: Any, generation: Generation, *, before: list[int], after: list[int],
                  prefix: list[int], mask_id: int, embed_scale: float,
                  memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> None:
-        if len(generation.summary_tokens) == 0:
-            raise InputError("the summary is empty: there is nothing to explain")
-        super().__init__()
+        super().__init__(generation)
         self.model = model.eval()
-        self.generation = generation
         device = next(model.parameters()).device
         features = torch.as_tensor(generation.source_ids, device=device)
         self.ids = torch.cat([torch.tensor(before, device=device, dtype=torch.long), features,
