@@ -507,6 +507,11 @@ def test_a_hugging_face_folder_from_the_path_field_with_layer_and_head_views(tmp
                    if json.loads(c.proto.spec)["layout"]["title"]["text"] == "encoder layer 1, head 2")
     raw = np.array([[cell[4] for cell in row] for row in encoder["data"][0]["customdata"]], dtype=float)
     assert raw.shape == (12, 12) and np.all(raw.sum(axis=1) <= 1 + 1e-6) and np.all(raw.sum(axis=1) > 0.5)
+    next(b for b in at.button if b.label.startswith("Measure faithfulness")).click()
+    at.run()
+    assert not at.exception and not at.error
+    table = at.dataframe[-1].value
+    assert set(table["method"]) == {"attention", "occlusion", "random"}
     assert "Device in use" in " ".join(m.value for m in list(at.sidebar.markdown) + list(at.sidebar.caption))
 
 
