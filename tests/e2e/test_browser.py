@@ -38,14 +38,24 @@ def choose(page, label: str, option: re.Pattern) -> None:
     page.get_by_role("option", name=option).first.click()
 
 
-def hover_label(page, x_frac: float = 0.3, y_frac: float = 0.2) -> str:
-    plot = page.locator(".js-plotly-plot").first
-    plot.scroll_into_view_if_needed()
-    area = plot.locator(".nsewdrag").first.bounding_box()
-    page.mouse.move(area["x"] + area["width"] * x_frac, area["y"] + area["height"] * y_frac)
-    label = plot.locator(".hoverlayer .hovertext").first
-    label.wait_for(timeout=10_000)
-    return " ".join(label.text_content().split())
+def hover_label(page, x_frac: float = 0.3, y_frac: float = 0.2, tries: int = 3) -> str:
+    """The hover label of one heatmap cell. A chart redrawn by a late rerun drops plotly's hover layer, so
+    hover again (up to ``tries`` times) rather than wait for a label that is gone."""
+    for attempt in range(tries):
+        plot = page.locator(".js-plotly-plot").first
+        plot.scroll_into_view_if_needed()
+        area = plot.locator(".nsewdrag").first.bounding_box()
+        page.mouse.move(area["x"] + 1, area["y"] + 1)                    # leave the cell, then enter it
+        page.mouse.move(area["x"] + area["width"] * x_frac, area["y"] + area["height"] * y_frac)
+        label = plot.locator(".hoverlayer .hovertext").first
+        try:
+            label.wait_for(timeout=10_000)
+            return " ".join(label.text_content(timeout=5_000).split())
+        except Exception:  # noqa: BLE001 — playwright's TimeoutError: the chart was redrawn meanwhile
+            if attempt == tries - 1:
+                raise
+            wait_idle(page)
+    raise AssertionError("unreachable")
 
 
 def test_paste_summarize_and_hover_a_heatmap_cell(page):
