@@ -31,18 +31,20 @@ from attnviz.explain import METHODS
 from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
 from attnviz.explain.gradients import convergence_note
 from attnviz.explain.spec import Param
-from attnviz.explained import DEFAULT_RANDOM_ORDERS, method_params, new_explanation, run_method
+from attnviz.explained import (DEFAULT_RANDOM_ORDERS, measure_faithfulness, measure_head_faithfulness, method_params,
+                               new_explanation, run_method)
 from attnviz.explanation import ATTENTION, Explanation, versions
 from attnviz.export import figure_html, long_frame
-from attnviz.faithfulness import FRACTIONS, RANDOM, faithfulness, plan_removals
+from attnviz.faithfulness import FRACTIONS, RANDOM, head_scores, plan_removals
 from attnviz.jobs import Job, JobBoard, Ticket
 from attnviz.normalise import is_signed, normalise
 from attnviz.pipeline import DEFAULT_MODEL, MODELS_ENV, SummaryModel, available_models, load_model
 from attnviz.plots import (agreement_figure, agreement_matrix_figure, attention_heatmap, attention_views, deletion_figure,
-                           focus_grid_html, head_agreement_figure, summary_chips_html, token_heatmap, visible)
+                           focus_grid_html, head_agreement_figure, head_faithfulness_figure, summary_chips_html,
+                           token_heatmap, visible)
 from attnviz.textfile import decode_text
 from attnviz.threads import ComputeGate
-from attnviz.types import Attribution, Faithfulness, Generation
+from attnviz.types import Attribution, Generation
 
 st.set_page_config(page_title="attnviz", page_icon="🔎", layout="wide")
 log = logging.getLogger("attnviz.app")
@@ -148,17 +150,37 @@ def method_job(cfg: PageSettings, text: str, generation: Generation, method: str
     return job_board().submit(key, work)
 
 
-def faithfulness_job(cfg: PageSettings, explanation: Explanation, forward_passes: int, key: str) -> Job:
-    """Faithfulness of every method the explanation holds → (figures, cost), on the server's job board."""
-    summarizer, gate = load_summarizer(*cfg.model_key), compute_gate()
-    scores, settings = dict(explanation.scores), explanation.settings
+@dataclass(frozen=True)
+class Removal:
+    """A removal measurement offered on request: faithfulness of the methods, or of each attention head."""
 
-    def work(ticket: Ticket) -> tuple[dict[str, Faithfulness], dict]:
+    name: str                                                   # session and widget keys start with it
+    label: str                                                  # the button, before its cost
+    per_method: bool                                            # measured again when the methods change
+    rankings: Callable[[Explanation], dict[str, np.ndarray]]    # what it ranks: {name: [T, S]}
+    measure: Callable[[Explanation, Any], Explanation]          # (explanation, scorer) → filled in
+    result: Callable[[Explanation], Any]                        # what ``measure`` filled in (the job's result)
+    store: Callable[[Explanation, Any], None]
+
+
+METHOD_FAITHFULNESS = Removal("faithfulness", "Measure faithfulness", True, lambda e: e.scores, measure_faithfulness,
+                              lambda e: (e.faithfulness, e.faithfulness_cost), lambda e, r: e.set_faithfulness(*r))
+HEAD_FAITHFULNESS = Removal("head-faithfulness", "Measure each head's faithfulness", False,
+                            lambda e: head_scores(e.generation.attention_layers), measure_head_faithfulness,
+                            lambda e: e.head_faithfulness, lambda e, r: setattr(e, "head_faithfulness", r))
+
+
+def removal_job(cfg: PageSettings, explanation: Explanation, removal: Removal, forward_passes: int, key: str) -> Job:
+    """``removal`` measured on the explanation's summary → its result, on the server's job board."""
+    summarizer, gate = load_summarizer(*cfg.model_key), compute_gate()
+    copy = Explanation(explanation.generation, explanation.settings, dict(explanation.attributions))
+
+    def work(ticket: Ticket) -> Any:
         with gate.heavy():
             scorer = summarizer.scorer(explanation.generation)
             ticket.start(forward_passes)
             scorer.on_pass = ticket.advance
-            return faithfulness(scorer, scores, random_orders=settings.random_orders, seed=settings.seed)
+            return removal.result(removal.measure(copy, scorer))
     return job_board().submit(key, work)
 
 
@@ -188,8 +210,9 @@ def cancel_jobs(keys: list[str]) -> None:
         if job is None or not job.done:
             board.cancel(key)
             asked.discard(key)
-            if key == st.session_state.get("faithfulness_for"):
-                st.session_state.pop("faithfulness_for")
+            for removal in (METHOD_FAITHFULNESS, HEAD_FAITHFULNESS):
+                if key == st.session_state.get(f"{removal.name}-for"):
+                    st.session_state.pop(f"{removal.name}-for")
     st.session_state["cancelled"] = True
 
 
@@ -462,30 +485,28 @@ FAITHFULNESS_GUIDE = ("Remove each method's top-ranked source tokens (1, 5, 10, 
                       "by more than its spread.")
 
 
-FAITHFULNESS_BUTTON = "faithfulness-button"
-
-
-def faithfulness_request(cfg: PageSettings, text: str, explanation: Explanation) -> Callable[[], None] | None:
-    """Once asked for (for these methods), the figures (computed now or found) → None. Otherwise a slot for
-    the button and → the function that draws it with its exact cost once the rest of the page is drawn
-    (the cost is timed on this input; the press is read at the start of the next run)."""
-    methods = tuple((m, cfg.params_key(m)) for m in explanation.attributions if m != ATTENTION)
-    plan = plan_removals(explanation.scores, random_orders=explanation.settings.random_orders, seed=cfg.seed)
-    request = _request_key(cfg.model_key, text, cfg.decoding, (methods, cfg.seed))
-    if st.session_state.get("faithfulness_for") != request:
-        if not st.session_state.get(FAITHFULNESS_BUTTON):
+def removal_request(cfg: PageSettings, text: str, explanation: Explanation,
+                    removal: Removal = METHOD_FAITHFULNESS) -> Callable[[], None] | None:
+    """Once asked for (for these methods, if it ranks them), the figures (computed now or found) → None.
+    Otherwise a slot for the button and → the function that draws it with its exact cost once the rest of the
+    page is drawn (the cost is timed on this input; the press is read at the start of the next run)."""
+    methods = tuple((m, cfg.params_key(m)) for m in explanation.attributions if m != ATTENTION and removal.per_method)
+    plan = plan_removals(removal.rankings(explanation), random_orders=explanation.settings.random_orders, seed=cfg.seed)
+    request = _request_key(cfg.model_key, text, cfg.decoding, (removal.name, methods, cfg.seed))
+    asked, button = f"{removal.name}-for", f"{removal.name}-button"
+    if st.session_state.get(asked) != request:
+        if not st.session_state.get(button):
             slot = st.empty()
 
             def offer() -> None:
                 seconds = plan.forward_passes * pass_seconds(cfg.model_key, text, cfg.decoding)[0]
-                slot.button(f"Measure faithfulness ({plan.forward_passes:,} forward passes, ≈ {seconds:.0f} s)",
-                            key=FAITHFULNESS_BUTTON)
+                slot.button(f"{removal.label} ({plan.forward_passes:,} forward passes, ≈ {seconds:.0f} s)", key=button)
             return offer
-        st.session_state["faithfulness_for"] = request
-    job = faithfulness_job(cfg, explanation, plan.forward_passes, request)
-    cancel = cancel_button([request], "cancel-faithfulness") if not job.done else st.empty()
+        st.session_state[asked] = request
+    job = removal_job(cfg, explanation, removal, plan.forward_passes, request)
+    cancel = cancel_button([request], f"cancel-{removal.name}") if not job.done else st.empty()
     bar = st.progress(0.0)
-    explanation.set_faithfulness(*wait_for(job, "Scoring the perturbed sources", bar))
+    removal.store(explanation, wait_for(job, "Scoring the perturbed sources", bar))
     cancel.empty()
     bar.empty()
     return None
@@ -558,10 +579,12 @@ def source_window(generation: Generation) -> slice:
 
 
 def explanation_views(explanation: Explanation, cfg: PageSettings,
-                      faithfulness: Callable[[Explanation], Callable[[], None] | None] | None = None) -> Callable[[], None] | None:
-    """Everything below the summary; ``faithfulness(explanation)`` fills faithfulness on request (live page)
-    and may return what to draw once the page is drawn (→ returned). Subword models can be read by words
-    (each word's attention and scores summed over its pieces) or by pieces; the exports keep pieces."""
+                      request: Callable[[Explanation, Removal], Callable[[], None] | None] | None = None
+                      ) -> list[Callable[[], None]]:
+    """Everything below the summary; ``request(explanation, removal)`` fills faithfulness (of the methods, or
+    of each head) on request (live page) and may return what to draw once the page is drawn (→ returned).
+    Subword models can be read by words (each word's attention and scores summed over its pieces) or by
+    pieces; the exports keep pieces."""
     shown = words = explanation.by_words()
     if words is not explanation:
         units = st.radio("Source units", ["words", "pieces"], horizontal=True, key="units",
@@ -574,12 +597,34 @@ def explanation_views(explanation: Explanation, cfg: PageSettings,
     agreement_section(shown, focus)
     st.subheader("Faithfulness")
     st.caption(FAITHFULNESS_GUIDE)
-    late = faithfulness(explanation) if faithfulness is not None else None
-    if faithfulness is None and explanation.faithfulness is None:
+    late = [request(explanation, METHOD_FAITHFULNESS)] if request is not None else []
+    if request is None and explanation.faithfulness is None:
         st.info("This explanation was exported without faithfulness figures.")
     faithfulness_section(explanation, focus)
+    layers = explanation.generation.attention_layers
+    if layers.shape[0] * layers.shape[1] > 1:
+        st.markdown("**Which head is most faithful?** Each layer and head's attention, taken as a ranking of the "
+                    "source, measured like a method (on pieces).")
+        late.append(request(explanation, HEAD_FAITHFULNESS) if request is not None else None)
+        head_faithfulness_section(explanation, exported=request is None)
     export_section(explanation, figures)
-    return late
+    return [offer for offer in late if offer is not None]
+
+
+def head_faithfulness_section(explanation: Explanation, *, exported: bool) -> None:
+    """Each head's AOPC comprehensiveness or sufficiency as a layers × heads map, the best head named."""
+    heads = explanation.head_faithfulness
+    if heads is None:
+        if exported:
+            st.caption("This explanation was exported without each head's faithfulness.")
+        return
+    measure = st.radio("Per head", ["comprehensiveness", "sufficiency"], horizontal=True, key="head_measure")
+    st.plotly_chart(head_faithfulness_figure(heads, measure), key="head-faithfulness", width="stretch")
+    layer, head = heads.most_faithful()
+    chance, spread = heads.random["comprehensiveness"], heads.random["comprehensiveness_std"]
+    st.caption(f"Most comprehensive: layer {layer}, head {head} (AOPC {heads.comprehensiveness[layer, head]:.3f}; "
+               f"random order {chance:.3f} ± {spread:.3f}). {heads.cost.get('distinct_masks', 0):,} distinct "
+               f"perturbed sources, {heads.cost.get('seconds', 0):.1f} s.")
 
 
 # ------------------------------------------------------------------ the two ways in
@@ -677,11 +722,11 @@ def live_page(cfg: PageSettings) -> None:
     explain_slot = st.empty()
     explanation = build_explanation(summarizer, generation, cfg.decoding, run_attributions(cfg, text, generation),
                                     cfg.params, cfg.seed)
-    offer_faithfulness = explanation_views(explanation, cfg, lambda e: faithfulness_request(cfg, text, e))
+    offers = explanation_views(explanation, cfg, lambda e, removal: removal_request(cfg, text, e, removal))
     encoder_section(cfg, text, summarizer, generation)
     offer_explain(cfg, text, generation, explain_slot, sidebar_slot)
-    if offer_faithfulness is not None:
-        offer_faithfulness()
+    for offer in offers:
+        offer()
 
 
 def encoder_section(cfg: PageSettings, text: str, summarizer: SummaryModel, generation: Generation) -> None:

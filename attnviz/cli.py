@@ -178,7 +178,8 @@ def cmd_explain(args: argparse.Namespace) -> None:
     progress = None if args.json else (lambda name: print(f"  computing {name} …", file=sys.stderr))
     explanation = explain_text(_summarizer(args), text, methods, decoding=_decoding(args),
                                params=parse_method_params(args.param), random_orders=args.random_orders,
-                               seed=args.seed, with_faithfulness=args.json, max_seconds=_max_seconds(args),
+                               seed=args.seed, with_faithfulness=args.json,
+                               with_head_faithfulness=args.head_faithfulness, max_seconds=_max_seconds(args),
                                progress=progress)
     if args.json:
         print(explanation.dumps())
@@ -190,6 +191,19 @@ def cmd_explain(args: argparse.Namespace) -> None:
         if name in methods:
             top = ", ".join(generation.source_tokens[j] for j in a.scores[0].argsort()[::-1][:3])
             print(f"{name:22s} {a.seconds:8.2f} {a.forward_passes:8d} {a.backward_passes:8d}  {top}")
+    if explanation.head_faithfulness is not None:
+        print_head_faithfulness(explanation.head_faithfulness)
+
+
+def print_head_faithfulness(heads) -> None:
+    """AOPC comprehensiveness per layer (rows) and head (columns), the most faithful head and chance."""
+    print("\nAOPC comprehensiveness of each head's attention (higher: more faithful)")
+    print("layer " + "".join(f"{'head ' + str(h):>9s}" for h in range(heads.comprehensiveness.shape[1])))
+    for layer, row in enumerate(heads.comprehensiveness):
+        print(f"{layer:5d} " + "".join(f"{v:9.3f}" for v in row))
+    layer, head = heads.most_faithful()
+    print(f"most faithful: layer {layer}, head {head}; random order: {heads.random['comprehensiveness']:.3f} "
+          f"± {heads.random['comprehensiveness_std']:.3f}")
 
 
 def progress_bar(done: int, total: int) -> None:
@@ -330,6 +344,9 @@ def _explanation_parsers(sub) -> None:
     _add_model_options(p)
     p.add_argument("--json", action="store_true",
                    help="print the explanation document: every method's scores, agreement and faithfulness")
+    p.add_argument("--head-faithfulness", action="store_true",
+                   help="also measure each layer and head's attention as a ranking (faithfulness per head; "
+                        "in the --json document, else a table)")
     p.set_defaults(run=cmd_explain)
 
     p = sub.add_parser("report", help="agreement and faithfulness over a corpus (JSON + HTML), documents over Dask")

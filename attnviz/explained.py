@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from attnviz.decoding import DecodingSettings
 from attnviz.explain import METHODS, Scorer, method_names, resolve_params
 from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
 from attnviz.explanation import ATTENTION, Explanation, ExplanationSettings, check_baseline
-from attnviz.faithfulness import faithfulness, faithfulness_passes
+from attnviz.faithfulness import faithfulness, faithfulness_passes, head_faithfulness
 from attnviz.pipeline import SummaryModel
 from attnviz.types import Attribution, Generation
 
@@ -49,22 +51,33 @@ def measure_faithfulness(explanation: Explanation, scorer: Scorer) -> Explanatio
     return explanation
 
 
+def measure_head_faithfulness(explanation: Explanation, scorer: Scorer) -> Explanation:
+    """Fill the faithfulness of each layer and head's attention as a ranking (``Explanation.head_faithfulness``)."""
+    explanation.head_faithfulness = head_faithfulness(scorer, explanation.generation.attention_layers,
+                                                      random_orders=explanation.settings.random_orders,
+                                                      seed=explanation.settings.seed)
+    return explanation
+
+
 def check_request(scorer: Scorer, names: Sequence[str], params: dict[str, dict[str, Any]], max_seconds: float,
-                  random_orders: int | None) -> float:
-    """The estimated seconds of the methods (and faithfulness, with ``random_orders``) on this scorer's input;
-    InputError with the estimate when they would take longer than ``max_seconds``."""
+                  random_orders: int | None, heads: int = 0) -> float:
+    """The estimated seconds of the methods (and faithfulness, with ``random_orders``, of them and of ``heads``
+    attention heads) on this scorer's input; InputError with the estimate when they would take longer than
+    ``max_seconds``."""
     per_forward, per_backward = seconds_per_pass(scorer)
     costs = estimate(list(names), params, scorer.source_len, scorer.summary_len, per_forward, per_backward)
-    passes = 0 if random_orders is None else faithfulness_passes(len(names) + 1, scorer.summary_len, random_orders)
+    passes = 0 if random_orders is None else sum(faithfulness_passes(n, scorer.summary_len, random_orders)
+                                                 for n in (len(names) + 1, heads) if n)
     return check_budget(costs, max_seconds, extra_seconds=passes * per_forward)
 
 
 def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *, decoding: DecodingSettings,
                  params: dict[str, dict[str, Any]] | None = None, random_orders: int = DEFAULT_RANDOM_ORDERS,
-                 seed: int = 0, with_faithfulness: bool = True, max_seconds: float | None = None,
-                 progress: Callable[[str], None] | None = None) -> Explanation:
+                 seed: int = 0, with_faithfulness: bool = True, with_head_faithfulness: bool = False,
+                 max_seconds: float | None = None, progress: Callable[[str], None] | None = None) -> Explanation:
     """Summarize ``text`` and explain the summary with attention and ``methods`` (registry order), on one
-    scorer; agreement always, faithfulness unless ``with_faithfulness`` is False. Every parameter is checked
+    scorer; agreement always, faithfulness unless ``with_faithfulness`` is False, and each attention head's
+    faithfulness with ``with_head_faithfulness``. Every parameter is checked
     before the model runs; with ``max_seconds``, a request whose estimate (timed on this input) is longer is
     refused before any method runs."""
     names = [m for m in method_names(methods) if m != ATTENTION]
@@ -74,8 +87,10 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
     explanation = new_explanation(model, generation, decoding, params=full_params, random_orders=random_orders,
                                   seed=seed)
     scorer = model.scorer(generation)
+    heads = int(np.prod(generation.attention_layers.shape[:2])) if with_head_faithfulness else 0
     if max_seconds is not None:
-        check_request(scorer, names, full_params, max_seconds, random_orders if with_faithfulness else None)
+        check_request(scorer, names, full_params, max_seconds,
+                      random_orders if with_faithfulness or heads else None, heads)
     for name in names:
         if progress is not None:
             progress(name)
@@ -85,4 +100,8 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
         if progress is not None:
             progress("faithfulness")
         measure_faithfulness(explanation, scorer)
+    if with_head_faithfulness:
+        if progress is not None:
+            progress("each head's faithfulness")
+        measure_head_faithfulness(explanation, scorer)
     return explanation

@@ -8,7 +8,8 @@ request); ``python -m attnviz explain --json``, the corpus report and the page's
 Layout (``FORMAT`` version ``FORMAT_VERSION``): ``{"format", "format_version", "model", "settings",
 "versions", "generation", "methods": {name: attribution}, "agreement": {"methods", "matrices":
 {metric: [M][M]}, "with_attention_per_token": {method: {metric: [T]}}}, "faithfulness": null |
-{"methods": {name: figures}, "cost"}}``; README's "The explanation document" describes every field.
+{"methods": {name: figures}, "cost"}, "head_faithfulness": null | {"fractions", "aopc_comprehensiveness": [L][H],
+"aopc_sufficiency": [L][H], "random", "cost"}}``; README's "The explanation document" describes every field.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import attnviz
 from attnviz.compare import METRICS, agreement_matrices, agreement_rows
 from attnviz.errors import DocumentError, InputError
 from attnviz.faithfulness import RANDOM
-from attnviz.types import Attribution, Faithfulness, Generation, finite, read_array, read_field, rounded
+from attnviz.types import Attribution, Faithfulness, Generation, HeadFaithfulness, finite, read_array, read_field, rounded
 
 FORMAT = "attnviz-explanation"
 FORMAT_VERSION = 2            # 1 was the page's earlier "attnviz-export" layout
@@ -127,6 +128,7 @@ class Explanation:
     agreement: Agreement | None = None
     faithfulness: dict[str, Faithfulness] | None = None     # by method, plus the "random" baseline
     faithfulness_cost: dict[str, Any] | None = None
+    head_faithfulness: HeadFaithfulness | None = None       # each layer and head's attention as a ranking
     versions: dict[str, str] = field(default_factory=versions)
 
     def add(self, attribution: Attribution) -> None:
@@ -160,18 +162,20 @@ class Explanation:
         membership = np.zeros((len(words), words[-1] + 1))
         membership[np.arange(len(words)), words] = 1.0                              # (S, W)
         first = np.unique(words, return_index=True)[1]
-        labels = ["".join(self.generation.source_tokens[j] for j in np.flatnonzero(membership[:, w]))
-                  for w in range(membership.shape[1])]
+        labels = self.generation.word_texts or ["".join(self.generation.source_tokens[j]
+                                                        for j in np.flatnonzero(membership[:, w]))
+                                                for w in range(membership.shape[1])]
         g = self.generation
         summed = (lambda a: None if a is None else a @ membership)
         generation = replace(g, source_tokens=labels, source_ids=g.source_ids[first],
                              source_ext_ids=g.source_ext_ids[first], attention=g.attention @ membership,
                              head_attention=summed(g.head_attention), layer_attention=summed(g.layer_attention),
-                             source_words=None)
+                             source_words=None, word_texts=None)
         shown = Explanation(generation, self.settings, versions=self.versions)
         for a in self.attributions.values():
             shown.add(replace(a, source_tokens=labels, scores=a.scores @ membership, head_scores=summed(a.head_scores)))
         shown.set_faithfulness(self.faithfulness, self.faithfulness_cost)
+        shown.head_faithfulness = self.head_faithfulness
         return shown
 
     def differences(self, model: str, running: dict[str, str]) -> list[str]:
@@ -193,7 +197,8 @@ class Explanation:
                 "generation": self.generation.to_json(),
                 "methods": {name: a.to_json() for name, a in self.attributions.items()},
                 "agreement": self.compare().to_json() if self.attributions else None,
-                "faithfulness": faithfulness}
+                "faithfulness": faithfulness,
+                "head_faithfulness": None if self.head_faithfulness is None else self.head_faithfulness.to_json()}
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=1, allow_nan=False)
@@ -225,6 +230,11 @@ class Explanation:
             if RANDOM not in figures or any(f.comprehensiveness.shape[0] != t for f in explanation.faithfulness.values()):
                 raise DocumentError(f"faithfulness: the figures need the '{RANDOM}' baseline and {t} summary tokens")
             explanation.faithfulness_cost = read_field(faith, "cost", dict, where="faithfulness: ", default={})
+        if document.get("head_faithfulness") is not None:
+            heads = HeadFaithfulness.from_json(document["head_faithfulness"])
+            if heads.comprehensiveness.shape != generation.attention_layers.shape[:2]:
+                raise DocumentError("head_faithfulness: its layers × heads do not match the attention's")
+            explanation.head_faithfulness = heads
         return explanation
 
     @classmethod

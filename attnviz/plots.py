@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from attnviz.compare import METRIC_LABELS, METRICS
 from attnviz.faithfulness import RANDOM
-from attnviz.types import Generation
+from attnviz.types import Generation, HeadFaithfulness
 
 SIGNED_SCALE = "RdBu_r"      # red: raises the summary token's log-probability; blue: lowers it
 UNSIGNED_SCALE = "Purples"   # magnitudes only (attention, saliency)
@@ -210,19 +210,40 @@ def head_agreement_figure(matrix: np.ndarray, method: str, metric: str) -> go.Fi
     """Layers × heads heatmap of one metric between each head's attention and ``method`` ([L, H], mean over
     summary tokens); the best head is outlined (lowest for a distance, highest otherwise)."""
     distance, label = metric == "js_distance", html.escape(METRIC_LABELS.get(metric, metric))
+    return layers_heads_figure(matrix, f"{label} with {html.escape(method)}",
+                               f"{label} of each head's attention with {html.escape(method)}",
+                               z_range=(0, 1) if distance else (-1, 1),
+                               colorscale="Viridis_r" if distance else "RdBu_r", lowest_best=distance)
+
+
+def head_faithfulness_figure(heads: HeadFaithfulness, measure: str) -> go.Figure:
+    """Layers × heads heatmap of each head's AOPC ``measure`` ("comprehensiveness": highest outlined, or
+    "sufficiency": lowest outlined), its colour scale centred on the random baseline's."""
+    matrix, chance = getattr(heads, measure), heads.random[measure]
+    reach = float(np.nanmax(np.abs(matrix - chance))) if np.isfinite(matrix).any() else 1.0
+    return layers_heads_figure(matrix, f"AOPC {measure}",
+                               f"AOPC {measure} of each head's attention (random order: {chance:.3f})",
+                               z_range=(chance - reach, chance + reach),
+                               colorscale="RdBu" if measure == "sufficiency" else "RdBu_r",
+                               lowest_best=measure == "sufficiency")
+
+
+def layers_heads_figure(matrix: np.ndarray, hover_label: str, title: str, *, z_range: tuple[float, float],
+                        colorscale: str, lowest_best: bool) -> go.Figure:
+    """A layers × heads heatmap of ``matrix`` [L, H] with its values written in, the best head outlined
+    (``hover_label`` and ``title`` are HTML, already escaped)."""
     layers, heads = matrix.shape
     figure = go.Figure(go.Heatmap(
-        z=matrix, x=list(range(heads)), y=list(range(layers)), zmin=0 if distance else -1, zmax=1,
-        colorscale="Viridis_r" if distance else "RdBu_r", colorbar=dict(thickness=12),
+        z=matrix, x=list(range(heads)), y=list(range(layers)), zmin=z_range[0], zmax=z_range[1],
+        colorscale=colorscale, colorbar=dict(thickness=12),
         text=np.vectorize(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")(matrix), texttemplate="%{text}",
-        hovertemplate=f"layer %{{y}}, head %{{x}}: {label} with {html.escape(method)} = %{{z:.3f}}<extra></extra>"))
+        hovertemplate=f"layer %{{y}}, head %{{x}}: {hover_label} = %{{z:.3f}}<extra></extra>"))
     if np.isfinite(matrix).any():
-        best = np.nanargmin(matrix) if distance else np.nanargmax(matrix)
+        best = np.nanargmin(matrix) if lowest_best else np.nanargmax(matrix)
         layer, head = divmod(int(best), heads)
         figure.add_shape(type="rect", x0=head - 0.5, x1=head + 0.5, y0=layer - 0.5, y1=layer + 0.5,
                          line=dict(color="black", width=3))
-    figure.update_layout(title=f"{label} of each head's attention with {html.escape(method)}",
-                         xaxis_title="head", yaxis_title="layer", height=140 + 40 * layers,
+    figure.update_layout(title=title, xaxis_title="head", yaxis_title="layer", height=140 + 40 * layers,
                          margin=dict(l=10, r=10, t=40, b=10), yaxis=dict(autorange="reversed", dtick=1),
                          xaxis=dict(dtick=1))
     return figure

@@ -102,6 +102,7 @@ class Generation:
     layer_attention: np.ndarray | None = None  # [L, H, T, S] per layer and head (transformers); ``attention``
                                                # is then their mean
     source_words: list[int] | None = None     # [S] the word each source token (a subword piece) belongs to
+    word_texts: list[str] | None = None       # [W] each of those words as written in the source
     source_oovs: list[str] = field(default_factory=list)  # lower-cased OOV words, extended-id order
     truncated_from: int = 0           # source token count before truncation
     score: float = 0.0                # the decoder's (length-normalised) sequence score
@@ -122,6 +123,9 @@ class Generation:
         if self.source_words is not None and (len(self.source_words) != s or any(
                 not isinstance(w, int) or w < 0 for w in self.source_words) or self.source_words != sorted(self.source_words)):
             raise ValueError(f"source_words must give {s} non-decreasing word indices, one per source token")
+        if self.word_texts is not None and (self.source_words is None or len(self.word_texts) != (
+                self.source_words[-1] + 1 if self.source_words else 0) or not all(isinstance(w, str) for w in self.word_texts)):
+            raise ValueError("word_texts must give the text of each word of source_words")
         for name in ("source_ids", "source_ext_ids"):
             if getattr(self, name).shape != (s,):
                 raise ValueError(f"{name} has shape {getattr(self, name).shape}, expected ({s},)")
@@ -166,6 +170,8 @@ class Generation:
             out["layer_attention"] = rounded(self.layer_attention)
         if self.source_words is not None:
             out["source_words"] = list(self.source_words)
+        if self.word_texts is not None:
+            out["word_texts"] = list(self.word_texts)
         return out
 
     @classmethod
@@ -186,6 +192,7 @@ class Generation:
                 head_attention=read_array(document, "head_attention", optional=True, where=where),
                 layer_attention=read_array(document, "layer_attention", optional=True, where=where),
                 source_words=read_field(document, "source_words", list, where=where, default=None),
+                word_texts=read_field(document, "word_texts", list, where=where, default=None),
                 source_oovs=read_field(document, "source_oovs", list, where=where, default=[]),
                 truncated_from=read_field(document, "source_token_count", int, where=where),
                 score=float(read_field(document, "score", (int, float), where=where, default=0.0)),
@@ -298,5 +305,44 @@ class Faithfulness:
                        deletion=read_array(document, "deletion", where=where),
                        aopc_spread=None if spread is None else {k: float(v) for k, v in spread.items()},
                        curve_std=read_array(document, "deletion_curve_std", optional=True, where=where))
+        except (TypeError, ValueError) as exc:
+            raise DocumentError(f"{where}{exc}") from None
+
+
+@dataclass
+class HeadFaithfulness:
+    """Each layer and head's attention taken as a ranking of the source, measured like a method: AOPC
+    comprehensiveness and sufficiency [L, H] (means over summary tokens and fractions), beside the random
+    baseline's AOPCs and their spread over its orders (``random``: comprehensiveness, sufficiency,
+    comprehensiveness_std, sufficiency_std), and what it cost."""
+
+    fractions: tuple[float, ...]
+    comprehensiveness: np.ndarray        # [L, H]
+    sufficiency: np.ndarray              # [L, H]
+    random: dict[str, float]
+    cost: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.comprehensiveness.ndim != 2 or self.sufficiency.shape != self.comprehensiveness.shape:
+            raise ValueError(f"head faithfulness needs two [L, H] arrays, got {self.comprehensiveness.shape} "
+                             f"and {self.sufficiency.shape}")
+
+    def most_faithful(self) -> tuple[int, int]:
+        """(layer, head) of the highest AOPC comprehensiveness."""
+        return divmod(int(np.nanargmax(self.comprehensiveness)), self.comprehensiveness.shape[1])
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fractions": list(self.fractions), "aopc_comprehensiveness": rounded(self.comprehensiveness),
+                "aopc_sufficiency": rounded(self.sufficiency), "random": finite(self.random), "cost": finite(self.cost)}
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> HeadFaithfulness:
+        where = "head_faithfulness: "
+        try:
+            return cls(fractions=tuple(float(f) for f in read_field(document, "fractions", list, where=where)),
+                       comprehensiveness=read_array(document, "aopc_comprehensiveness", where=where),
+                       sufficiency=read_array(document, "aopc_sufficiency", where=where),
+                       random={str(k): float(v) for k, v in read_field(document, "random", dict, where=where).items()},
+                       cost=read_field(document, "cost", dict, where=where, default={}))
         except (TypeError, ValueError) as exc:
             raise DocumentError(f"{where}{exc}") from None

@@ -512,7 +512,36 @@ def test_a_hugging_face_folder_from_the_path_field_with_layer_and_head_views(tmp
     assert not at.exception and not at.error
     table = at.dataframe[-1].value
     assert set(table["method"]) == {"attention", "occlusion", "random"}
+    next(b for b in at.button if b.label.startswith("Measure each head's faithfulness")).click()
+    at.run()
+    assert not at.exception and not at.error
+    heads = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                 if json.loads(c.proto.spec)["layout"]["title"]["text"].startswith("AOPC comprehensiveness of each head"))
+    assert np.array(heads["data"][0]["text"]).shape == (2, 4)
+    assert any(c.value.startswith("Most comprehensive: layer") for c in at.caption)
     assert "Device in use" in " ".join(m.value for m in list(at.sidebar.markdown) + list(at.sidebar.caption))
+
+
+def test_a_subword_model_is_read_by_words_or_by_pieces(tmp_path):
+    from tests import hf_models
+
+    folder = hf_models.save("bart", tmp_path / "tiny-bart-pieces", pieces=True)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.sidebar.text_input(key="model_folder").input(str(folder))
+    at.text_area(key="text").input("the minister met the committee")
+    at.button[0].click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+
+    def columns() -> list[str]:
+        figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+        return figure["layout"]["xaxis"]["ticktext"]
+    assert at.radio(key="units").value == "words"
+    assert columns() == ["the", "minister", "met", "the", "committee"]
+    at.radio(key="units").set_value("pieces")
+    at.run()
+    assert columns() == ["the", "minis", "##ter", "met", "the", "commit", "##tee"]
 
 
 def test_a_folder_that_is_not_a_model_is_one_line_and_keeps_the_text(tmp_path):

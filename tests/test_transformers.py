@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from attnviz.decoding import DecodingSettings
-from attnviz.errors import CheckpointError
+from attnviz.errors import CheckpointError, DocumentError
+from attnviz.explanation import Explanation
 from attnviz.explain import METHODS, known, reference
 from attnviz.pipeline import load_model
 from tests import hf_models
@@ -24,7 +25,8 @@ SETTINGS = DecodingSettings(beam_size=2, min_len=3, max_len=4)
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
     root = tmp_path_factory.mktemp("hf")
-    return {family: hf_models.save(family, root / f"tiny-{family}") for family in hf_models.FAMILIES}
+    folders = {family: hf_models.save(family, root / f"tiny-{family}") for family in hf_models.ALL_FAMILIES}
+    return {**folders, "bart-pieces": hf_models.save("bart", root / "tiny-bart-pieces", pieces=True)}
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ def loaded(folders):
     return {family: load_model(folder, device="cpu") for family, folder in folders.items()}
 
 
-@pytest.mark.parametrize("family", hf_models.FAMILIES)
+@pytest.mark.parametrize("family", hf_models.ALL_FAMILIES)
 def test_attention_by_layer_and_head_sums_to_one_over_the_whole_input(loaded, family):
     model = loaded[family]
     generation = model.summarize(TEXT, SETTINGS)
@@ -52,7 +54,7 @@ def test_attention_by_layer_and_head_sums_to_one_over_the_whole_input(loaded, fa
                                    atol=1e-6)
 
 
-@pytest.mark.parametrize("family", hf_models.FAMILIES)
+@pytest.mark.parametrize("family", hf_models.ALL_FAMILIES)
 def test_summary_lengths_are_the_settings_own(loaded, family):
     """min_len = max_len = 4 gives 4 tokens, also where the config forces </s> at the last position (BART)."""
     generation = loaded[family].summarize(TEXT, DecodingSettings(beam_size=2, min_len=4, max_len=4))
@@ -61,7 +63,7 @@ def test_summary_lengths_are_the_settings_own(loaded, family):
     assert 1 <= len(greedy.summary_tokens) <= 3
 
 
-@pytest.mark.parametrize("family", hf_models.FAMILIES)
+@pytest.mark.parametrize("family", hf_models.ALL_FAMILIES)
 def test_the_scorer_reproduces_the_generation_and_removal_hides_a_token_entirely(loaded, family):
     model = loaded[family]
     generation = model.summarize(TEXT, SETTINGS)
@@ -83,7 +85,7 @@ def test_the_scorer_reproduces_the_generation_and_removal_hides_a_token_entirely
     np.testing.assert_allclose(near_none, none, atol=1e-4)                          # the path's end is continuous
 
 
-@pytest.mark.parametrize("family", hf_models.FAMILIES)
+@pytest.mark.parametrize("family", hf_models.ALL_FAMILIES)
 def test_integrated_gradients_against_a_fine_quadrature_and_captum(loaded, family):
     model = loaded[family]
     scorer = model.scorer(model.summarize(TEXT, SETTINGS))
@@ -133,12 +135,19 @@ def test_a_given_summary_is_forced(loaded):
 def test_cli_summarize_and_explain_with_a_folder(folders, tmp_path):
     run = subprocess.run([sys.executable, "-m", "attnviz", "explain", "--model", str(folders["marian"]), "--text", TEXT,
                           "--methods", "occlusion,integrated_gradients", "--json", "--beam", "2", "--max-len", "4",
-                          "--min-len", "3"], capture_output=True, text=True, timeout=300)
+                          "--min-len", "3", "--head-faithfulness", "--random-orders", "2"],
+                         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     document = json.loads(run.stdout)
     assert document["model"] == "tiny-marian"
     assert np.array(document["generation"]["layer_attention"]).shape[:2] == (2, 4)
     assert set(document["methods"]) == {"attention", "occlusion", "integrated_gradients"}
+    assert np.array(document["head_faithfulness"]["aopc_comprehensiveness"]).shape == (2, 4)
+    loaded = Explanation.loads(run.stdout)
+    assert loaded.head_faithfulness.cost["random_orders"] == 2 and loaded.dumps() == Explanation.loads(loaded.dumps()).dumps()
+    document["head_faithfulness"]["aopc_sufficiency"] = [[0.0]]
+    with pytest.raises(DocumentError, match="head_faithfulness"):
+        Explanation.from_json(document)
 
 
 def _broken(folders, tmp_path, name, change):
@@ -184,3 +193,44 @@ def test_encoder_self_attention_by_layer(loaded):
     assert np.all(heads.sum(-1) < 1) and np.all(heads.sum(-1) > 0)             # <s> and </s> hold the rest
     with pytest.raises(Exception, match="layer 2 does not exist"):
         model.encoder_attention(generation, 2)
+
+
+def test_the_most_faithful_head_is_found(loaded):
+    """Each head's AOPC is that head's attention measured alone; a planted head holding occlusion's ranking
+    (by definition the best single token to remove, row by row) is the most comprehensive at one token."""
+    from attnviz.faithfulness import faithfulness, head_faithfulness
+
+    model = loaded["bart"]
+    generation = model.summarize(TEXT, SETTINGS)
+    layers = generation.attention_layers.copy()                          # (L, H, T, S)
+    heads = head_faithfulness(model.scorer(generation), layers, random_orders=3, seed=2)
+    assert heads.comprehensiveness.shape == heads.sufficiency.shape == layers.shape[:2] == (2, 4)
+    alone, _ = faithfulness(model.scorer(generation), {"one": layers[1, 2]}, random_orders=3, seed=2)
+    np.testing.assert_allclose(heads.comprehensiveness[1, 2], alone["one"].aopc_comprehensiveness, atol=1e-9)
+    np.testing.assert_allclose(heads.sufficiency[1, 2], alone["one"].aopc_sufficiency, atol=1e-9)
+    np.testing.assert_allclose(heads.random["comprehensiveness"], alone["random"].aopc_comprehensiveness, atol=1e-9)
+
+    scorer = model.scorer(generation)
+    layers[1, 2] = reference.leave_one_out(scorer) + 1e-9 * np.arange(scorer.source_len)[::-1]  # ties: no doubt
+    planted = head_faithfulness(scorer, layers, fractions=(0.01,), random_orders=3)
+    assert planted.most_faithful() == (1, 2)
+    assert planted.comprehensiveness[1, 2] > np.delete(planted.comprehensiveness.ravel(), 1 * 4 + 2).max()
+
+
+def test_words_group_a_subword_tokenizer_s_pieces(loaded):
+    """WordPiece splits "minister" into "minis" "##ter": the generation carries the word of each piece, the
+    word view sums attention and scores over them, and removing a word's pieces is scored like any removal."""
+    from attnviz.explained import new_explanation, run_method
+
+    model = loaded["bart-pieces"]
+    generation = model.summarize(TEXT, SETTINGS)
+    assert generation.source_tokens[:4] == ["the", "minis", "##ter", "met"]
+    assert generation.source_words[:4] == [0, 1, 1, 2] and generation.source_words[-1] == len(TEXT.split()) - 1
+    explanation = new_explanation(model, generation, SETTINGS)
+    explanation.add(run_method(model.scorer(generation), "occlusion", {}))
+    words = explanation.by_words()
+    assert words.generation.source_tokens == TEXT.split()
+    for name in ("attention", "occlusion"):
+        np.testing.assert_allclose(words.scores[name][:, 1], explanation.scores[name][:, 1:3].sum(axis=1), atol=1e-12)
+        np.testing.assert_allclose(words.scores[name][:, 2], explanation.scores[name][:, 3], atol=1e-12)
+    np.testing.assert_allclose(words.generation.layer_attention.sum(-1), generation.layer_attention.sum(-1), atol=1e-9)

@@ -107,6 +107,7 @@ def load_folder(folder: Path, device: Any) -> tuple[Any, Any, dict[str, Any]]:
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()             # no "Loading weights" bars on stderr or in server logs
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
     except Exception as exc:  # noqa: BLE001 — transformers raises many kinds; the user gets one line

@@ -9,6 +9,7 @@ token's log-probability and the cross-attention [L, H, T, S] the decoder had whe
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,17 @@ from attnviz.textfile import MAX_TEXT_CHARS
 from attnviz.types import Generation
 
 DEFAULT_SOURCE_TOKENS = 512
+
+
+@dataclass(frozen=True)
+class EncodedSource:
+    """A source as the model reads it: piece ids [S] (no special tokens, cut to the limit), the word of each
+    piece [S], each word's text as written [W], and the piece count before the cut."""
+
+    ids: list[int]
+    words: list[int]
+    word_texts: list[str]
+    total: int
 
 
 class TransformersSummarizer:
@@ -100,13 +112,14 @@ class TransformersSummarizer:
         raise CheckpointError(f"{self.name}: attnviz cannot reproduce this encoder's input embedding, so it cannot "
                               "remove tokens from it")
 
-    def encode(self, text: str) -> tuple[list[int], list[int], int]:
-        """(source token ids [S] without special tokens, the word of each [S], token count before the cut)."""
+    def encode(self, text: str) -> EncodedSource:
+        """The source's pieces without special tokens, cut to the limit, with the word of each and the words'
+        text as written (from the tokenizer's character offsets; by decoding where it has none)."""
         if not isinstance(text, str):
             raise InputError("the text must be a string")
         if len(text) > MAX_TEXT_CHARS:
             raise InputError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
-        encoding = self.tokenizer(text, add_special_tokens=False)
+        encoding = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=self.tokenizer.is_fast)
         ids = list(encoding.input_ids)
         if not ids:
             raise InputError("the text is empty: paste or type some words to summarize")
@@ -116,17 +129,27 @@ class TransformersSummarizer:
             words = list(range(len(ids)))
         if any(w is None for w in words) or words != sorted(words):
             words = list(range(len(ids)))
-        words = [w - words[0] for w in words]
-        return ids[:self.max_source_tokens], words[:self.max_source_tokens], len(ids)
+        words = [w - words[0] for w in words][:self.max_source_tokens]
+        kept = ids[:self.max_source_tokens]
+        offsets = encoding.get("offset_mapping")
+        pieces: dict[int, list[int]] = {}                   # word → its pieces' positions
+        for j, word in enumerate(words):
+            pieces.setdefault(word, []).append(j)
+        texts = []
+        for w in range(words[-1] + 1):
+            first, last = pieces[w][0], pieces[w][-1]
+            written = text[offsets[first][0]:offsets[last][1]].strip() if offsets else ""
+            texts.append(written or self.tokenizer.decode([kept[j] for j in pieces[w]]).strip())
+        return EncodedSource(kept, words, texts, len(ids))
 
     def summarize(self, text: str, settings: DecodingSettings | None = None) -> Generation:
         """Generate a summary of ``text`` (beam or greedy search), with its attention and log-probs."""
-        ids, words, total = self.encode(text)
+        source = self.encode(text)
         settings = settings or DecodingSettings()
         extra = len(self.prefix) - 1                                    # a forced first token is not summary
-        source = torch.tensor([self.before + ids + self.after], device=self.device)
+        inputs = torch.tensor([self.before + source.ids + self.after], device=self.device)
         with torch.no_grad():
-            out = self.model.generate(input_ids=source, attention_mask=torch.ones_like(source), do_sample=False,
+            out = self.model.generate(input_ids=inputs, attention_mask=torch.ones_like(inputs), do_sample=False,
                                       num_beams=settings.beam_size, max_new_tokens=settings.max_len + extra + 1,
                                       min_new_tokens=settings.min_len + extra, length_penalty=settings.length_penalty,
                                       no_repeat_ngram_size=settings.no_repeat_ngram, num_return_sequences=1)
@@ -137,16 +160,16 @@ class TransformersSummarizer:
             if token in self.eos_ids:                                  # beams that ended early are padded after it
                 break
             summary.append(token)
-        return self._generation(ids, words, total, summary, prefix, settings.to_dict())
+        return self._generation(source, summary, prefix, settings.to_dict())
 
     def force(self, text: str, summary: str, *, decoder_prefix: list[int] | None = None) -> Generation:
         """A Generation of a given ``summary``, teacher-forced (see ``Summarizer.force``); ``decoder_prefix``
         replaces the model's own decoder start (and forced first token), e.g. to match another tool's."""
-        ids, words, total = self.encode(text)
+        source = self.encode(text)
         targets = self.tokenizer(text_target=summary, add_special_tokens=False).input_ids[:200]
         if not targets:
             raise InputError("the summary is empty: there is nothing to explain")
-        return self._generation(ids, words, total, targets, list(decoder_prefix or self.prefix), {"forced_summary": True})
+        return self._generation(source, targets, list(decoder_prefix or self.prefix), {"forced_summary": True})
 
     def scorer(self, generation: Generation, *, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> TransformersScorer:
         """The explainers' view of ``generation``: its summary teacher-forced under perturbed sources."""
@@ -184,8 +207,9 @@ class TransformersSummarizer:
                                                                       .unsqueeze(-1)).squeeze(-1)
         return attention.float().cpu().numpy().astype(np.float64), logprobs.cpu().numpy().astype(np.float64)
 
-    def _generation(self, ids: list[int], words: list[int], total: int, targets: list[int], prefix: list[int],
+    def _generation(self, source: EncodedSource, targets: list[int], prefix: list[int],
                     settings: dict[str, Any]) -> Generation:
+        ids = source.ids
         if targets:
             layers, logprobs = self._forced(ids, prefix, targets)
         else:
@@ -197,7 +221,8 @@ class TransformersSummarizer:
             source_ids=np.asarray(ids, dtype=np.int64), source_ext_ids=np.asarray(ids, dtype=np.int64),
             summary_ids=np.asarray(targets, dtype=np.int64),
             attention=layers.mean(axis=(0, 1)), token_logprobs=logprobs, p_gen=None,
-            layer_attention=layers, source_words=words, truncated_from=total,
+            layer_attention=layers, source_words=source.words, word_texts=source.word_texts,
+            truncated_from=source.total,
             score=float(logprobs.sum()),
             settings={"model": self.name, "device": str(self.device), **settings, "decoder_prefix": prefix})
 
