@@ -216,7 +216,7 @@ def progress_bar(done: int, total: int) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     from attnviz.explain import method_names
-    from attnviz.report import ReportSettings, check_output_folder, run_report, write_report
+    from attnviz.report import ReportSettings, check_output_folder, run_models_report, run_report, write_report
 
     pairs = _read_pairs_argument(args.pairs, args.limit, keys=("text",))
     if not 1 <= args.workers <= 64:
@@ -228,15 +228,41 @@ def cmd_report(args: argparse.Namespace) -> None:
                               random_orders=args.random_orders, seed=args.seed,
                               max_source_tokens=args.max_source_tokens, keep_explanations=args.explanations,
                               max_seconds=_max_seconds(args))
-    report = run_report([p["text"] for p in pairs], settings, scheduler=args.scheduler, workers=args.workers,
-                        serial=args.serial, progress=progress_bar)
+    texts, run = [p["text"] for p in pairs], dict(scheduler=args.scheduler, workers=args.workers, serial=args.serial,
+                                                  progress=progress_bar)
+    if args.models is not None:
+        if args.model is not None:
+            raise InputError("give either --model or --models, not both")
+        models = [m.strip() for m in args.models.split(",") if m.strip()]
+        report = run_models_report(texts, settings, models, **run)
+        reports = report["models"]
+    else:
+        report = run_report(texts, settings, **run)
+        reports = {args.model or "the shipped model": report}
     json_path, html_path = write_report(report, out)
-    failed = report["aggregate"]["failed"]
-    print(f"{len(pairs)} documents ({len(pairs) - failed} explained, {failed} could not be summarized) in "
-          f"{report['seconds']} s ({report['documents_per_minute']} per minute, {report['mode']}); wrote {json_path} "
-          f"and {html_path}")
-    if failed == len(pairs):
-        raise InputError(f"none of the {len(pairs)} documents could be summarized (the reasons are in {json_path})")
+    for name, one in reports.items():
+        failed = one["aggregate"]["failed"]
+        print(f"{name}: {len(pairs)} documents ({len(pairs) - failed} explained, {failed} could not be summarized) in "
+              f"{one['seconds']} s ({one['documents_per_minute']} per minute, {one['mode']})")
+        if failed == len(pairs):
+            raise InputError(f"{name}: none of the {len(pairs)} documents could be summarized (the reasons are in "
+                             f"the report)")
+    if "table" in report:
+        print_models_table(report["table"])
+    print(f"wrote {json_path} and {html_path}")
+
+
+def print_models_table(table: list[dict]) -> None:
+    """Every model × method: Spearman ρ with its model's attention and AOPC comprehensiveness / sufficiency,
+    each as mean [bootstrap 95% interval]."""
+    from attnviz.report import interval_text as cell
+
+    print(f"{'model':28s} {'method':22s} {'Spearman ρ with attention':>26s} {'AOPC comprehensiveness':>26s} "
+          f"{'AOPC sufficiency':>26s}")
+    for row in table:
+        print(f"{row['model'][:28]:28s} {row['method'][:22]:22s} "
+              f"{cell((row['agreement_with_attention'] or {}).get('spearman_rho')):>26s} "
+              f"{cell(row['aopc_comprehensiveness']):>26s} {cell(row['aopc_sufficiency']):>26s}")
 
 
 def cmd_examples(args: argparse.Namespace) -> None:
@@ -359,6 +385,9 @@ def _explanation_parsers(sub) -> None:
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (default: a local cluster)")
     p.add_argument("--workers", type=int, default=2, help="workers of the local cluster (default 2)")
     p.add_argument("--serial", action="store_true", help="no Dask: one document after another in this process")
+    p.add_argument("--models", default=None, metavar="A,B,...",
+                   help="compare models (names or folders, comma-separated) on the same documents: a table of every "
+                        "model × method's agreement with that model's attention and faithfulness (replaces --model)")
     _add_model_options(p, device=False)               # every worker runs on the CPU, one thread
     p.set_defaults(run=cmd_report)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from rouge_score import rouge_scorer
 
+from attnviz.bootstrap import bootstrap_mean
 from attnviz.errors import InputError
 
 if TYPE_CHECKING:
@@ -73,17 +74,7 @@ def paired_bootstrap(a: np.ndarray, b: np.ndarray, *, samples: int = 1000, seed:
         raise ValueError(f"need two 1-D arrays of equal length, got shapes {a.shape} and {b.shape}")
     if a.size == 0:
         raise ValueError("no pairs to compare")
-    if samples < 1:
-        raise ValueError(f"samples must be >= 1, got {samples}")
-    diff = a - b
-    rng = np.random.default_rng(seed)
-    means = np.empty(samples, dtype=np.float64)
-    for start in range(0, samples, 256):            # chunks bound memory for large N
-        stop = min(samples, start + 256)
-        idx = rng.integers(0, diff.size, size=(stop - start, diff.size))
-        means[start:stop] = diff[idx].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(diff.mean()), float(low), float(high)
+    return bootstrap_mean(a - b, samples=samples, seed=seed)
 
 
 def has_stutter(summary: str, run: int = 3) -> bool:

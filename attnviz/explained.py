@@ -5,6 +5,7 @@ steps one at a time (``new_explanation``, ``run_method``, ``measure_faithfulness
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,16 @@ def new_explanation(model: SummaryModel, generation: Generation, decoding: Decod
     return explanation
 
 
+def head_attributions(explanation: Explanation) -> list[Attribution]:
+    """Each head of a multi-head model's cross-attention as a method of its own, "attention head h" ([T, S]
+    each, free like attention); none for a model with one head or with layers (Hugging Face)."""
+    heads = explanation.attributions[ATTENTION].head_scores
+    if heads is None or heads.shape[0] < 2:
+        return []
+    return [replace(explanation.attributions[ATTENTION], method=f"{ATTENTION} head {h}", scores=heads[h].copy(),
+                    head_scores=None, params={"head": h}) for h in range(heads.shape[0])]
+
+
 def run_method(scorer: Scorer, name: str, params: dict[str, Any]) -> Attribution:
     return METHODS[name].run(scorer, **METHODS[name].resolve(params))
 
@@ -60,24 +71,27 @@ def measure_head_faithfulness(explanation: Explanation, scorer: Scorer) -> Expla
 
 
 def check_request(scorer: Scorer, names: Sequence[str], params: dict[str, dict[str, Any]], max_seconds: float,
-                  random_orders: int | None, heads: int = 0) -> float:
-    """The estimated seconds of the methods (and faithfulness, with ``random_orders``, of them and of ``heads``
-    attention heads) on this scorer's input; InputError with the estimate when they would take longer than
+                  random_orders: int | None, heads: int = 0, free_methods: int = 1) -> float:
+    """The estimated seconds of the methods (and faithfulness, with ``random_orders``, of them, of
+    ``free_methods`` that cost no pass (attention, its heads) and of ``heads`` attention heads measured on
+    their own) on this scorer's input; InputError with the estimate when they would take longer than
     ``max_seconds``."""
     per_forward, per_backward = seconds_per_pass(scorer)
     costs = estimate(list(names), params, scorer.source_len, scorer.summary_len, per_forward, per_backward)
     passes = 0 if random_orders is None else sum(faithfulness_passes(n, scorer.summary_len, random_orders)
-                                                 for n in (len(names) + 1, heads) if n)
+                                                 for n in (len(names) + free_methods, heads) if n)
     return check_budget(costs, max_seconds, extra_seconds=passes * per_forward)
 
 
 def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *, decoding: DecodingSettings,
                  params: dict[str, dict[str, Any]] | None = None, random_orders: int = DEFAULT_RANDOM_ORDERS,
                  seed: int = 0, with_faithfulness: bool = True, with_head_faithfulness: bool = False,
-                 max_seconds: float | None = None, progress: Callable[[str], None] | None = None) -> Explanation:
+                 heads_as_methods: bool = False, max_seconds: float | None = None,
+                 progress: Callable[[str], None] | None = None) -> Explanation:
     """Summarize ``text`` and explain the summary with attention and ``methods`` (registry order), on one
     scorer; agreement always, faithfulness unless ``with_faithfulness`` is False, and each attention head's
-    faithfulness with ``with_head_faithfulness``. Every parameter is checked
+    faithfulness with ``with_head_faithfulness``; with ``heads_as_methods``, a multi-head model's heads are
+    methods too (``head_attributions``), compared and measured like the others. Every parameter is checked
     before the model runs; with ``max_seconds``, a request whose estimate (timed on this input) is longer is
     refused before any method runs."""
     names = [m for m in method_names(methods) if m != ATTENTION]
@@ -87,10 +101,13 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
     explanation = new_explanation(model, generation, decoding, params=full_params, random_orders=random_orders,
                                   seed=seed)
     scorer = model.scorer(generation)
+    heads_as = head_attributions(explanation) if heads_as_methods else []
     heads = int(np.prod(generation.attention_layers.shape[:2])) if with_head_faithfulness else 0
     if max_seconds is not None:
-        check_request(scorer, names, full_params, max_seconds,
-                      random_orders if with_faithfulness or heads else None, heads)
+        check_request(scorer, names, full_params, max_seconds, random_orders if with_faithfulness or heads else None,
+                      heads, free_methods=1 + len(heads_as))
+    for attribution in heads_as:
+        explanation.add(attribution)
     for name in names:
         if progress is not None:
             progress(name)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -280,9 +281,9 @@ def corpus_figures(aggregate: dict) -> list[go.Figure]:
         for metric in METRICS:
             cells = [aggregate["agreement"][p][metric] for p in pairs]
             agreement.add_bar(name=METRIC_LABELS[metric], x=[html.escape(p) for p in pairs],
-                              y=[c["mean"] for c in cells], error_y=dict(type="data", array=[c["std"] or 0 for c in cells]))
-        agreement.update_layout(title="Agreement by method pair (mean ± std over documents)", barmode="group",
-                                height=420)
+                              y=[c["mean"] for c in cells], error_y=_interval_bars(cells))
+        agreement.update_layout(title="Agreement by method pair (mean over documents, bootstrap 95% interval)",
+                                barmode="group", height=420)
         figures.append(agreement)
     names = list(aggregate["faithfulness"])
     faith = go.Figure()
@@ -290,8 +291,39 @@ def corpus_figures(aggregate: dict) -> list[go.Figure]:
                        ("aopc_sufficiency", "sufficiency (lower: more faithful)")):
         cells = [aggregate["faithfulness"][n][key] for n in names]
         faith.add_bar(name=label, x=[html.escape(n) for n in names], y=[c["mean"] for c in cells],
-                      error_y=dict(type="data", array=[c["std"] or 0 for c in cells]))
-    faith.update_layout(title=f"AOPC by method; '{RANDOM}' is the chance baseline (mean ± std over documents)",
-                        barmode="group", height=420)
+                      error_y=_interval_bars(cells))
+    faith.update_layout(title=f"AOPC by method; '{RANDOM}' is the chance baseline (mean over documents, bootstrap "
+                              "95% interval)", barmode="group", height=420)
     figures.append(faith)
     return figures
+
+
+def models_figures(table: list[dict]) -> list[go.Figure]:
+    """The models report's plots from its table (``attnviz.report.models_table``): each method's Spearman ρ
+    with its model's attention, and its AOPC comprehensiveness and sufficiency, one bar group per model,
+    with bootstrap 95% intervals."""
+    def bars(figure: go.Figure, pick: Callable[[dict], dict | None], label: str) -> None:
+        for model in dict.fromkeys(r["model"] for r in table):
+            rows = [r for r in table if r["model"] == model and pick(r)]
+            cells = [pick(r) for r in rows]
+            figure.add_bar(name=html.escape(f"{model}{label}"), x=[html.escape(r["method"]) for r in rows],
+                           y=[c["mean"] for c in cells], error_y=_interval_bars(cells))
+
+    agreement = go.Figure()
+    bars(agreement, lambda r: (r["agreement_with_attention"] or {}).get("spearman_rho"), "")
+    agreement.update_layout(title="Spearman ρ with the model's own attention (mean, 95% interval)", barmode="group",
+                            height=420, yaxis=dict(range=[-1, 1]))
+    faithfulness = go.Figure()
+    for key, label in (("aopc_comprehensiveness", ": comprehensiveness"), ("aopc_sufficiency", ": sufficiency")):
+        bars(faithfulness, lambda r, key=key: r[key] if r[key]["mean"] is not None else None, label)
+    faithfulness.update_layout(title=f"AOPC by model and method; '{RANDOM}' is chance (mean, 95% interval; "
+                                     "comprehensiveness higher and sufficiency lower is more faithful)",
+                               barmode="group", height=460)
+    return [agreement, faithfulness]
+
+
+def _interval_bars(cells: list[dict]) -> dict:
+    """Plotly error bars from report ``stats`` cells: from the mean to each end of its 95% interval."""
+    return dict(type="data", symmetric=False,
+                array=[c["ci95"][1] - c["mean"] if c.get("ci95") else 0 for c in cells],
+                arrayminus=[c["mean"] - c["ci95"][0] if c.get("ci95") else 0 for c in cells])

@@ -1,8 +1,12 @@
 """Agreement and faithfulness over a corpus (``python -m attnviz report``): every document becomes an
 ``Explanation`` (``attnviz.explained.explain_text``), and the report keeps, per document, every
-method × method pair's agreement means and every method's AOPC beside the random-order baseline, then
-the mean, standard deviation and count of each figure over the documents. Documents fan out over Dask
-(``attnviz.parallel``) or run one after another; each document's whole explanation can be kept too.
+method × method pair's agreement means (a multi-head model's heads included as "attention head h", and a
+random ranking against attention as the chance level) and every method's AOPC beside the random-order
+baseline, then the mean with its bootstrap 95% interval, the standard deviation and the count of each figure
+over the documents. Documents fan out over Dask (``attnviz.parallel``) or run one after another; each
+document's whole explanation can be kept too. With several models (``run_models_report``), the same
+corpus runs through each, and a table gives every model × method's agreement with its model's attention
+and its faithfulness.
 """
 from __future__ import annotations
 
@@ -10,15 +14,18 @@ import html
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from attnviz.compare import METRICS
+from attnviz.bootstrap import bootstrap_mean
+from attnviz.compare import METRICS, agreement_rows, nanmean
 from attnviz.decoding import DecodingSettings
 from attnviz.errors import InputError
+from attnviz.explanation import ATTENTION
+from attnviz.faithfulness import RANDOM
 from attnviz.types import finite
 
 DEFAULT_REPORT_METHODS = ("attention", "integrated_gradients", "occlusion", "lime")
@@ -36,6 +43,7 @@ class ReportSettings:
     seed: int = 0
     max_source_tokens: int | None = None     # default: the model's own limit
     keep_explanations: bool = False          # return each document's whole explanation too
+    heads: bool = True                       # a multi-head model's heads as methods "attention head h"
     max_seconds: float | None = None         # refuse a document whose estimate is longer (it gets an error)
 
 
@@ -66,13 +74,16 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
         explanation = explain_text(_summarizer(settings.model, settings.max_source_tokens), text, settings.methods,
                                    decoding=settings.decoding, params=settings.params,
                                    random_orders=settings.random_orders, seed=settings.seed,
-                                   max_seconds=settings.max_seconds)
+                                   heads_as_methods=settings.heads, max_seconds=settings.max_seconds)
     except InputError as exc:
         return {"error": str(exc), "pairs": {}, "faithfulness": {}, "seconds": round(time.perf_counter() - start, 3)}
     agreement = explanation.compare()
     names = agreement.methods
     pairs = {f"{a} | {b}": {m: agreement.matrices[m][i, j] for m in METRICS}
              for i, a in enumerate(names) for j, b in enumerate(names) if i < j}
+    attention = explanation.scores[ATTENTION]
+    chance = agreement_rows(attention, np.random.default_rng(settings.seed).random(attention.shape))
+    pairs[f"{ATTENTION} | {RANDOM}"] = {m: nanmean(chance[m]) for m in METRICS}
     faith = {name: {"aopc_comprehensiveness": f.aopc_comprehensiveness, "aopc_sufficiency": f.aopc_sufficiency}
              for name, f in explanation.faithfulness.items()}
     generation = explanation.generation
@@ -84,13 +95,18 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
     return out
 
 
-def aggregate(documents: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean, standard deviation and count (over documents, ignoring missing values) of every figure."""
-    def stats(values: Iterable[Any]) -> dict[str, Any]:
-        v = np.array([x for x in values if x is not None], dtype=np.float64)
-        return {"mean": float(v.mean()) if v.size else None, "std": float(v.std()) if v.size else None,
-                "n": int(v.size)}
+def stats(values: Iterable[Any]) -> dict[str, Any]:
+    """Mean with its bootstrap 95% interval (``ci95``: [low, high]), standard deviation and count of the
+    values that are not None (all None when there are none)."""
+    v = np.array([x for x in values if x is not None], dtype=np.float64)
+    if not v.size:
+        return {"mean": None, "ci95": None, "std": None, "n": 0}
+    mean, low, high = bootstrap_mean(v)
+    return {"mean": mean, "ci95": [low, high], "std": float(v.std()), "n": int(v.size)}
 
+
+def aggregate(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """``stats`` over documents (ignoring missing values) of every figure."""
     pairs = sorted({p for d in documents for p in d["pairs"]})
     methods = list(dict.fromkeys(m for d in documents for m in d["faithfulness"]))
     return {"documents": len(documents), "failed": sum("error" in d for d in documents),
@@ -129,6 +145,30 @@ def run_report(texts: list[str], settings: ReportSettings, *, scheduler: str | N
                    "aggregate": aggregate(documents), "documents": documents})
 
 
+def run_models_report(texts: list[str], settings: ReportSettings, models: list[str], **run: Any) -> dict[str, Any]:
+    """The same corpus through each of ``models`` (``run_report`` each, with ``run``'s options) and the
+    table of every model × method (``models_table``)."""
+    if len(set(models)) != len(models) or not models:
+        raise InputError(f"--models needs one or more different models, not {', '.join(models) or 'none'}")
+    reports = {model: run_report(texts, replace(settings, model=model), **run) for model in models}
+    return finite({"models": reports, "table": models_table(reports)})
+
+
+def models_table(reports: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per model × method (attention, each head of a multi-head model, each attribution method and
+    the random baseline): its agreement with the model's attention (``stats`` per metric; none for attention
+    itself) and its AOPC comprehensiveness and sufficiency (``stats``)."""
+    rows = []
+    for model, report in reports.items():
+        agreement, faithfulness = report["aggregate"]["agreement"], report["aggregate"]["faithfulness"]
+        for method, figures in faithfulness.items():
+            with_attention = agreement.get(f"{ATTENTION} | {method}")
+            rows.append({"model": model, "method": method, "agreement_with_attention": with_attention,
+                         "aopc_comprehensiveness": figures["aopc_comprehensiveness"],
+                         "aopc_sufficiency": figures["aopc_sufficiency"]})
+    return rows
+
+
 def _settings_json(settings: ReportSettings) -> dict[str, Any]:
     out = asdict(settings)
     out["methods"] = list(settings.methods)
@@ -163,23 +203,65 @@ def check_output_folder(out: Path) -> None:
 
 
 def write_report(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
-    """report.json (each kept explanation in explanations/NNNN.json instead) and report.html under ``out``;
-    InputError when the folder cannot be written."""
+    """report.json (each kept explanation in explanations/NNNN.json instead, or explanations/M/NNNN.json for
+    the M-th model of a models report) and report.html under ``out``; InputError when the folder cannot be
+    written."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         json_path, html_path = out / "report.json", out / "report.html"
-        documents = []
-        for i, document in enumerate(report["documents"]):
-            if "explanation" in document:
-                (out / "explanations").mkdir(exist_ok=True)
-                path = out / "explanations" / f"{i:04d}.json"
-                path.write_text(json.dumps(document["explanation"], ensure_ascii=False, allow_nan=False),
-                                encoding="utf-8")
-                document = {**{k: v for k, v in document.items() if k != "explanation"},
-                            "explanation_file": str(path.relative_to(out))}
-            documents.append(document)
-        json_path.write_text(json.dumps({**report, "documents": documents}, indent=1, allow_nan=False), encoding="utf-8")
-        html_path.write_text(report_html(report), encoding="utf-8")
+        if "models" in report:
+            body = {**report, "models": {name: _explanations_apart(r, out, Path("explanations") / str(i))
+                                         for i, (name, r) in enumerate(report["models"].items())}}
+            page = models_report_html(report)
+        else:
+            body, page = _explanations_apart(report, out, Path("explanations")), report_html(report)
+        json_path.write_text(json.dumps(body, indent=1, allow_nan=False), encoding="utf-8")
+        html_path.write_text(page, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
     return json_path, html_path
+
+
+def _explanations_apart(report: dict[str, Any], out: Path, folder: Path) -> dict[str, Any]:
+    """The report with each kept explanation written to ``out/folder/NNNN.json`` and named there instead."""
+    documents = []
+    for i, document in enumerate(report["documents"]):
+        if "explanation" in document:
+            (out / folder).mkdir(parents=True, exist_ok=True)
+            path = folder / f"{i:04d}.json"
+            (out / path).write_text(json.dumps(document["explanation"], ensure_ascii=False, allow_nan=False),
+                                    encoding="utf-8")
+            document = {**{k: v for k, v in document.items() if k != "explanation"}, "explanation_file": str(path)}
+        documents.append(document)
+    return {**report, "documents": documents}
+
+
+def models_report_html(report: dict[str, Any]) -> str:
+    """A standalone HTML page for a models report: the model × method table and its two plots."""
+    import pandas as pd
+
+    from attnviz.plots import models_figures
+
+    table = pd.DataFrame([{"model": r["model"], "method": r["method"],
+                           **{f"{metric} with attention": interval_text((r["agreement_with_attention"] or {}).get(metric))
+                              for metric in ("spearman_rho", "kendall_tau_b", "top5_overlap")},
+                           "AOPC comprehensiveness": interval_text(r["aopc_comprehensiveness"]),
+                           "AOPC sufficiency": interval_text(r["aopc_sufficiency"])} for r in report["table"]])
+    figures = models_figures(report["table"])
+    parts = [f.to_html(include_plotlyjs=(i == 0), full_html=False) for i, f in enumerate(figures)]
+    runs = ", ".join(f"{html.escape(name)}: {r['aggregate']['documents']} documents "
+                     f"({r['aggregate']['failed']} could not be summarized), {r['seconds']} s"
+                     for name, r in report["models"].items())
+    head = (f"<h1>attnviz models report</h1><p>{runs}.</p><p>Mean over documents [bootstrap 95% interval]. "
+            f"Agreement is with each model's own attention; '{RANDOM}' is a random ranking (agreement) and random "
+            "orders (faithfulness): the chance level.</p>")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>attnviz models report</title></head><body>"
+            f"{head}{table.to_html(index=False, escape=True)}{''.join(parts)}</body></html>")
+
+
+def interval_text(cell: dict[str, Any] | None) -> str:
+    """One ``stats`` entry as "mean [low, high]", or "–" where there is none."""
+    if not cell or cell["mean"] is None:
+        return "–"
+    low, high = cell["ci95"]
+    return f"{cell['mean']:.3f} [{low:.3f}, {high:.3f}]"

@@ -9,20 +9,30 @@ from attnviz.checkpoint import save_checkpoint
 from attnviz.cli import main
 from attnviz.compare import METRICS
 from attnviz.decoding import DecodingSettings
+from attnviz.explanation import Explanation
 from attnviz.report import ReportSettings, aggregate, run_report
 from attnviz.types import finite
 from tests.conftest import make_model, random_text
 
 
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory):
+def _checkpoint(tmp_path_factory, name: str, **config) -> str:
     from attnviz.tokenizer import SPECIALS, Vocabulary
     from tests.conftest import WORDS
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)
-    folder = tmp_path_factory.mktemp("models") / "tiny"
-    save_checkpoint(folder, make_model(vocab, seed=9, coverage=True), vocab)
+    folder = tmp_path_factory.mktemp("models") / name
+    save_checkpoint(folder, make_model(vocab, seed=9, coverage=True, **config), vocab)
     return str(folder)
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    return _checkpoint(tmp_path_factory, "tiny")
+
+
+@pytest.fixture(scope="module")
+def tiny_multihead(tmp_path_factory):
+    return _checkpoint(tmp_path_factory, "tiny-heads", attention="multihead", num_heads=2)
 
 
 def _settings(model: str) -> ReportSettings:
@@ -51,7 +61,8 @@ def test_dask_run_equals_the_serial_run(tiny_checkpoint):
     assert parallel["mode"].startswith("dask local cluster") and seen[-1] == (4, 4)
     assert [d["summary"] for d in parallel["documents"]] == [d["summary"] for d in serial["documents"]]
     np.testing.assert_allclose(_numbers(parallel), _numbers(serial), atol=1e-6, equal_nan=True)
-    assert set(serial["aggregate"]["agreement"]) == {"attention | occlusion", "attention | lime", "occlusion | lime"}
+    assert set(serial["aggregate"]["agreement"]) == {"attention | occlusion", "attention | lime", "occlusion | lime",
+                                                     "attention | random"}
     assert set(serial["aggregate"]["faithfulness"]) == {"attention", "occlusion", "lime", "random"}
 
 
@@ -68,8 +79,8 @@ def test_aggregate_is_mean_std_count_ignoring_missing():
             {"pairs": {"a | b": {m: 1.0 for m in METRICS}}, "faithfulness": {"a": {"aopc_comprehensiveness": 3.0,
                                                                                    "aopc_sufficiency": 2.0}}}]
     agg = aggregate(docs)
-    assert agg["agreement"]["a | b"]["spearman_rho"] == {"mean": 0.75, "std": 0.25, "n": 2}
-    assert agg["faithfulness"]["a"]["aopc_sufficiency"] == {"mean": 2.0, "std": 0.0, "n": 1}
+    assert agg["agreement"]["a | b"]["spearman_rho"] == {"mean": 0.75, "ci95": [0.5, 1.0], "std": 0.25, "n": 2}
+    assert agg["faithfulness"]["a"]["aopc_sufficiency"] == {"mean": 2.0, "ci95": [2.0, 2.0], "std": 0.0, "n": 1}
     assert finite([float("nan"), np.float32(2.0), {"x": float("inf")}]) == [None, 2.0, {"x": None}]
 
 
@@ -148,3 +159,36 @@ def test_a_report_folder_that_cannot_be_written_is_a_message(tiny_checkpoint, tm
     assert main(["report", "--pairs", str(pairs), "--model", tiny_checkpoint, "--methods", "attention",
                  "--out", str(blocker / "out"), "--serial", "--random-orders", "2"]) == 2
     assert "cannot write the report" in capsys.readouterr().err
+
+
+def test_models_report_tables_every_model_and_method_with_intervals(tiny_checkpoint, tiny_multihead, tmp_path,
+                                                                      capsys):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"text": t}) + "\n" for t in _texts(3)), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["report", "--pairs", str(pairs), "--models", f"{tiny_checkpoint},{tiny_multihead}",
+                 "--methods", "attention,occlusion", "--out", str(out), "--serial", "--beam", "1", "--max-len", "3",
+                 "--random-orders", "2", "--explanations"]) == 0
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    rows = {(r["model"], r["method"]): r for r in report["table"]}
+    methods = ["attention", "occlusion", "random"]
+    assert set(rows) == {(tiny_checkpoint, m) for m in methods} | {
+        (tiny_multihead, m) for m in methods + ["attention head 0", "attention head 1"]}
+    for model in (tiny_checkpoint, tiny_multihead):
+        one = report["models"][model]
+        for method in ("occlusion", "random"):
+            values = [d["pairs"][f"attention | {method}"]["spearman_rho"] for d in one["documents"]]
+            cell = rows[model, method]["agreement_with_attention"]["spearman_rho"]
+            assert cell["n"] == 3 and cell["mean"] == pytest.approx(np.mean(values))
+            assert cell["ci95"][0] <= cell["mean"] <= cell["ci95"][1]
+        assert rows[model, "attention"]["agreement_with_attention"] is None
+        assert Explanation.loads((out / one["documents"][0]["explanation_file"]).read_bytes()).settings.model in model
+    heads = Explanation.loads((out / report["models"][tiny_multihead]["documents"][1]["explanation_file"]).read_bytes())
+    np.testing.assert_allclose(heads.scores["attention head 0"] + heads.scores["attention head 1"],
+                               2 * heads.scores["attention"], atol=1e-5)                 # the heads' mean is attention
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "attnviz models report" in page and "attention head 1" in page and "AOPC by model and method" in page
+    printed = capsys.readouterr().out
+    assert "attention head 1" in printed and "AOPC comprehensiveness" in printed
+    assert main(["report", "--pairs", str(pairs), "--models", f"{tiny_checkpoint},{tiny_checkpoint}",
+                 "--out", str(out)]) == 2
