@@ -10,12 +10,13 @@ find a running job again instead of throwing it away, and lets the user cancel o
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -56,6 +57,8 @@ POLL_SECONDS = 0.2          # how often a running job's progress is redrawn (and
 WINDOW_ABOVE = 150          # longer sources get a column window so every tick label stays readable
 ModelKey = tuple[str, str, int]   # (model name, device, source token limit)
 BOUND_SIGN = {"exact": "", "at most": "≤ ", "at least": "≥ "}
+NO_COMPARISON = "(none)"
+COMPARE_WINDOW = 120        # source columns in a side-by-side heatmap (half the page wide)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class PageSettings:
     seed: int
     normalisation: str
     sign: str
+    compare: str | None = None          # a second model shown side by side
 
     @property
     def model_key(self) -> ModelKey:
@@ -210,9 +214,9 @@ def cancel_jobs(keys: list[str]) -> None:
         if job is None or not job.done:
             board.cancel(key)
             asked.discard(key)
-            for removal in (METHOD_FAITHFULNESS, HEAD_FAITHFULNESS):
-                if key == st.session_state.get(f"{removal.name}-for"):
-                    st.session_state.pop(f"{removal.name}-for")
+            removals = st.session_state.setdefault("removals", {})
+            for slot in [slot for slot, request in removals.items() if request == key]:
+                del removals[slot]
     st.session_state["cancelled"] = True
 
 
@@ -320,6 +324,10 @@ def sidebar() -> PageSettings:
                                      "Marian, Pegasus) saved with save_pretrained: safetensors weights and its "
                                      f"tokenizer. `{PATHS_ENV}=0` hides this field.")
         model = folder.strip() or model
+    others = [m for m in models if m != model]
+    compare = bar.selectbox("Side by side with", [NO_COMPARISON] + others, key="compare_model",
+                            help="A second model on the same text, in a column beside this one: its summary, "
+                                 "attention, one method, their agreement and attention's faithfulness.")
     device = bar.selectbox("Device", ["auto", "cpu", "cuda"], help="auto: the GPU when there is one, else the CPU")
     limit = checked_number(Param("source tokens", 400, "Read at most this many source tokens", low=20,
                                  high=PAGE_MAX_SOURCE_TOKENS), "", key="limit", step=50,
@@ -346,7 +354,8 @@ def sidebar() -> PageSettings:
                      format_func=lambda v: {"row_max_abs": "row max |score|", "none": "none"}[v])
     sign = bar.radio("Scores", ["signed", "absolute"], horizontal=True)
     return PageSettings(model=model, device=device, max_source_tokens=limit, decoding=decoding, methods=methods,
-                        params=method_params(methods, budgets, seed), seed=seed, normalisation=norm, sign=sign)
+                        params=method_params(methods, budgets, seed), seed=seed, normalisation=norm, sign=sign,
+                        compare=None if compare == NO_COMPARISON else compare)
 
 
 def checked_number(param: Param, owner: str, *, key: str, where: Any = None, **widget: Any) -> Any:
@@ -486,15 +495,17 @@ FAITHFULNESS_GUIDE = ("Remove each method's top-ranked source tokens (1, 5, 10, 
 
 
 def removal_request(cfg: PageSettings, text: str, explanation: Explanation,
-                    removal: Removal = METHOD_FAITHFULNESS) -> Callable[[], None] | None:
+                    removal: Removal = METHOD_FAITHFULNESS, place: str = "") -> Callable[[], None] | None:
     """Once asked for (for these methods, if it ranks them), the figures (computed now or found) → None.
     Otherwise a slot for the button and → the function that draws it with its exact cost once the rest of the
-    page is drawn (the cost is timed on this input; the press is read at the start of the next run)."""
+    page is drawn (the cost is timed on this input; the press is read at the start of the next run).
+    ``place`` tells apart the widgets of the same request in different places of the page."""
     methods = tuple((m, cfg.params_key(m)) for m in explanation.attributions if m != ATTENTION and removal.per_method)
     plan = plan_removals(removal.rankings(explanation), random_orders=explanation.settings.random_orders, seed=cfg.seed)
     request = _request_key(cfg.model_key, text, cfg.decoding, (removal.name, methods, cfg.seed))
-    asked, button = f"{removal.name}-for", f"{removal.name}-button"
-    if st.session_state.get(asked) != request:
+    removals, slot_key = st.session_state.setdefault("removals", {}), place + removal.name
+    button = f"{slot_key}-button"
+    if removals.get(slot_key) != request:
         if not st.session_state.get(button):
             slot = st.empty()
 
@@ -502,9 +513,9 @@ def removal_request(cfg: PageSettings, text: str, explanation: Explanation,
                 seconds = plan.forward_passes * pass_seconds(cfg.model_key, text, cfg.decoding)[0]
                 slot.button(f"{removal.label} ({plan.forward_passes:,} forward passes, ≈ {seconds:.0f} s)", key=button)
             return offer
-        st.session_state[asked] = request
+        removals[slot_key] = request
     job = removal_job(cfg, explanation, removal, plan.forward_passes, request)
-    cancel = cancel_button([request], f"cancel-{removal.name}") if not job.done else st.empty()
+    cancel = cancel_button([request], f"cancel-{slot_key}") if not job.done else st.empty()
     bar = st.progress(0.0)
     removal.store(explanation, wait_for(job, "Scoring the perturbed sources", bar))
     cancel.empty()
@@ -718,15 +729,100 @@ def live_page(cfg: PageSettings) -> None:
         return
     sidebar_slot = st.sidebar.empty()
     generation = summarize(cfg.model_key, text, cfg.decoding)
+    offers = comparison_section(cfg, text) if cfg.compare else []
     summary_section(generation)
     explain_slot = st.empty()
     explanation = build_explanation(summarizer, generation, cfg.decoding, run_attributions(cfg, text, generation),
                                     cfg.params, cfg.seed)
-    offers = explanation_views(explanation, cfg, lambda e, removal: removal_request(cfg, text, e, removal))
+    offers += explanation_views(explanation, cfg, lambda e, removal: removal_request(cfg, text, e, removal))
     encoder_section(cfg, text, summarizer, generation)
     offer_explain(cfg, text, generation, explain_slot, sidebar_slot)
     for offer in offers:
         offer()
+
+
+# ------------------------------------------------------------------ two models side by side
+
+COMPARE_BUTTON = "compare-explain"
+
+
+def comparison_section(cfg: PageSettings, text: str) -> list[Callable[[], None]]:
+    """Both models on the same text, a column each: summary, attention (per layer and head where there are
+    several), one chosen method, its agreement with that model's attention, and faithfulness of both on
+    request; one JSON export holds both explanations. → the buttons to draw once the page is drawn."""
+    st.subheader("Side by side")
+    methods = [m for m in METHODS if m != ATTENTION]
+    method = st.selectbox("Method in both columns", methods, key="compare_method",
+                          index=methods.index(cfg.methods[0]) if cfg.methods else methods.index("occlusion"))
+    params = method_params([method], {method: cfg.params.get(method, {})}, cfg.seed)[method]
+    configs = [replace(c, params={**c.params, method: params}) for c in (cfg, replace(cfg, model=cfg.compare))]
+    generations = [summarize(c.model_key, text, c.decoding) for c in configs]
+    keys = [_request_key(c.model_key, text, c.decoding, ((method, c.params_key(method)),)) for c in configs]
+    asked = st.session_state.setdefault("asked", set())
+    if st.session_state.get(COMPARE_BUTTON):
+        asked.update(keys)
+    button_slot = st.empty()
+    offers, explanations = [], []
+    for place, (c, generation, key, column) in enumerate(zip(configs, generations, keys, st.columns(2))):
+        with column:
+            explanation, offer = comparison_column(c, text, generation, method, key in asked, f"compare-{place}-")
+            explanations.append(explanation)
+            offers += [offer] if offer is not None else []
+    if any(key not in asked for key in keys):
+        seconds = sum(method_costs(c, text, g, [method])[0].seconds for c, g in zip(configs, generations))
+        button_slot.button(f"Run {method} on both models (≈ {seconds:.0f} s)", key=COMPARE_BUTTON)
+    st.download_button("JSON (both models)", partial(comparison_json, explanations), file_name="attnviz-comparison.json",
+                       mime="application/json", key="download-comparison")
+    st.divider()
+    st.subheader(f"{cfg.model} in detail")
+    return offers
+
+
+def comparison_column(cfg: PageSettings, text: str, generation: Generation, method: str, asked: bool,
+                      place: str) -> tuple[Explanation, Callable[[], None] | None]:
+    """One model's column of the side-by-side view (widget keys start with ``place``); → its explanation and
+    the faithfulness button to draw later (if not yet asked for)."""
+    summarizer = load_summarizer(*cfg.model_key)
+    st.markdown(f"**{plain(cfg.model)}**")
+    st.html(summary_chips_html(generation, None))
+    results = {}
+    if asked:
+        key, bar = _request_key(cfg.model_key, text, cfg.decoding, ((method, cfg.params_key(method)),)), st.progress(0.0)
+        try:
+            results[method] = wait_for(method_job(cfg, text, generation, method, key), f"Computing {method}", bar)
+        except AttnvizError as exc:
+            st.error(plain(f"{method}: {exc}"))
+            st.session_state["asked"].discard(key)
+        bar.empty()
+    explanation = build_explanation(summarizer, generation, cfg.decoding, results, cfg.params, cfg.seed)
+    window = slice(0, min(len(generation.source_tokens), COMPARE_WINDOW))
+    views = attention_views(generation)
+    view = views[st.selectbox("Attention layer and head", list(views), key=f"{place}head")] if len(views) > 1 \
+        else (None, None)
+    st.plotly_chart(attention_heatmap(generation, view, window), key=f"{place}attention", width="stretch")
+    if len(generation.source_tokens) > COMPARE_WINDOW:
+        st.caption(f"The first {COMPARE_WINDOW} of {len(generation.source_tokens):,} source tokens.")
+    if method in explanation.attributions:
+        shown, signed = display_scores(explanation, cfg)[method]
+        st.plotly_chart(token_heatmap(shown[:, window], generation.summary_tokens, generation.source_tokens[window],
+                                      title=method, signed=signed, hover_values=explanation.scores[method][:, window]),
+                        key=f"{place}method", width="stretch")
+        agreement = explanation.compare().with_attention[method]
+        st.dataframe(pd.DataFrame([{"with attention": METRIC_LABELS[m], "mean over the summary": nanmean(agreement[m])}
+                                   for m in METRICS]), hide_index=True)
+    offer = removal_request(cfg, text, explanation, METHOD_FAITHFULNESS, place)
+    if explanation.faithfulness is not None:
+        st.dataframe(pd.DataFrame([{"method": name, "AOPC comprehensiveness": f.aopc_comprehensiveness,
+                                    "AOPC sufficiency": f.aopc_sufficiency}
+                                   for name, f in explanation.faithfulness.items()]), hide_index=True)
+    return explanation, offer
+
+
+def comparison_json(explanations: list[Explanation]) -> str:
+    """Both explanations of the side-by-side view in one file ("attnviz-comparison"; each is the usual
+    explanation document and opens alone in the page)."""
+    return json.dumps({"format": "attnviz-comparison", "format_version": 1,
+                       "explanations": [e.to_json() for e in explanations]}, ensure_ascii=False, allow_nan=False)
 
 
 def encoder_section(cfg: PageSettings, text: str, summarizer: SummaryModel, generation: Generation) -> None:

@@ -206,6 +206,9 @@ class Explanation:
     @classmethod
     def from_json(cls, document: Any) -> Explanation:
         """The inverse of ``to_json``; DocumentError (with what is wrong) for anything else."""
+        if isinstance(document, dict) and document.get("format") == "attnviz-comparison":
+            raise DocumentError("this file holds two models side by side; open one of its two explanations "
+                                "(its \"explanations\" list) instead")
         if not isinstance(document, dict) or document.get("format") not in (FORMAT, "attnviz-export"):
             raise DocumentError("this is not an attnviz explanation (JSON from the page's export or "
                                 "`python -m attnviz explain --json`)")

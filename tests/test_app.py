@@ -9,6 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from attnviz.decoding import DecodingSettings
+from attnviz.errors import DocumentError
+from attnviz.explanation import Explanation
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TEXT = ("The European Union agreed on Tuesday to extend economic sanctions against Russia for another six months, "
@@ -570,3 +572,47 @@ def test_a_budget_typed_out_of_range_says_so_and_the_last_good_value_is_used():
     assert [e.value for e in at.sidebar.error] == ["lime: n\\_samples must be at most 5000, not 99999; using 400 until "
                                                    "it is fixed."]
     assert next(n for n in at.sidebar.number_input if n.label.startswith("LIME")).value == 99999   # kept as typed
+
+
+def test_two_models_side_by_side_with_a_method_faithfulness_and_one_export(tmp_path, monkeypatch, kept_media):
+    from attnviz.checkpoint import save_checkpoint
+    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from tests.conftest import WORDS, make_model
+
+    vocab = Vocabulary(list(SPECIALS) + WORDS)
+    save_checkpoint(tmp_path / "tiny-multihead", make_model(vocab, seed=6, attention="multihead"), vocab)
+    monkeypatch.setenv("ATTNVIZ_MODELS", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.sidebar.selectbox(key="compare_model").select("tiny-multihead")
+    at.sidebar.multiselect[0].set_value(["occlusion"])
+    at.text_area(key="text").input("w1 w2 w3 the w4 w5 . w6 w7 a w8 w9 w10 w11")
+    at.button[0].click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [m.value for m in at.markdown if m.value.startswith("**")][:2] == ["**news-pointer-generator**",
+                                                                             "**tiny-multihead**"]
+    heads = at.selectbox(key="compare-1-head")
+    assert heads.options == ["average", "head 0", "head 1", "head 2", "head 3"]
+    heads.select("head 2")
+    at.run()
+    assert "attention, head 2" in [f["layout"]["title"]["text"] for f in _figures(at)]
+    next(b for b in at.button if b.label.startswith("Run occlusion on both models")).click()
+    at.run()
+    assert not at.exception and not at.error
+    assert [f["layout"]["title"]["text"] for f in _figures(at)].count("occlusion") == 3     # both columns + details
+    for place in (0, 1):
+        next(b for b in at.button if b.proto.id.endswith(f"compare-{place}-faithfulness-button")).click()
+        at.run()
+        assert not at.exception and not at.error
+    tables = [d.value for d in at.dataframe if "AOPC comprehensiveness" in d.value.columns]
+    assert len(tables) == 2 and all(set(t["method"]) == {"attention", "occlusion", "random"} for t in tables)
+    document = json.loads(_download(at, "download-comparison", kept_media))
+    assert document["format"] == "attnviz-comparison"
+    models = [e["model"] for e in document["explanations"]]
+    assert models == ["news-pointer-generator", "tiny-multihead"]
+    for raw in document["explanations"]:
+        explanation = Explanation.from_json(raw)
+        assert list(explanation.attributions) == ["attention", "occlusion"] and explanation.faithfulness is not None
+    with pytest.raises(DocumentError, match="two models side by side"):
+        Explanation.loads(json.dumps(document))

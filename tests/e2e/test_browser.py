@@ -20,7 +20,7 @@ def summarize(page, text: str) -> None:
     box.fill(text)
     box.press("Control+Enter")                       # commit the text area's value
     page.get_by_role("button", name="Summarize").click()
-    page.locator(".attnviz-summary").wait_for(timeout=TIMEOUT)
+    page.locator(".attnviz-summary").first.wait_for(timeout=TIMEOUT)
     page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT)
     wait_idle(page)
 
@@ -31,8 +31,9 @@ def wait_idle(page) -> None:
 
 
 def choose(page, label: str, option: re.Pattern) -> None:
-    """Pick an option of a Streamlit selectbox (a react-aria combobox: focus, open with ArrowDown, click)."""
-    box = page.get_by_label(label)
+    """Pick an option of a Streamlit selectbox (a react-aria combobox: focus, open with ArrowDown, click); the
+    first of several with that label."""
+    box = page.get_by_role("combobox", name=label).first
     box.click()
     box.press("ArrowDown")
     page.get_by_role("option", name=option).first.click()
@@ -221,6 +222,33 @@ def test_a_hugging_face_folder_per_head_heatmap_with_hover(page, tmp_path):
     summarize(page, "the minister met the committee on monday after the budget vote failed")
     choose(page, "Attention layer and head", re.compile(r"^layer 1, head 3$"))
     page.locator(".js-plotly-plot .gtitle", has_text="attention, layer 1, head 3").wait_for(timeout=TIMEOUT)
+    wait_idle(page)
+    label = hover_label(page)
+    assert HOVER.match(label), label
+    assert page.dialogs == []
+
+
+def test_two_models_side_by_side_hover_a_head(page, tmp_path):
+    """A multi-head checkpoint from the folder field beside the shipped model: both columns show a summary,
+    and one head's heatmap in the first column answers a hover."""
+    from attnviz.checkpoint import save_checkpoint
+    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from tests.conftest import WORDS, make_model
+
+    vocab = Vocabulary(list(SPECIALS) + WORDS)
+    save_checkpoint(tmp_path / "tiny-multihead", make_model(vocab, seed=6, attention="multihead"), vocab)
+    field = page.get_by_label("…or a model folder on the server", exact=True)
+    field.fill(str(tmp_path / "tiny-multihead"))
+    field.press("Enter")
+    wait_idle(page)
+    choose(page, "Side by side with", re.compile(r"^news-pointer-generator$"))
+    wait_idle(page)
+    summarize(page, "w1 w2 w3 the w4 w5 . w6 w7 a w8 w9 w10 w11")
+    page.get_by_text("Side by side", exact=True).wait_for(timeout=TIMEOUT)
+    page.wait_for_function("() => document.querySelectorAll('.attnviz-summary').length >= 3",  # 2 columns, details
+                           timeout=TIMEOUT)
+    choose(page, "Attention layer and head", re.compile(r"^head 2$"))                # the first column's
+    page.locator(".js-plotly-plot .gtitle", has_text="attention, head 2").wait_for(timeout=TIMEOUT)
     wait_idle(page)
     label = hover_label(page)
     assert HOVER.match(label), label
