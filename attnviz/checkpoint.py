@@ -121,5 +121,5 @@ def load_checkpoint(folder: Path, device: torch.device | str = "cpu") -> tuple[P
     bad = next((name for name, t in model.state_dict().items() if not torch.isfinite(t).all()), None)
     if bad is not None:
         raise CheckpointError(f"cannot load weights from {weights}: {bad} holds NaN or infinite values")
-    model.to(device).eval()
+    model.to(device).eval().bind_vocabulary(vocab.words)
     return model, vocab, metadata

@@ -15,7 +15,6 @@ from attnviz.errors import InputError
 from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, ForcedScorer, Scorer
 from attnviz.hf.folder import is_transformers_folder
 from attnviz.model import PointerGenerator, pick_device
-from attnviz.model.config import MAX_SOURCE_TOKENS
 from attnviz.textfile import MAX_TEXT_CHARS
 from attnviz.tokenizer import EncodedSource, Vocabulary, detokenize
 from attnviz.types import Generation
@@ -103,19 +102,28 @@ class Summarizer:
     """The pointer-generator's ``SummaryModel``: a loaded model with its vocabulary; turns text into
     Generations and Generations into Scorers."""
 
-    source_ceiling = MAX_SOURCE_TOKENS
-    encoder_layers = 0                # a recurrent encoder: no self-attention to show
-
     def __init__(self, model: PointerGenerator, vocab: Vocabulary, *, name: str = "", metadata: dict | None = None,
                  max_source_tokens: int | None = None) -> None:
         """``max_source_tokens`` overrides the model's source limit (longer inputs are cut to it)."""
-        self.model, self.vocab, self.name = model.eval(), vocab, name
+        self.model, self.vocab, self.name = model.eval().bind_vocabulary(vocab.words), vocab, name
         self.metadata = metadata or {}
+        self.source_ceiling = model.config.source_ceiling
         self.max_source_tokens = check_source_limit(
-            model.config.max_source_tokens if max_source_tokens is None else max_source_tokens, MAX_SOURCE_TOKENS)
+            model.config.max_source_tokens if max_source_tokens is None else max_source_tokens, self.source_ceiling)
+
+    @property
+    def encoder_layers(self) -> int:
+        """Self-attention layers of the encoder (MiniLM's 6; none for the recurrent one)."""
+        return 6 if self.model.config.encoder == "minilm" else 0
 
     def encoder_attention(self, generation: Generation, layer: int) -> np.ndarray:
-        raise InputError("this model's encoder is recurrent: it has no self-attention")
+        """The MiniLM encoder's self-attention among the source words in ``layer`` → [H, S, S]."""
+        if not self.encoder_layers:
+            raise InputError("this model's encoder is recurrent: it has no self-attention")
+        if not 0 <= layer < self.encoder_layers:
+            raise InputError(f"encoder layer {layer} does not exist: this encoder has {self.encoder_layers}")
+        ids = torch.as_tensor(generation.source_ids, device=self.device).unsqueeze(0)
+        return self.model.encoder_self_attention(ids, layer).cpu().numpy().astype(np.float64)
 
     def limited(self, max_source_tokens: int) -> Summarizer:
         """The same model reading at most ``max_source_tokens``."""

@@ -32,6 +32,7 @@ class TrainSettings:
     emb_dim: int = 128
     hidden_dim: int = 256
     attention: str = "additive"
+    encoder: str = "bilstm"             # or "minilm": the frozen pretrained MiniLM-L6 (attnviz.model.minilm)
     num_heads: int = 4
     coverage: bool = True
     coverage_loss_weight: float = 0.5
@@ -192,15 +193,17 @@ def train(settings: TrainSettings, log: Callable[[str], None] = print) -> Path:
     log(f"vocabulary: {len(vocab)} words from {len(news_train)} news and {len(pretrain)} pre-training pairs")
 
     config = ModelConfig(vocab_size=len(vocab), emb_dim=settings.emb_dim, hidden_dim=settings.hidden_dim,
-                         attention=settings.attention, num_heads=settings.num_heads, coverage=settings.coverage,
+                         attention=settings.attention, encoder=settings.encoder, num_heads=settings.num_heads,
+                         coverage=settings.coverage,
                          dropout=settings.dropout, bridge_activation=settings.bridge_activation,
                          max_source_tokens=settings.max_source_tokens,
                          max_summary_tokens=settings.target_tokens)
-    model = PointerGenerator(config).to(device)
+    model = PointerGenerator(config).to(device).bind_vocabulary(vocab.words)
     if settings.glove:
         log(f"GloVe vectors for {init_embeddings_from_glove(model, vocab, data_dir)} of {len(vocab)} words")
     n_params = sum(p.numel() for p in model.parameters())
-    log(f"model: {n_params:,} parameters, {settings.attention} attention, coverage={settings.coverage}")
+    log(f"model: {n_params:,} trained parameters, {settings.encoder} encoder, {settings.attention} attention, "
+        f"coverage={settings.coverage}")
 
     encode = dict(source_tokens=settings.train_source_tokens, target_tokens=settings.target_tokens)
     stages = []

@@ -181,8 +181,8 @@ class ForcedScorer(ScorerBase):
 
     @torch.no_grad()
     def source_embeddings(self) -> Tensor:
-        """The intact source's token embeddings [1, S, E]."""
-        return self.model.source_embedding(self.ids)
+        """The intact source's token embeddings [1, S, E] (what the encoder reads)."""
+        return self.model.embed_source(self.ids)
 
 
 

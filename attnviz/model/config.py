@@ -5,6 +5,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 ATTENTION_KINDS = ("additive", "dot", "general", "multihead")
+ENCODER_KINDS = ("bilstm", "minilm")      # minilm: the frozen pretrained MiniLM-L6 (attnviz.model.minilm)
+MINILM_WORDS = 511                        # MiniLM's 512 positions, one for [CLS]
 BRIDGE_ACTIVATIONS = ("tanh", "relu")
 MAX_SOURCE_TOKENS = 5000           # the ceiling of any source limit (config, CLI, page)
 MAX_PARAMETERS = 250_000_000       # ~1 GB of float32 weights: a config beyond it is refused before allocation
@@ -20,6 +22,7 @@ class ModelConfig:
     emb_dim: int = 128
     hidden_dim: int = 256              # per encoder direction and for the decoder
     attention: str = "additive"        # one of ATTENTION_KINDS
+    encoder: str = "bilstm"            # one of ENCODER_KINDS
     num_heads: int = 4                 # used by "multihead" only
     pointer: bool = True               # copy mechanism with p_gen
     coverage: bool = False             # coverage vector as an attention feature (See et al. 2017)
@@ -47,14 +50,23 @@ class ModelConfig:
                              f"attnviz loads at most {MAX_PARAMETERS:,}")
         if self.attention not in ATTENTION_KINDS:
             raise ValueError(f"attention must be one of {ATTENTION_KINDS}, not {self.attention!r}")
+        if self.encoder not in ENCODER_KINDS:
+            raise ValueError(f"encoder must be one of {ENCODER_KINDS}, not {self.encoder!r}")
+        if self.encoder == "minilm" and self.max_source_tokens > MINILM_WORDS:
+            raise ValueError(f"a MiniLM encoder reads at most {MINILM_WORDS} source tokens, not {self.max_source_tokens}")
         if self.bridge_activation not in BRIDGE_ACTIVATIONS:
             raise ValueError(f"bridge_activation must be one of {BRIDGE_ACTIVATIONS}, not {self.bridge_activation!r}")
         if self.attention == "multihead" and (2 * self.hidden_dim) % self.num_heads:
             raise ValueError("2 * hidden_dim must be divisible by num_heads")
 
+    @property
+    def source_ceiling(self) -> int:
+        """The longest source the encoder can read."""
+        return MINILM_WORDS if self.encoder == "minilm" else MAX_SOURCE_TOKENS
+
     def parameter_estimate(self) -> int:
         """About how many weights the model has (embeddings, output layer, the LSTMs and attention), from the
-        sizes alone: checked before anything is allocated."""
+        sizes alone: checked before anything is allocated. A frozen pretrained encoder is not stored."""
         e, h, v = self.emb_dim, self.hidden_dim, self.vocab_size
         lstms = 2 * 4 * h * (e + h) + 4 * h * (e + 2 * h + h)
         return v * e * (1 if self.tie_embeddings else 2) + v * h + lstms + 16 * h * h

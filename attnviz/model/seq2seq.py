@@ -1,7 +1,11 @@
 """Pointer-generator (See et al., 2017): BiLSTM encoder, LSTM decoder, cross-attention, copy, coverage.
+The encoder can instead be the frozen pretrained MiniLM-L6 (``encoder="minilm"``, ``attnviz.model.minilm``),
+read through a trained projection; its start state then comes from the gate-weighted mean of the memory
+and the null memory.
 
 Removal is part of the model. Every source token has a presence gate g in [0, 1] (1 = present):
-* the encoder reads g·e + (1 − g)·m, where m is one learned mask embedding (``mask_embedding``);
+* the encoder reads g·e + (1 − g)·m, where m is one learned mask embedding (``mask_embedding``; MiniLM
+  reads its own ``[MASK]`` embedding and gets log g on every self-attention key);
 * attention weights are ∝ g · exp(logit), so an absent token gets weight 0 and cannot be copied;
 * attention always has one more slot, a learned null memory (``null_memory``, as the sentinel of
   Merity et al. 2017), so a row is defined when every token is absent; weight put on it goes to the
@@ -26,6 +30,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from attnviz.errors import InputError
 from attnviz.model.attention import make_attention
 from attnviz.model.config import ModelConfig
+from attnviz.model.minilm import WIDTH as MINILM_WIDTH
+from attnviz.model.minilm import MiniLMReader
 from attnviz.tokenizer import BOS_ID, PAD_ID, UNK_ID
 
 
@@ -114,7 +120,11 @@ class PointerGenerator(nn.Module):
         self.target_embedding.weight = self.source_embedding.weight
         self.mask_embedding = nn.Parameter(torch.randn(e) * 0.1)         # what the encoder reads for an absent token
         self.null_memory = nn.Parameter(torch.randn(2 * hd) * 0.1)       # the attention slot that is never absent
-        self.encoder = nn.LSTM(e, hd, batch_first=True, bidirectional=True)
+        self.reader: MiniLMReader | None = None                           # a pretrained encoder, once bound
+        if config.encoder == "minilm":
+            self.encoder_projection = nn.Linear(MINILM_WIDTH, 2 * hd)     # MiniLM's states → the memory
+        else:
+            self.encoder = nn.LSTM(e, hd, batch_first=True, bidirectional=True)
         self.reduce_h = nn.Linear(2 * hd, hd)
         self.reduce_c = nn.Linear(2 * hd, hd)
         self.decoder_cell = nn.LSTMCell(e + 2 * hd, hd)
@@ -132,6 +142,33 @@ class PointerGenerator(nn.Module):
     def device(self) -> torch.device:
         return self.source_embedding.weight.device
 
+    def bind_vocabulary(self, words: list[str]) -> PointerGenerator:
+        """A MiniLM encoder reads words through their pieces: give it the vocabulary (a no-op for the
+        recurrent encoder). The frozen encoder is loaded here, from its package, and is not a weight of this
+        module."""
+        if self.config.encoder == "minilm" and self.reader is None:
+            if len(words) != self.config.vocab_size:
+                raise ValueError(f"the vocabulary has {len(words)} words, the model {self.config.vocab_size}")
+            self.reader = MiniLMReader(words)
+        return self
+
+    def embed_source(self, ids: Tensor) -> Tensor:
+        """ids [B, S] → what the encoder reads for each source token [B, S, E] (MiniLM: [B, S, 384])."""
+        if self.config.encoder == "minilm":
+            return self._minilm().embed(ids)
+        return self.source_embedding(ids)
+
+    def _minilm(self) -> MiniLMReader:
+        if self.reader is None:
+            raise RuntimeError("a MiniLM pointer-generator needs bind_vocabulary(words) before it runs")
+        return self.reader
+
+    def encoder_self_attention(self, ids: Tensor, layer: int) -> Tensor:
+        """ids [1, S] → the MiniLM encoder's self-attention in ``layer`` among the words [H, S, S]."""
+        with torch.no_grad():
+            return self._minilm().self_attention(self.embed_source(ids), torch.ones_like(ids, dtype=torch.float32),
+                                                 layer)
+
     # ----------------------------------------------------------------- encoder
     def encode_embedded(self, embedded: Tensor, ext_ids: Tensor, mask: Tensor,
                         presence: Tensor | None = None) -> tuple[EncoderOutput, DecoderState]:
@@ -141,17 +178,14 @@ class PointerGenerator(nn.Module):
         if bool((lengths == 0).any()):
             raise InputError("a source text has no tokens")
         gate = mask.to(embedded.dtype) if presence is None else presence.to(embedded.dtype) * mask
-        g = gate.unsqueeze(-1)                                            # (B, S, 1)
-        x = self.dropout(g * embedded + (1 - g) * self.mask_embedding)    # absent tokens read the mask embedding
-        if bool((lengths == mask.shape[1]).all()):
-            memory, (h, c) = self.encoder(x)                             # (B, S, 2Hd)
-        else:
-            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            out, (h, c) = self.encoder(packed)
-            memory, _ = pad_packed_sequence(out, batch_first=True, total_length=mask.shape[1])
         bridge = torch.tanh if self.config.bridge_activation == "tanh" else torch.relu
-        h = bridge(self.reduce_h(torch.cat([h[0], h[1]], dim=-1)))       # (B, Hd)
-        c = bridge(self.reduce_c(torch.cat([c[0], c[1]], dim=-1)))
+        if self.config.encoder == "minilm":
+            memory, start = self._minilm_memory(embedded, gate)
+            h, c = bridge(self.reduce_h(start)), bridge(self.reduce_c(start))        # (B, Hd)
+        else:
+            memory, (h, c) = self._recurrent_memory(embedded, gate, mask, lengths)
+            h = bridge(self.reduce_h(torch.cat([h[0], h[1]], dim=-1)))   # (B, Hd)
+            c = bridge(self.reduce_c(torch.cat([c[0], c[1]], dim=-1)))
         n_oov = int(ext_ids.max().item()) + 1 - self.config.vocab_size
         extended = self.config.vocab_size + max(n_oov, 0)
         b = memory.shape[0]
@@ -161,10 +195,29 @@ class PointerGenerator(nn.Module):
         coverage = torch.zeros_like(ext_ids, dtype=memory.dtype) if self.config.coverage else None
         return enc, DecoderState(h, c, memory.new_zeros(b, memory.shape[2]), coverage)
 
+    def _recurrent_memory(self, embedded: Tensor, gate: Tensor, mask: Tensor, lengths: Tensor):
+        """The BiLSTM over g·e + (1 − g)·m → memory [B, S, 2Hd] and its final (h, c), each [2, B, Hd]."""
+        g = gate.unsqueeze(-1)                                            # (B, S, 1)
+        x = self.dropout(g * embedded + (1 - g) * self.mask_embedding)    # absent tokens read the mask embedding
+        if bool((lengths == mask.shape[1]).all()):
+            return self.encoder(x)
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, state = self.encoder(packed)
+        return pad_packed_sequence(out, batch_first=True, total_length=mask.shape[1])[0], state
+
+    def _minilm_memory(self, embedded: Tensor, gate: Tensor) -> tuple[Tensor, Tensor]:
+        """MiniLM under the gates, projected → memory [B, S, 2Hd] and the start-state input [B, 2Hd]: the
+        gate-weighted mean of the memory with the null memory as one more, always present, member (continuous
+        down to every word absent)."""
+        memory = self.dropout(self.encoder_projection(self._minilm().encode(embedded, gate)))
+        weights = gate.unsqueeze(-1)                                      # (B, S, 1)
+        start = ((weights * memory).sum(dim=1) + self.null_memory) / (weights.sum(dim=1) + 1)
+        return memory, start
+
     def encode(self, ids: Tensor, ext_ids: Tensor, mask: Tensor,
                presence: Tensor | None = None) -> tuple[EncoderOutput, DecoderState]:
         """ids, ext_ids [B, S] long, mask [B, S] bool, presence [B, S] | None → memory and start state."""
-        return self.encode_embedded(self.source_embedding(ids), ext_ids, mask, presence)
+        return self.encode_embedded(self.embed_source(ids), ext_ids, mask, presence)
 
     # ----------------------------------------------------------------- decoder
     def _decode_hidden(self, prev_ids: Tensor, state: DecoderState, enc: EncoderOutput):
@@ -227,7 +280,7 @@ class PointerGenerator(nn.Module):
         ``presence`` [B, S] in [0, 1] gates the source tokens (None = all present; see the module docstring).
         """
         if embedded is None:
-            embedded = self.source_embedding(ids)
+            embedded = self.embed_source(ids)
         enc, state = self.encode_embedded(embedded, ext_ids, mask, presence)
         prev = torch.full_like(targets[:, 0], BOS_ID)
         logps, attns, heads, p_gens, cov_losses = [], [], [], [], []
