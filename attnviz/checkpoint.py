@@ -21,11 +21,16 @@ FLOAT_DTYPES = {"F16", "BF16", "F32", "F64"}
 
 
 def save_checkpoint(folder: Path, model: PointerGenerator, vocab: Vocabulary,
-                    metadata: dict[str, Any] | None = None) -> None:
-    """Write weights, config (with free-form ``metadata``, e.g. training settings) and vocabulary."""
+                    metadata: dict[str, Any] | None = None, *, half: bool = False) -> None:
+    """Write weights (float16 with ``half``: loading turns them back into float32), config (with free-form
+    ``metadata``, e.g. training settings) and vocabulary."""
     folder.mkdir(parents=True, exist_ok=True)
     if len(vocab) != model.config.vocab_size:
         raise ValueError(f"vocabulary has {len(vocab)} words but the model expects {model.config.vocab_size}")
+    if half:
+        copy = PointerGenerator(model.config)
+        copy.load_state_dict(model.state_dict())
+        model = copy.half()
     save_model(model, str(folder / WEIGHTS))
     config = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": model.config.to_dict(),
               "metadata": metadata or {}}

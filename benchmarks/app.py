@@ -1,6 +1,7 @@
 """Browser benchmark of the page: cold start and click-to-heatmap, in headless Chromium (playwright).
 
     python benchmarks/app.py [--runs 9] [--words 400] [--cold-starts 3]
+    python benchmarks/app.py --models news-pointer-generator,news-multihead,... [--runs 5]
 
 * cold start: from launching `streamlit run app.py` to a page that can summarize with the model loaded
   (the sidebar's "Device in use" line is drawn only after the model has loaded);
@@ -9,6 +10,10 @@
 * first click: the same, for the first Summarize after each cold start (the page warms the model when it
   loads it, so this should be no slower than the later clicks).
 Prints a table and one JSON line (medians and 90th percentiles).
+
+With ``--models``, one server: each model's first load in the page (from picking it in the sidebar to the
+page idle again: cold), picking it again after another model (cached: nothing may load again), and click to
+heatmap with it picked (medians of ``--runs``).
 """
 from __future__ import annotations
 
@@ -43,10 +48,26 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def click_to_heatmap(page, port: int, text: str) -> float:
-    """Seconds from clicking Summarize on a fresh page holding ``text`` to the heatmap drawn."""
+def pick_model(page, name: str) -> float:
+    """Seconds from picking ``name`` in the sidebar's model box to the page idle with it loaded."""
+    box = page.get_by_role("combobox", name="Model", exact=True)
+    box.click()
+    box.press("ArrowDown")
+    start = time.perf_counter()
+    page.get_by_role("option", name=name, exact=True).first.click()
+    page.wait_for_timeout(100)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=300_000)
+    page.locator(READY).wait_for(timeout=300_000)
+    return time.perf_counter() - start
+
+
+def click_to_heatmap(page, port: int, text: str, model: str | None = None) -> float:
+    """Seconds from clicking Summarize on a fresh page holding ``text`` (with ``model`` picked) to the heatmap
+    drawn."""
     page.goto(f"http://127.0.0.1:{port}/")
     page.locator(READY).wait_for(timeout=120_000)
+    if model is not None:
+        pick_model(page, model)
     box = page.get_by_label("Text to summarize")
     box.fill(text)
     box.press("Control+Enter")
@@ -63,10 +84,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--words", type=int, default=400)
     parser.add_argument("--cold-starts", type=int, default=3)
+    parser.add_argument("--models", default=None, help="comma-separated shipped model names: load times and clicks")
     args = parser.parse_args()
     browser = chromium_path()
     if browser is None:
         sys.exit("no Chromium: apt-get install chromium")
+    if args.models:
+        return models_benchmark(browser, args.models.split(","), args.runs, args.words)
     from playwright.sync_api import sync_playwright
 
     cold, first, clicks = [], [], []
@@ -105,6 +129,37 @@ def main() -> None:
     print(f"cold start → ready with the model loaded ({len(cold)} starts): median {result['cold_start_median_s']:.1f} s, "
           f"max {result['cold_start_max_s']:.1f} s (target ≤ 10 s)")
     print(json.dumps(result))
+
+
+def models_benchmark(browser: str, models: list[str], runs: int, words: int) -> None:
+    """Load times (cold, cached) and click to heatmap per model, on one server (see the module docstring)."""
+    from playwright.sync_api import sync_playwright
+
+    pool, results = texts(words, runs * len(models)), {}
+    with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+        context = pw.chromium.launch_persistent_context(profile, executable_path=browser, headless=True,
+                                                        args=CHROMIUM_FLAGS, viewport={"width": 1440, "height": 900})
+        page, port = context.new_page(), free_port()
+        proc = start_app(port)
+        try:
+            wait_healthy(port, proc)
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.locator(READY).wait_for(timeout=120_000)
+            for i, model in enumerate(models):
+                cold = pick_model(page, model)
+                pick_model(page, models[i - 1] if i else models[-1] if len(models) > 1 else model)
+                cached = pick_model(page, model)
+                clicks = [click_to_heatmap(page, port, text, model) for text in pool[i * runs:(i + 1) * runs]]
+                results[model] = {"load_cold_s": round(cold, 2), "load_cached_s": round(cached, 2),
+                                  "click_to_heatmap_median_s": round(statistics.median(clicks), 3),
+                                  "click_to_heatmap_s": [round(c, 3) for c in clicks]}
+                print(f"{model:28s} load {cold:6.2f} s cold, {cached:5.2f} s cached; click → heatmap median "
+                      f"{results[model]['click_to_heatmap_median_s']:.2f} s ({runs} runs, {words} words)", flush=True)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+        context.close()
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attnviz.decoding import DecodingSettings  # noqa: E402
-from attnviz.examples import article  # noqa: E402
-from attnviz.explain import METHODS  # noqa: E402
-from attnviz.pipeline import Summarizer, load_model  # noqa: E402
-from benchmarks.common import clock, median  # noqa: E402
+from attnviz.pipeline import Summarizer  # noqa: E402
+from benchmarks.models import measure  # noqa: E402
 
 
 def build(folder: Path) -> Path:
@@ -58,36 +53,10 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--methods", default="all", help="comma-separated method names, or all")
     args = parser.parse_args()
-    names = list(METHODS) if args.methods == "all" else args.methods.split(",")
     folder = build(Path(tempfile.mkdtemp(prefix="attnviz-bart-base-")) / "bart-base-shape")
-    seconds, model = clock(lambda: load_model(folder, device=args.device, max_source_tokens=args.tokens))
-    parameters = sum(p.numel() for p in model.model.parameters())
-    text, origin = article(args.tokens)
-    print(f"{parameters / 1e6:.0f}M parameters, loaded in {seconds:.1f} s; {origin}", flush=True)
-    latency = {}
-    for name, settings in {"greedy": DecodingSettings(beam_size=1), "beam4": DecodingSettings(beam_size=4)}.items():
-        model.summarize(text, settings)                                                  # warm-up
-        latency[name] = median([clock(lambda: model.summarize(text, settings))[0] for _ in range(args.runs)])
-        print(f"summarize {name}: {latency[name]:.3f} s (median of {args.runs})", flush=True)
-    forced = DecodingSettings(beam_size=4, min_len=args.summary_tokens, max_len=args.summary_tokens)
-    generation = model.summarize(text, forced)
-    print(f"explaining {len(generation.source_tokens)} source tokens, {len(generation.summary_tokens)} summary "
-          "tokens", flush=True)
-    methods = {}
-    for name in names:
-        spec, scorer = METHODS[name], model.scorer(generation)
-        start = time.perf_counter()
-        result = spec(scorer)
-        methods[name] = {"seconds": round(time.perf_counter() - start, 2), "forward": result.forward_passes,
-                         "backward": result.backward_passes}
-        print(f"  {name:22s} {methods[name]['seconds']:8.2f} s  {result.forward_passes:6d} forward "
-              f"{result.backward_passes:6d} backward", flush=True)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    total = sum(m["seconds"] for m in methods.values())
-    print(f"all methods: {total:.1f} s; peak RSS {peak:,.0f} MB")
-    print(json.dumps({"parameters": parameters, "tokens": len(generation.source_tokens),
-                      "summary_tokens": len(generation.summary_tokens), "summarize_s": latency, "methods": methods,
-                      "all_methods_s": round(total, 1), "peak_rss_mb": round(peak), "device": args.device}))
+    print(json.dumps(measure(folder, tokens=args.tokens, explain_tokens=args.tokens, summary_tokens=args.summary_tokens,
+                             runs=args.runs, methods=None if args.methods == "all" else args.methods.split(","),
+                             device=args.device, log=lambda line: print(line, flush=True))))
 
 
 if __name__ == "__main__":

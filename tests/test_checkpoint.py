@@ -34,6 +34,23 @@ def test_round_trip_gives_identical_outputs(saved: Path, vocab):
         np.testing.assert_array_equal(a.token_logprobs, b.token_logprobs)
 
 
+def test_float16_weights_load_as_float32_within_float16_rounding(tmp_path: Path, vocab):
+    from safetensors import safe_open
+
+    model = make_model(vocab, seed=5, attention="multihead", coverage=True)
+    save_checkpoint(tmp_path / "half", model, vocab, half=True)
+    with safe_open(str(tmp_path / "half" / WEIGHTS), framework="pt") as stored:
+        assert {stored.get_slice(n).get_dtype() for n in stored.keys()} == {"F16"}
+    loaded, _, _ = load_checkpoint(tmp_path / "half")
+    for name, weight in loaded.state_dict().items():
+        original = model.state_dict()[name]
+        assert weight.dtype == original.dtype
+        np.testing.assert_allclose(weight.numpy(), original.numpy(), rtol=2**-10, atol=1e-7)
+    a = Summarizer(model, vocab).summarize(TEXT, DecodingSettings(beam_size=1))
+    b = Summarizer(loaded, vocab).summarize(TEXT, DecodingSettings(beam_size=1))
+    np.testing.assert_allclose(a.token_logprobs, b.token_logprobs, atol=1e-2)
+
+
 def test_weights_file_is_safetensors_not_pickle(saved: Path):
     header_len = int.from_bytes((saved / WEIGHTS).read_bytes()[:8], "little")
     header = json.loads((saved / WEIGHTS).read_bytes()[8:8 + header_len])
