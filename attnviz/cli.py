@@ -131,6 +131,11 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         print(f"{name:10s} {r['rouge1']:6.2f} {r['rouge2']:6.2f} {r['rougeL']:6.2f}")
     lead = result["rougeL_gain_over_lead10"]
     print(f"RL gain over LEAD-10: {lead['mean']:+.2f} (95% CI {lead['ci95'][0]:+.2f} .. {lead['ci95'][1]:+.2f})")
+    for source, figures in result.get("by_source", {}).items():
+        gain, model, lead10 = (figures["rougeL_gain_over_lead10"], figures["model_rouge"], figures["lead10_rouge"])
+        print(f"  {source} ({figures['pairs']} pairs): model R1/R2/RL {model['rouge1']:.2f}/{model['rouge2']:.2f}/"
+              f"{model['rougeL']:.2f}, LEAD-10 {lead10['rouge1']:.2f}/{lead10['rouge2']:.2f}/{lead10['rougeL']:.2f}, "
+              f"RL gain {gain['mean']:+.2f} ({gain['ci95'][0]:+.2f} .. {gain['ci95'][1]:+.2f})")
     if "rougeL_gain_over_compared" in result:
         c = result["rougeL_gain_over_compared"]
         print(f"RL gain over {c['file']}: {c['mean']:+.2f} (95% CI {c['ci95'][0]:+.2f} .. {c['ci95'][1]:+.2f})")

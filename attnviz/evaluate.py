@@ -157,6 +157,15 @@ def evaluate_pairs(summarizer: Summarizer, pairs: Sequence[dict], settings: Deco
         "headlines": headline_stats(predictions),
         "seconds_per_summary": round(seconds / len(pairs), 4),
     }
+    sources = [p.get("origin", "").split(":")[0] or "unknown" for p in pairs]
+    if len(set(sources)) > 1:
+        result["by_source"] = {}
+        for source in sorted(set(sources)):
+            rows = np.array([s == source for s in sources])
+            result["by_source"][source] = {
+                "pairs": int(rows.sum()), "model_rouge": _rouge_means(model_scores[rows]),
+                "lead10_rouge": _rouge_means(lead_scores[rows]),
+                "rougeL_gain_over_lead10": _rounded_gain(paired_bootstrap(model_scores[rows, 2], lead_scores[rows, 2]))}
     if other is not None:
         gain = paired_bootstrap(model_scores[:, 2], rouge_per_pair(other, references)[:, 2])
         result["rougeL_gain_over_compared"] = {"file": compare_predictions, **_rounded_gain(gain)}

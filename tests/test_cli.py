@@ -84,7 +84,20 @@ def test_evaluate_reports_model_and_lead(model_dir: str, tmp_path: Path, capsys)
     assert out["pairs"] == 3
     # LEAD-10 starts with the 3 reference words; ROUGE drops the ".", so 9 words: recall 1, precision 1/3.
     assert out["lead10_rouge"]["rouge1"] == pytest.approx(100 * 2 * (1 / 3) / (1 + 1 / 3), abs=0.01)
-    assert set(out["model_rouge"]) == {"rouge1", "rouge2", "rougeL"}
+    assert set(out["model_rouge"]) == {"rouge1", "rouge2", "rougeL"} and "by_source" not in out
+
+
+def test_evaluate_splits_the_figures_by_source(model_dir: str, tmp_path: Path, capsys):
+    pairs = tmp_path / "pairs.jsonl"
+    rows = [{"text": TEXT, "summary": "w1 w2 zorblax", "origin": "bbc:tech/001"},
+            {"text": TEXT, "summary": "w1 w2 zorblax", "origin": "bbc:tech/002"},
+            {"text": TEXT, "summary": "nothing alike", "origin": "newsarticles:7"}]
+    pairs.write_text("\n".join(json.dumps(r) for r in rows))
+    assert main(["evaluate", "--pairs", str(pairs), "--model", model_dir, "--beam", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {s: v["pairs"] for s, v in out["by_source"].items()} == {"bbc": 2, "newsarticles": 1}
+    assert out["by_source"]["bbc"]["lead10_rouge"]["rouge1"] == pytest.approx(out["lead10_rouge"]["rouge1"] * 1.5, abs=0.01)
+    assert out["by_source"]["newsarticles"]["lead10_rouge"]["rouge1"] == 0
 
 
 def test_evaluate_compares_with_another_models_predictions(model_dir: str, tmp_path: Path, capsys):
