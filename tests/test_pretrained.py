@@ -1,4 +1,4 @@
-"""The shipped checkpoint: small, loadable, well-formed output, stable scores."""
+"""The shipped checkpoints: each small, loadable offline, well-formed output, stable scores."""
 import json
 from pathlib import Path
 
@@ -12,18 +12,22 @@ from attnviz.pipeline import DEFAULT_MODEL, PRETRAINED_DIR, Summarizer, availabl
 
 TEXT = ("The UK's biggest union has voted to strike over pay. Members of Unite at 40 hospitals will walk out "
         "next month, the union said on Friday, after talks with NHS managers broke down.")
-GOLDEN = Path(__file__).resolve().parent / "golden" / "pretrained_logprobs.json"
+SUMMARY = "UK union votes to strike over pay at 40 hospitals"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+SHIPPED = sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / "config.json").is_file())
 
 
-@pytest.fixture(scope="module")
-def shipped() -> Summarizer:
-    return Summarizer.from_checkpoint(device="cpu")
+@pytest.fixture(scope="module", params=SHIPPED)
+def shipped(request) -> Summarizer:
+    return Summarizer.from_checkpoint(request.param, device="cpu")
 
 
-def test_shipped_model_is_listed_and_small():
-    assert DEFAULT_MODEL in available_models()
-    assert (PRETRAINED_DIR / DEFAULT_MODEL / WEIGHTS).stat().st_size < 40 * 2**20
-    assert (PRETRAINED_DIR / DEFAULT_MODEL / "README.md").is_file()
+def test_every_shipped_model_is_listed_small_and_has_a_card():
+    assert DEFAULT_MODEL in SHIPPED and set(SHIPPED) <= set(available_models())
+    for name in SHIPPED:
+        assert (PRETRAINED_DIR / name / WEIGHTS).stat().st_size < 40 * 2**20
+        assert (PRETRAINED_DIR / name / "README.md").is_file()
+        assert (GOLDEN / f"{name}.json").is_file(), f"no golden values for {name}: python -m tests.test_pretrained"
 
 
 @pytest.mark.parametrize("beam", [1, 4])
@@ -34,12 +38,17 @@ def test_summary_reads_like_a_headline(shipped: Summarizer, beam: int):
     assert all(not (a == b == c) for a, b, c in zip(g.summary_tokens, g.summary_tokens[1:], g.summary_tokens[2:]))
     assert np.all((g.attention.sum(axis=1) > 0) & (g.attention.sum(axis=1) < 1))   # the null slot has the rest
     assert np.all(g.token_logprobs <= 0) and np.all((g.p_gen >= 0) & (g.p_gen <= 1))
+    if g.head_attention is not None:                                  # [H, T, S]: each head's rows, the null slot aside
+        heads = g.head_attention
+        assert heads.shape[1:] == g.attention.shape and heads.shape[0] > 1
+        assert np.all((heads.sum(axis=2) > 0) & (heads.sum(axis=2) <= 1 + 1e-6))
+        np.testing.assert_allclose(heads.mean(axis=0), g.attention, atol=1e-6)
 
 
 def test_teacher_forced_scores_match_the_golden_values(shipped: Summarizer):
     """log P(reference headline | text) per token, recorded when the model was shipped (regenerate with
     `python -m tests.test_pretrained` after retraining)."""
-    golden = json.loads(GOLDEN.read_text())
+    golden = json.loads((GOLDEN / f"{shipped.name}.json").read_text())
     np.testing.assert_allclose(forced_logprobs(shipped, golden["text"], golden["summary"]), golden["token_logprobs"],
                                atol=1e-3)
 
@@ -53,9 +62,11 @@ def forced_logprobs(summarizer: Summarizer, text: str, summary: str) -> list[flo
 
 
 if __name__ == "__main__":
-    model = Summarizer.from_checkpoint(device="cpu")
-    summary = "UK union votes to strike over pay at 40 hospitals"
-    GOLDEN.write_text(json.dumps({"text": TEXT, "summary": summary,
-                                  "token_logprobs": [round(x, 6) for x in forced_logprobs(model, TEXT, summary)]},
-                                 indent=1) + "\n")
-    print(f"wrote {GOLDEN}")
+    for name in SHIPPED:
+        path = GOLDEN / f"{name}.json"
+        if path.is_file():
+            continue
+        model = Summarizer.from_checkpoint(name, device="cpu")
+        path.write_text(json.dumps({"text": TEXT, "summary": SUMMARY, "token_logprobs": [
+            round(x, 6) for x in forced_logprobs(model, TEXT, SUMMARY)]}, indent=1) + "\n")
+        print(f"wrote {path}")
