@@ -7,12 +7,15 @@ identical, and keep the float16 weights in ``--out`` only if all are (float32 ot
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
-from attnviz.checkpoint import WEIGHTS, load_checkpoint, save_checkpoint
-from attnviz.data import read_pairs
-from attnviz.pipeline import Summarizer
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from attnviz.checkpoint import WEIGHTS, load_checkpoint, save_checkpoint  # noqa: E402
+from attnviz.data import read_pairs  # noqa: E402
+from attnviz.pipeline import Summarizer  # noqa: E402
 
 
 def summaries(folder: Path, texts: list[str]) -> list[str]:
