@@ -328,7 +328,8 @@ def sidebar() -> PageSettings:
     compare = bar.selectbox("Side by side with", [NO_COMPARISON] + others, key="compare_model",
                             help="A second model on the same text, in a column beside this one: its summary, "
                                  "attention, one method, their agreement and attention's faithfulness.")
-    device = bar.selectbox("Device", ["auto", "cpu", "cuda"], help="auto: the GPU when there is one, else the CPU")
+    device = bar.selectbox("Device", ["auto", "cpu", "cuda"], key="device",
+                           help="auto: the GPU when there is one, else the CPU")
     limit = checked_number(Param("source tokens", 400, "Read at most this many source tokens", low=20,
                                  high=PAGE_MAX_SOURCE_TOKENS), "", key="limit", step=50,
                            help="Longer texts are cut; the page says so. The model was trained on 120-token leads.")

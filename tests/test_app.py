@@ -219,7 +219,7 @@ def test_cuda_without_a_gpu_is_a_message(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)    # a CPU-only machine, on any machine
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.sidebar.selectbox[1].set_value("cuda")
+    at.sidebar.selectbox(key="device").set_value("cuda")
     at.text_area(key="text").input(TEXT)
     at.button[0].click()
     at.run()
