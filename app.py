@@ -730,7 +730,12 @@ def live_page(cfg: PageSettings) -> None:
         return
     sidebar_slot = st.sidebar.empty()
     generation = summarize(cfg.model_key, text, cfg.decoding)
-    offers = comparison_section(cfg, text) if cfg.compare else []
+    offers = []
+    if cfg.compare:
+        try:
+            offers = comparison_section(cfg, text)
+        except AttnvizError as exc:                   # the second model alone: this model's views go on
+            st.error(plain(f"{cfg.compare}: {exc}"))
     summary_section(generation)
     explain_slot = st.empty()
     explanation = build_explanation(summarizer, generation, cfg.decoding, run_attributions(cfg, text, generation),

@@ -616,3 +616,18 @@ def test_two_models_side_by_side_with_a_method_faithfulness_and_one_export(tmp_p
         assert list(explanation.attributions) == ["attention", "occlusion"] and explanation.faithfulness is not None
     with pytest.raises(DocumentError, match="two models side by side"):
         Explanation.loads(json.dumps(document))
+
+
+def test_a_second_model_that_cannot_load_is_one_message_and_the_first_stays(tmp_path, monkeypatch):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{not json", encoding="utf-8")
+    monkeypatch.setenv("ATTNVIZ_MODELS", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.sidebar.selectbox(key="compare_model").select("broken")
+    at.text_area(key="text").input(TEXT)
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error if e.value.startswith("broken:")], [e.value for e in at.error]
+    assert "attention" in [f["layout"]["title"]["text"] for f in _figures(at)]          # the first model's views
