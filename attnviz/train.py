@@ -274,5 +274,10 @@ def train(settings: TrainSettings, log: Callable[[str], None] = print) -> Path:
                         return out
             if out_of_time:
                 log(f"time limit of {settings.max_minutes} minutes reached")
+                if best == math.inf:                  # no news epoch finished: still leave a checkpoint
+                    save_checkpoint(out, model, vocab, {"training": asdict(settings), "history": history,
+                                                        "parameters": n_params, "stopped_in": stage,
+                                                        "minutes": round((time.monotonic() - start) / 60, 1)})
+                    log(f"checkpoint written to {out} without a finished news epoch (stopped in {stage})")
                 return out
     return out
