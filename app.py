@@ -29,14 +29,17 @@ from attnviz.decoding import DecodingSettings
 from attnviz.errors import AttnvizError, InputError
 from attnviz.examples import load_examples
 from attnviz.explain import METHODS
+from attnviz.explain.base import Scorer
 from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
 from attnviz.explain.gradients import convergence_note
+from attnviz.explain.grouped import FeatureScorer
 from attnviz.explain.spec import Param
 from attnviz.explained import (DEFAULT_RANDOM_ORDERS, measure_faithfulness, measure_head_faithfulness, method_params,
                                new_explanation, run_method)
 from attnviz.explanation import ATTENTION, Explanation, versions
 from attnviz.export import figure_html, long_frame
 from attnviz.faithfulness import FRACTIONS, RANDOM, head_scores, plan_removals
+from attnviz.features import GRANULARITIES, Features, make_features, parse_starts
 from attnviz.jobs import Job, JobBoard, Ticket
 from attnviz.normalise import is_signed, normalise
 from attnviz.pipeline import DEFAULT_MODEL, MODELS_ENV, SummaryModel, available_models, load_model
@@ -75,10 +78,28 @@ class PageSettings:
     normalisation: str
     sign: str
     compare: str | None = None          # a second model shown side by side
+    granularity: str = "tokens"         # what the methods explain: tokens, sentences or spans
+    span_starts: tuple[int, ...] = ()   # where spans begin (granularity "spans")
+    inside: int | None = None           # looking into the tokens of this sentence or span
 
     @property
     def model_key(self) -> ModelKey:
         return self.model, self.device, self.max_source_tokens
+
+    @property
+    def features_key(self) -> tuple:
+        return self.granularity, self.span_starts, self.inside
+
+    def features(self, text: str, generation: Generation) -> Features | None:
+        """The features the methods explain on this summary (None: tokens); InputError for spans that do
+        not fit the source."""
+        return make_features(generation, self.granularity, text=text, starts=self.span_starts, inside=self.inside)
+
+    def scorer(self, text: str, generation: Generation) -> Scorer:
+        """The model's scorer of this summary, on the features where there are some."""
+        scorer = load_summarizer(*self.model_key).scorer(generation)
+        features = self.features(text, generation)
+        return scorer if features is None else FeatureScorer(scorer, features)
 
     def params_key(self, method: str) -> tuple[tuple[str, Any], ...]:
         return tuple(sorted(self.params.get(method, {}).items()))
@@ -142,11 +163,11 @@ def job_board() -> JobBoard:
 
 def method_job(cfg: PageSettings, text: str, generation: Generation, method: str, key: str) -> Job:
     """``method`` on this summary, running (or finished) under ``key`` on the server's job board."""
-    summarizer, gate, params = load_summarizer(*cfg.model_key), compute_gate(), dict(cfg.params_key(method))
+    gate, params = compute_gate(), dict(cfg.params_key(method))
 
     def work(ticket: Ticket) -> Attribution:
         with gate.heavy():
-            scorer = summarizer.scorer(generation)
+            scorer = cfg.scorer(text, generation)
             forward, backward, _ = METHODS[method].passes(scorer.source_len, scorer.summary_len, params)
             ticket.start(forward + backward)
             scorer.on_pass = ticket.advance
@@ -170,18 +191,20 @@ class Removal:
 METHOD_FAITHFULNESS = Removal("faithfulness", "Measure faithfulness", True, lambda e: e.scores, measure_faithfulness,
                               lambda e: (e.faithfulness, e.faithfulness_cost), lambda e, r: e.set_faithfulness(*r))
 HEAD_FAITHFULNESS = Removal("head-faithfulness", "Measure each head's faithfulness", False,
-                            lambda e: head_scores(e.generation.attention_layers), measure_head_faithfulness,
+                            lambda e: head_scores(e.units.attention_layers), measure_head_faithfulness,
                             lambda e: e.head_faithfulness, lambda e, r: setattr(e, "head_faithfulness", r))
 
 
-def removal_job(cfg: PageSettings, explanation: Explanation, removal: Removal, forward_passes: int, key: str) -> Job:
+def removal_job(cfg: PageSettings, text: str, explanation: Explanation, removal: Removal, forward_passes: int,
+                key: str) -> Job:
     """``removal`` measured on the explanation's summary → its result, on the server's job board."""
-    summarizer, gate = load_summarizer(*cfg.model_key), compute_gate()
-    copy = Explanation(explanation.generation, explanation.settings, dict(explanation.attributions))
+    gate = compute_gate()
+    copy = Explanation(explanation.generation, explanation.settings, dict(explanation.attributions),
+                       features=explanation.features)
 
     def work(ticket: Ticket) -> Any:
         with gate.heavy():
-            scorer = summarizer.scorer(explanation.generation)
+            scorer = cfg.scorer(text, explanation.generation)
             ticket.start(forward_passes)
             scorer.on_pass = ticket.advance
             return removal.result(removal.measure(copy, scorer))
@@ -236,10 +259,11 @@ def pass_seconds(model_key: ModelKey, text: str, settings: DecodingSettings) -> 
 
 def build_explanation(summarizer: SummaryModel, generation: Generation, decoding: DecodingSettings,
                       attributions: dict[str, Attribution], params: dict[str, dict[str, Any]],
-                      seed: int) -> Explanation:
-    """Attention, then the computed methods in registry order (with their ``params``), compared."""
+                      seed: int, features: Features | None = None) -> Explanation:
+    """Attention, then the computed methods in registry order (with their ``params``), compared; the
+    methods explain ``features`` (None: tokens)."""
     explanation = new_explanation(summarizer, generation, decoding, seed=seed, random_orders=DEFAULT_RANDOM_ORDERS,
-                                  params={m: params[m] for m in METHODS if m in attributions})
+                                  params={m: params[m] for m in METHODS if m in attributions}, features=features)
     for name in METHODS:
         if name in attributions:
             explanation.add(attributions[name])
@@ -251,6 +275,7 @@ def build_explanation(summarizer: SummaryModel, generation: Generation, decoding
 
 def set_text(text: str) -> None:
     st.session_state["text"] = text
+    st.session_state.pop("inside", None)              # a sentence of the previous text means nothing here
 
 
 def on_example() -> None:
@@ -342,6 +367,7 @@ def sidebar() -> PageSettings:
     chosen = bar.multiselect("Methods (attention is always shown)", [m for m in METHODS if m != ATTENTION],
                              default=DEFAULT_METHODS)
     methods = tuple(m for m in METHODS if m in chosen)
+    granularity, starts = granularity_controls(bar)
     budgets: dict[str, dict[str, Any]] = {m: {} for m in methods}
     with bar.expander("Budgets and seed"):
         for method in methods:
@@ -356,7 +382,30 @@ def sidebar() -> PageSettings:
     sign = bar.radio("Scores", ["signed", "absolute"], horizontal=True)
     return PageSettings(model=model, device=device, max_source_tokens=limit, decoding=decoding, methods=methods,
                         params=method_params(methods, budgets, seed), seed=seed, normalisation=norm, sign=sign,
-                        compare=None if compare == NO_COMPARISON else compare)
+                        compare=None if compare == NO_COMPARISON else compare, granularity=granularity,
+                        span_starts=starts, inside=st.session_state.get("inside") if granularity != "tokens" else None)
+
+
+GRANULARITY_HELP = ("Tokens: every method explains each source token. Sentences (split by sentencex) or your own "
+                    "spans: each is present or absent as a whole, so perturbation methods run over a few dozen "
+                    "features and a long article is explained in seconds; gradients and attention are summed per "
+                    "sentence. Look into one sentence below the summary to explain its tokens.")
+
+
+def granularity_controls(bar) -> tuple[str, tuple[int, ...]]:
+    """The sidebar's granularity switch (and span starts) → (granularity, starts); bad starts: tokens, with
+    a message."""
+    granularity = bar.radio("Explain the source by", GRANULARITIES, horizontal=True, key="granularity",
+                            help=GRANULARITY_HELP)
+    if granularity != "spans":
+        return granularity, ()
+    raw = bar.text_input("Spans begin at source tokens", "0", key="span_starts",
+                         help="Token positions, comma-separated (hover a heatmap cell for a token's position).")
+    try:
+        return granularity, tuple(parse_starts(raw))
+    except InputError as exc:
+        bar.error(plain(f"{exc}; explaining tokens until it is fixed."))
+        return "tokens", ()
 
 
 def checked_number(param: Param, owner: str, *, key: str, where: Any = None, **widget: Any) -> Any:
@@ -388,6 +437,28 @@ def summary_section(generation: Generation) -> None:
                 else f"The page reads at most {PAGE_MAX_SOURCE_TOKENS:,}; shorten the text to explain the rest.")
         st.warning(f"The text has {generation.truncated_from:,} tokens; the model read only the first "
                    f"{len(generation.source_tokens):,}. {more}")
+
+
+def features_section(cfg: PageSettings, text: str, generation: Generation, features: Features | None) -> None:
+    """With sentences or spans: how many, and the switch to look into one of them (its tokens explained with
+    the rest of the text present) or back."""
+    if features is None:
+        return
+    outer = make_features(generation, cfg.granularity, text=text, starts=cfg.span_starts)
+    kind = outer.kind[:-1]
+    options = [None, *range(outer.count)]
+    if st.session_state.get("inside") not in options:
+        st.session_state["inside"] = None
+    st.selectbox(f"Look into a {kind}", options, key="inside",
+                 format_func=lambda g: f"every {kind} ({outer.count})" if g is None else
+                 f"{kind} {g} (tokens {outer.bounds[g][0]}–{outer.bounds[g][1] - 1}): {outer.short_labels()[g].split(': ', 1)[1]}",
+                 help=f"Explain the tokens of one {kind}: only they are removed, the rest of the text stays present.")
+    if cfg.inside is not None and features.kind == "tokens":
+        st.caption(f"The methods explain the {features.count} tokens of {kind} {cfg.inside}; the rest of the text "
+                   "is held present.")
+    else:
+        st.caption(f"The methods explain {outer.count} {outer.kind}: each one present or absent as a whole. Columns "
+                   f"below are {outer.kind} (hover for the first words); attention and gradients are their tokens' sums.")
 
 
 def heatmaps_section(explanation: Explanation, cfg: PageSettings, window: slice) -> dict[str, Any]:
@@ -503,7 +574,7 @@ def removal_request(cfg: PageSettings, text: str, explanation: Explanation,
     ``place`` tells apart the widgets of the same request in different places of the page."""
     methods = tuple((m, cfg.params_key(m)) for m in explanation.attributions if m != ATTENTION and removal.per_method)
     plan = plan_removals(removal.rankings(explanation), random_orders=explanation.settings.random_orders, seed=cfg.seed)
-    request = _request_key(cfg.model_key, text, cfg.decoding, (removal.name, methods, cfg.seed))
+    request = _request_key(cfg, text, (removal.name, methods, cfg.seed))
     removals, slot_key = st.session_state.setdefault("removals", {}), place + removal.name
     button = f"{slot_key}-button"
     if removals.get(slot_key) != request:
@@ -515,7 +586,7 @@ def removal_request(cfg: PageSettings, text: str, explanation: Explanation,
                 slot.button(f"{removal.label} ({plan.forward_passes:,} forward passes, ≈ {seconds:.0f} s)", key=button)
             return offer
         removals[slot_key] = request
-    job = removal_job(cfg, explanation, removal, plan.forward_passes, request)
+    job = removal_job(cfg, text, explanation, removal, plan.forward_passes, request)
     cancel = cancel_button([request], f"cancel-{slot_key}") if not job.done else st.empty()
     bar = st.progress(0.0)
     removal.store(explanation, wait_for(job, "Scoring the perturbed sources", bar))
@@ -554,9 +625,9 @@ def _with_spread(value: float, std: float | None) -> str:
     return f"{value:.3f}" + (f" ± {std:.3f}" if std is not None else "")
 
 
-def _request_key(model_key: ModelKey, text: str, decoding: DecodingSettings, methods: tuple) -> str:
-    """What a result depends on, hashed (texts can be long)."""
-    return hashlib.sha1(repr((model_key, text, decoding, methods)).encode("utf-8")).hexdigest()
+def _request_key(cfg: PageSettings, text: str, what: tuple) -> str:
+    """What a result depends on (the model, text, decoding, features and ``what``), hashed (texts can be long)."""
+    return hashlib.sha1(repr((cfg.model_key, text, cfg.decoding, cfg.features_key, what)).encode("utf-8")).hexdigest()
 
 
 def export_section(explanation: Explanation, figures: dict[str, Any]) -> None:
@@ -598,7 +669,9 @@ def explanation_views(explanation: Explanation, cfg: PageSettings,
     Subword models can be read by words (each word's attention and scores summed over its pieces) or by
     pieces; the exports keep pieces."""
     shown = words = explanation.by_words()
-    if words is not explanation:
+    if explanation.features is not None:
+        shown = explanation.viewed(short=True)
+    elif words is not explanation:
         units = st.radio("Source units", ["words", "pieces"], horizontal=True, key="units",
                          help="Words: attention and scores summed over each word's subword pieces. The exports "
                               "keep pieces, with the word of each piece.")
@@ -647,15 +720,16 @@ EXPLAIN_BUTTON = "explain-button"
 def method_costs(cfg: PageSettings, text: str, generation: Generation, methods: list[str]) -> list:
     """The cost of each method on this input, from one timed forward and backward batch (cached per text)."""
     per_forward, per_backward = pass_seconds(cfg.model_key, text, cfg.decoding)
-    return estimate(methods, cfg.params, len(generation.source_tokens), len(generation.summary_tokens),
-                    per_forward, per_backward)
+    features = cfg.features(text, generation)
+    units = len(generation.source_tokens) if features is None else features.count
+    return estimate(methods, cfg.params, units, len(generation.summary_tokens), per_forward, per_backward)
 
 
 def pending_methods(cfg: PageSettings, text: str) -> tuple[list[str], dict[str, str]]:
     """The selected methods not yet asked for on this request, and every selected method's request key.
     A method once asked for stays asked for: a rerun that interrupts it (a display setting changed, say)
     picks it up again instead of asking the user twice."""
-    keys = {m: _request_key(cfg.model_key, text, cfg.decoding, ((m, cfg.params_key(m)),)) for m in cfg.methods}
+    keys = {m: _request_key(cfg, text, ((m, cfg.params_key(m)),)) for m in cfg.methods}
     asked = st.session_state.setdefault("asked", set())
     return [m for m in cfg.methods if keys[m] not in asked], keys
 
@@ -730,6 +804,11 @@ def live_page(cfg: PageSettings) -> None:
         return
     sidebar_slot = st.sidebar.empty()
     generation = summarize(cfg.model_key, text, cfg.decoding)
+    try:
+        features = cfg.features(text, generation)
+    except AttnvizError as exc:                       # spans that do not fit this source: tokens meanwhile
+        st.error(plain(f"{exc}; explaining tokens until it is fixed."))
+        cfg, features = replace(cfg, granularity="tokens", span_starts=(), inside=None), None
     offers = []
     if cfg.compare:
         try:
@@ -737,9 +816,10 @@ def live_page(cfg: PageSettings) -> None:
         except AttnvizError as exc:                   # the second model alone: this model's views go on
             st.error(plain(f"{cfg.compare}: {exc}"))
     summary_section(generation)
+    features_section(cfg, text, generation, features)
     explain_slot = st.empty()
     explanation = build_explanation(summarizer, generation, cfg.decoding, run_attributions(cfg, text, generation),
-                                    cfg.params, cfg.seed)
+                                    cfg.params, cfg.seed, features)
     offers += explanation_views(explanation, cfg, lambda e, removal: removal_request(cfg, text, e, removal))
     encoder_section(cfg, text, summarizer, generation)
     offer_explain(cfg, text, generation, explain_slot, sidebar_slot)
@@ -761,9 +841,10 @@ def comparison_section(cfg: PageSettings, text: str) -> list[Callable[[], None]]
     method = st.selectbox("Method in both columns", methods, key="compare_method",
                           index=methods.index(cfg.methods[0]) if cfg.methods else methods.index("occlusion"))
     params = method_params([method], {method: cfg.params.get(method, {})}, cfg.seed)[method]
-    configs = [replace(c, params={**c.params, method: params}) for c in (cfg, replace(cfg, model=cfg.compare))]
+    tokens = replace(cfg, granularity="tokens", span_starts=(), inside=None)        # the columns compare tokens
+    configs = [replace(c, params={**c.params, method: params}) for c in (tokens, replace(tokens, model=cfg.compare))]
     generations = [summarize(c.model_key, text, c.decoding) for c in configs]
-    keys = [_request_key(c.model_key, text, c.decoding, ((method, c.params_key(method)),)) for c in configs]
+    keys = [_request_key(c, text, ((method, c.params_key(method)),)) for c in configs]
     asked = st.session_state.setdefault("asked", set())
     if st.session_state.get(COMPARE_BUTTON):
         asked.update(keys)
@@ -793,7 +874,7 @@ def comparison_column(cfg: PageSettings, text: str, generation: Generation, meth
     st.html(summary_chips_html(generation, None))
     results = {}
     if asked:
-        key, bar = _request_key(cfg.model_key, text, cfg.decoding, ((method, cfg.params_key(method)),)), st.progress(0.0)
+        key, bar = _request_key(cfg, text, ((method, cfg.params_key(method)),)), st.progress(0.0)
         try:
             results[method] = wait_for(method_job(cfg, text, generation, method, key), f"Computing {method}", bar)
         except AttnvizError as exc:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from attnviz.errors import AttnvizError, InputError
+from attnviz.features import DEFAULT_LANGUAGE, GRANULARITIES, parse_starts
 
 
 class _Parser(argparse.ArgumentParser):
@@ -185,19 +186,29 @@ def cmd_explain(args: argparse.Namespace) -> None:
                                params=parse_method_params(args.param), random_orders=args.random_orders,
                                seed=args.seed, with_faithfulness=args.json,
                                with_head_faithfulness=args.head_faithfulness, max_seconds=_max_seconds(args),
-                               progress=progress)
+                               progress=progress, **_granularity(args))
     if args.json:
         print(explanation.dumps())
         return
-    generation = explanation.generation
-    print(f"summary: {generation.summary}")
-    print(f"{'method':22s} {'seconds':>8s} {'forward':>8s} {'backward':>8s}  top source tokens for the first summary token")
+    units = explanation.units
+    print(f"summary: {units.summary}")
+    if explanation.features is not None:
+        print(f"{explanation.features.count} {explanation.features.kind} as features:")
+        for g, (label, (start, stop)) in enumerate(zip(explanation.features.labels, explanation.features.bounds)):
+            print(f"  [{g}] tokens {start}-{stop - 1}: {_shortened(label)}")
+    unit = "tokens" if explanation.features is None else f"{explanation.features.kind} [#]"
+    print(f"{'method':22s} {'seconds':>8s} {'forward':>8s} {'backward':>8s}  top source {unit} for the first summary token")
     for name, a in explanation.attributions.items():
         if name in methods:
-            top = ", ".join(generation.source_tokens[j] for j in a.scores[0].argsort()[::-1][:3])
+            top = ", ".join(units.source_tokens[j] if explanation.features is None else f"[{j}]"
+                            for j in a.scores[0].argsort()[::-1][:3])
             print(f"{name:22s} {a.seconds:8.2f} {a.forward_passes:8d} {a.backward_passes:8d}  {top}")
     if explanation.head_faithfulness is not None:
         print_head_faithfulness(explanation.head_faithfulness)
+
+
+def _shortened(text: str, width: int = 90) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def print_head_faithfulness(heads) -> None:
@@ -232,7 +243,7 @@ def cmd_report(args: argparse.Namespace) -> None:
                               params=parse_method_params(args.param), decoding=_decoding(args),
                               random_orders=args.random_orders, seed=args.seed,
                               max_source_tokens=args.max_source_tokens, keep_explanations=args.explanations,
-                              max_seconds=_max_seconds(args))
+                              max_seconds=_max_seconds(args), granularity=args.granularity, language=args.language)
     texts, run = [p["text"] for p in pairs], dict(scheduler=args.scheduler, workers=args.workers, serial=args.serial,
                                                   progress=progress_bar)
     if args.models is not None:
@@ -330,6 +341,19 @@ def _add_method_options(p: argparse.ArgumentParser, *, methods: str) -> None:
     p.add_argument("--max-seconds", type=float, default=MAX_REQUEST_SECONDS,
                    help=f"refuse a text whose methods would take longer than this, estimated on it before they run "
                         f"(default {MAX_REQUEST_SECONDS:.0f}; 0 = no limit)")
+    p.add_argument("--granularity", default="tokens", choices=GRANULARITIES,
+                   help="what the methods explain: source tokens, sentences (each present or absent as a whole) "
+                        "or --spans (default tokens)")
+    p.add_argument("--language", default=DEFAULT_LANGUAGE, help="the source's language code, for sentence splitting")
+
+
+def _granularity(args: argparse.Namespace) -> dict:
+    """explain_text's granularity keywords from --granularity, --spans and --language."""
+    spans = getattr(args, "spans", None)
+    if spans is not None and args.granularity != "spans":
+        raise InputError("--spans needs --granularity spans")
+    return {"granularity": args.granularity, "language": args.language,
+            "span_starts": None if spans is None else parse_starts(spans)}
 
 
 def _data_parsers(sub) -> None:
@@ -378,6 +402,8 @@ def _explanation_parsers(sub) -> None:
     p.add_argument("--head-faithfulness", action="store_true",
                    help="also measure each layer and head's attention as a ranking (faithfulness per head; "
                         "in the --json document, else a table)")
+    p.add_argument("--spans", default=None, metavar="0,12,40",
+                   help="with --granularity spans: the source token positions where spans begin")
     p.set_defaults(run=cmd_explain)
 
     p = sub.add_parser("report", help="agreement and faithfulness over a corpus (JSON + HTML), documents over Dask")

@@ -13,8 +13,10 @@ import numpy as np
 from attnviz.decoding import DecodingSettings
 from attnviz.explain import METHODS, Scorer, method_names, resolve_params
 from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
+from attnviz.explain.grouped import FeatureScorer
 from attnviz.explanation import ATTENTION, Explanation, ExplanationSettings, check_baseline
 from attnviz.faithfulness import faithfulness, faithfulness_passes, head_faithfulness
+from attnviz.features import DEFAULT_LANGUAGE, Features, check_granularity, make_features
 from attnviz.pipeline import SummaryModel
 from attnviz.types import Attribution, Generation
 
@@ -30,14 +32,21 @@ def method_params(names: Sequence[str], params: dict[str, dict[str, Any]] | None
 
 def new_explanation(model: SummaryModel, generation: Generation, decoding: DecodingSettings, *,
                     params: dict[str, dict[str, Any]] | None = None, random_orders: int = DEFAULT_RANDOM_ORDERS,
-                    seed: int = 0) -> Explanation:
-    """An Explanation of ``generation`` holding only attention (free: it came with the generation)."""
+                    seed: int = 0, features: Features | None = None) -> Explanation:
+    """An Explanation of ``generation`` holding only attention (free: it came with the generation), its
+    methods to explain ``features`` (None: the source tokens)."""
     settings = ExplanationSettings(model=model.name, device=str(model.device), max_source_tokens=model.max_source_tokens,
                                    decoding=decoding.to_dict(), params=params or {}, random_orders=random_orders,
                                    seed=seed)
-    explanation = Explanation(generation, settings)
-    explanation.add(run_method(model.scorer(generation), ATTENTION, {}))
+    explanation = Explanation(generation, settings, features=features)
+    explanation.add(run_method(explanation_scorer(model, explanation), ATTENTION, {}))
     return explanation
+
+
+def explanation_scorer(model: SummaryModel, explanation: Explanation) -> Scorer:
+    """The scorer of the explanation's summary, on its features where it has them."""
+    scorer = model.scorer(explanation.generation)
+    return scorer if explanation.features is None else FeatureScorer(scorer, explanation.features)
 
 
 def head_attributions(explanation: Explanation) -> list[Attribution]:
@@ -51,7 +60,7 @@ def head_attributions(explanation: Explanation) -> list[Attribution]:
 
 
 def run_method(scorer: Scorer, name: str, params: dict[str, Any]) -> Attribution:
-    return METHODS[name].run(scorer, **METHODS[name].resolve(params))
+    return METHODS[name](scorer, **params)
 
 
 def measure_faithfulness(explanation: Explanation, scorer: Scorer) -> Explanation:
@@ -64,7 +73,7 @@ def measure_faithfulness(explanation: Explanation, scorer: Scorer) -> Explanatio
 
 def measure_head_faithfulness(explanation: Explanation, scorer: Scorer) -> Explanation:
     """Fill the faithfulness of each layer and head's attention as a ranking (``Explanation.head_faithfulness``)."""
-    explanation.head_faithfulness = head_faithfulness(scorer, explanation.generation.attention_layers,
+    explanation.head_faithfulness = head_faithfulness(scorer, explanation.units.attention_layers,
                                                       random_orders=explanation.settings.random_orders,
                                                       seed=explanation.settings.seed)
     return explanation
@@ -87,22 +96,27 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
                  params: dict[str, dict[str, Any]] | None = None, random_orders: int = DEFAULT_RANDOM_ORDERS,
                  seed: int = 0, with_faithfulness: bool = True, with_head_faithfulness: bool = False,
                  heads_as_methods: bool = False, max_seconds: float | None = None,
-                 progress: Callable[[str], None] | None = None) -> Explanation:
+                 granularity: str = "tokens", span_starts: Sequence[int] | None = None,
+                 language: str = DEFAULT_LANGUAGE, progress: Callable[[str], None] | None = None) -> Explanation:
     """Summarize ``text`` and explain the summary with attention and ``methods`` (registry order), on one
     scorer; agreement always, faithfulness unless ``with_faithfulness`` is False, and each attention head's
     faithfulness with ``with_head_faithfulness``; with ``heads_as_methods``, a multi-head model's heads are
-    methods too (``head_attributions``), compared and measured like the others. Every parameter is checked
+    methods too (``head_attributions``), compared and measured like the others. ``granularity`` "sentences"
+    or "spans" (starting at ``span_starts``) makes the methods explain those features instead of tokens
+    (``attnviz.features``). Every parameter is checked
     before the model runs; with ``max_seconds``, a request whose estimate (timed on this input) is longer is
     refused before any method runs."""
     names = [m for m in method_names(methods) if m != ATTENTION]
     full_params = method_params(names, params, seed)
     check_baseline(random_orders, seed)
+    check_granularity(granularity, span_starts)
     generation = model.summarize(text, decoding)
+    features = make_features(generation, granularity, text=text, starts=span_starts, language=language)
     explanation = new_explanation(model, generation, decoding, params=full_params, random_orders=random_orders,
-                                  seed=seed)
-    scorer = model.scorer(generation)
+                                  seed=seed, features=features)
+    scorer = explanation_scorer(model, explanation)
     heads_as = head_attributions(explanation) if heads_as_methods else []
-    heads = int(np.prod(generation.attention_layers.shape[:2])) if with_head_faithfulness else 0
+    heads = int(np.prod(explanation.units.attention_layers.shape[:2])) if with_head_faithfulness else 0
     if max_seconds is not None:
         check_request(scorer, names, full_params, max_seconds, random_orders if with_faithfulness or heads else None,
                       heads, free_methods=1 + len(heads_as))
@@ -111,7 +125,7 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
     for name in names:
         if progress is not None:
             progress(name)
-        explanation.add(METHODS[name].run(scorer, **full_params[name]))
+        explanation.add(METHODS[name](scorer, **full_params[name]))
     explanation.compare()
     if with_faithfulness:
         if progress is not None:

@@ -9,7 +9,8 @@ Layout (``FORMAT`` version ``FORMAT_VERSION``): ``{"format", "format_version", "
 "versions", "generation", "methods": {name: attribution}, "agreement": {"methods", "matrices":
 {metric: [M][M]}, "with_attention_per_token": {method: {metric: [T]}}}, "faithfulness": null |
 {"methods": {name: figures}, "cost"}, "head_faithfulness": null | {"fractions", "aopc_comprehensiveness": [L][H],
-"aopc_sufficiency": [L][H], "random", "cost"}}``; README's "The explanation document" describes every field.
+"aopc_sufficiency": [L][H], "random", "cost"}, "features": null | {"kind", "bounds", "labels", "source_len"}}``:
+with features (sentences, spans), every method's scores are [T, G] over them; README's "The explanation document" describes every field.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ import attnviz
 from attnviz.compare import METRICS, agreement_matrices, agreement_rows
 from attnviz.errors import DocumentError, InputError
 from attnviz.faithfulness import RANDOM
+from attnviz.features import Features
 from attnviz.types import Attribution, Faithfulness, Generation, HeadFaithfulness, finite, read_array, read_field, rounded
 
 FORMAT = "attnviz-explanation"
@@ -120,7 +122,8 @@ class Agreement:
 @dataclass
 class Explanation:
     """One explained summary. ``attributions`` keep insertion order (attention first); adding one clears
-    the agreement and faithfulness computed before it."""
+    the agreement and faithfulness computed before it. With ``features`` (sentences, spans), the methods
+    explain those G features ([T, G]; faithfulness removes features); ``generation`` stays token-level."""
 
     generation: Generation
     settings: ExplanationSettings
@@ -130,11 +133,17 @@ class Explanation:
     faithfulness_cost: dict[str, Any] | None = None
     head_faithfulness: HeadFaithfulness | None = None       # each layer and head's attention as a ranking
     versions: dict[str, str] = field(default_factory=versions)
+    features: Features | None = None                        # what the methods explain (None: source tokens)
+
+    @property
+    def units(self) -> Generation:
+        """The generation with the explained units for source: features where there are features."""
+        return self.generation if self.features is None else self.features.generation(self.generation)
 
     def add(self, attribution: Attribution) -> None:
-        if (attribution.source_tokens, attribution.summary_tokens) != (self.generation.source_tokens,
-                                                                       self.generation.summary_tokens):
-            raise ValueError(f"{attribution.method} explains another summary")
+        units = self.generation.source_tokens if self.features is None else list(self.features.labels)
+        if (attribution.source_tokens, attribution.summary_tokens) != (units, self.generation.summary_tokens):
+            raise ValueError(f"{attribution.method} explains another summary (or other source units)")
         self.attributions[attribution.method] = attribution
         self.agreement = self.faithfulness = self.faithfulness_cost = None
 
@@ -155,25 +164,31 @@ class Explanation:
     def by_words(self) -> Explanation:
         """The same explanation with words for source units (``generation.source_words``): each word's
         attention and scores are the sums over its pieces (W words; [T, S] → [T, W]). Agreement is recomputed
-        on words; faithfulness (measured on pieces) is kept. Itself when there is no word grouping."""
+        on words; faithfulness (measured on pieces) is kept. Itself when there is no word grouping or the
+        methods explain features."""
         words = self.generation.source_words
-        if words is None or words == list(range(len(words))):
+        if self.features is not None or words is None or words == list(range(len(words))):
             return self
-        membership = np.zeros((len(words), words[-1] + 1))
-        membership[np.arange(len(words)), words] = 1.0                              # (S, W)
-        first = np.unique(words, return_index=True)[1]
-        labels = self.generation.word_texts or ["".join(self.generation.source_tokens[j]
-                                                        for j in np.flatnonzero(membership[:, w]))
-                                                for w in range(membership.shape[1])]
-        g = self.generation
-        summed = (lambda a: None if a is None else a @ membership)
-        generation = replace(g, source_tokens=labels, source_ids=g.source_ids[first],
-                             source_ext_ids=g.source_ext_ids[first], attention=g.attention @ membership,
-                             head_attention=summed(g.head_attention), layer_attention=summed(g.layer_attention),
-                             source_words=None, word_texts=None)
-        shown = Explanation(generation, self.settings, versions=self.versions)
+        first = np.unique(words, return_index=True)[1].tolist()
+        bounds = tuple(zip(first, first[1:] + [len(words)]))
+        labels = self.generation.word_texts or ["".join(self.generation.source_tokens[a:b]) for a, b in bounds]
+        return self.viewed(Features("words", bounds, tuple(labels), len(words)))
+
+    def viewed(self, features: Features | None = None, *, short: bool = False) -> Explanation:
+        """This explanation shown on ``features`` (default: its own) as source units: the generation's
+        attention summed per feature; token-level scores summed too (features of its own are already the
+        scores' units). ``short``: sentences and spans labelled by their first words (for plots). Agreement
+        recomputed; faithfulness kept. Itself when there is nothing to group."""
+        if features is None:
+            if self.features is None:
+                return self
+            features, summed = self.features, (lambda a: a)
+        else:
+            summed = (lambda a: None if a is None else features.aggregate(a))
+        labels = features.short_labels() if short else list(features.labels)
+        shown = Explanation(features.generation(self.generation, labels), self.settings, versions=self.versions)
         for a in self.attributions.values():
-            shown.add(replace(a, source_tokens=labels, scores=a.scores @ membership, head_scores=summed(a.head_scores)))
+            shown.add(replace(a, source_tokens=labels, scores=summed(a.scores), head_scores=summed(a.head_scores)))
         shown.set_faithfulness(self.faithfulness, self.faithfulness_cost)
         shown.head_faithfulness = self.head_faithfulness
         return shown
@@ -198,7 +213,8 @@ class Explanation:
                 "methods": {name: a.to_json() for name, a in self.attributions.items()},
                 "agreement": self.compare().to_json() if self.attributions else None,
                 "faithfulness": faithfulness,
-                "head_faithfulness": None if self.head_faithfulness is None else self.head_faithfulness.to_json()}
+                "head_faithfulness": None if self.head_faithfulness is None else self.head_faithfulness.to_json(),
+                "features": None if self.features is None else self.features.to_json()}
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=1, allow_nan=False)
@@ -218,9 +234,15 @@ class Explanation:
                                 f"{FORMAT_VERSION}: export it again with this version")
         generation = Generation.from_json(read_field(document, "generation", dict))
         methods = read_field(document, "methods", dict)
+        features = None if document.get("features") is None else Features.from_json(document["features"])
+        if features is not None and features.source_len != len(generation.source_tokens):
+            raise DocumentError(f"features: they cover {features.source_len} tokens, the source has "
+                                f"{len(generation.source_tokens)}")
+        units = generation if features is None else features.generation(generation)
         explanation = cls(generation, ExplanationSettings.from_json(read_field(document, "settings", dict)),
-                          {name: Attribution.from_json(name, entry, generation) for name, entry in methods.items()},
-                          versions={str(k): str(v) for k, v in read_field(document, "versions", dict, default={}).items()})
+                          {name: Attribution.from_json(name, entry, units) for name, entry in methods.items()},
+                          versions={str(k): str(v) for k, v in read_field(document, "versions", dict, default={}).items()},
+                          features=features)
         if document.get("agreement") is not None:
             explanation.agreement = Agreement.from_json(document["agreement"], len(generation.summary_tokens))
             if explanation.agreement.methods != list(methods):

@@ -45,6 +45,12 @@ class ReportSettings:
     keep_explanations: bool = False          # return each document's whole explanation too
     heads: bool = True                       # a multi-head model's heads as methods "attention head h"
     max_seconds: float | None = None         # refuse a document whose estimate is longer (it gets an error)
+    granularity: str = "tokens"              # or "sentences": every method explains each document's sentences
+    language: str = "en"                     # for sentence splitting
+
+    def __post_init__(self) -> None:
+        if self.granularity not in ("tokens", "sentences"):
+            raise InputError(f"a report explains tokens or sentences (spans differ per document), not {self.granularity!r}")
 
 
 _SUMMARIZERS: dict[tuple[str | None, int | None], Any] = {}
@@ -74,7 +80,8 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
         explanation = explain_text(_summarizer(settings.model, settings.max_source_tokens), text, settings.methods,
                                    decoding=settings.decoding, params=settings.params,
                                    random_orders=settings.random_orders, seed=settings.seed,
-                                   heads_as_methods=settings.heads, max_seconds=settings.max_seconds)
+                                   heads_as_methods=settings.heads, max_seconds=settings.max_seconds,
+                                   granularity=settings.granularity, language=settings.language)
     except InputError as exc:
         return {"error": str(exc), "pairs": {}, "faithfulness": {}, "seconds": round(time.perf_counter() - start, 3)}
     agreement = explanation.compare()

@@ -631,3 +631,36 @@ def test_a_second_model_that_cannot_load_is_one_message_and_the_first_stays(tmp_
     assert not at.exception
     assert [e.value for e in at.error if e.value.startswith("broken:")], [e.value for e in at.error]
     assert "attention" in [f["layout"]["title"]["text"] for f in _figures(at)]          # the first model's views
+
+
+def test_sentences_as_features_then_one_sentence_looked_into():
+    text = ("The European Union agreed on Tuesday to extend sanctions against Russia. Diplomats cited the lack of "
+            "progress in eastern Ukraine. The measures will now run until the end of July.")
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.sidebar.multiselect[0].set_value(["occlusion", "kernel_shap"])
+    at.sidebar.radio(key="granularity").set_value("sentences")
+    at.text_area(key="text").input(text)
+    at.button[0].click()
+    at.run()
+    explain = next(b for b in at.button if b.label.startswith("Explain with"))
+    explain.click()
+    at.run()
+    assert not at.exception and not at.error
+    charts = {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    occlusion = next(f for f in charts.values() if f["layout"]["title"]["text"].startswith("occlusion"))
+    assert plotly_array(occlusion["data"][0]["z"]).shape[1] == 3                          # three sentences
+    assert occlusion["layout"]["xaxis"]["ticktext"][1].startswith("1: Diplomats cited")
+    attention = json.loads(at.get("plotly_chart")[0].proto.spec)
+    raw = np.array([[cell[4] for cell in row] for row in attention["data"][0]["customdata"]], dtype=float)
+    assert raw.shape[1] == 3 and np.all(raw.sum(axis=1) <= 1 + 1e-6)                    # sums of token weights
+    at.selectbox(key="inside").set_value(1)
+    at.run()
+    assert not at.exception
+    assert any("tokens of sentence 1" in c.value for c in at.caption)
+    next(b for b in at.button if b.label.startswith("Explain with")).click()
+    at.run()
+    occlusion = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                     if json.loads(c.proto.spec)["layout"]["title"]["text"].startswith("occlusion"))
+    assert list(occlusion["layout"]["xaxis"]["ticktext"]) == ["Diplomats", "cited", "the", "lack", "of", "progress",
+                                                              "in", "eastern", "Ukraine", "."]

@@ -69,5 +69,5 @@ def explain(scorer: Scorer, methods: str | Sequence[str] = "all", *, params: dic
     for name in names:
         if progress is not None:
             progress(name)
-        results[name] = METHODS[name].run(scorer, **resolved[name])
+        results[name] = METHODS[name](scorer, **resolved[name])
     return results

@@ -183,4 +183,4 @@ INPUT_X_GRADIENT = MethodSpec(
     reference=_gradient_reference("input_x_gradient"), summary="∂f_t/∂g_j at all present")
 SALIENCY = MethodSpec(
     "saliency", saliency, cost=lambda s, t, p: (1, t, "exact"), reference=_gradient_reference("saliency"),
-    summary="|∂f_t/∂embedding of token j|, summed (a local sensitivity)")
+    on_presence=False, summary="|∂f_t/∂embedding of token j|, summed (a local sensitivity)")

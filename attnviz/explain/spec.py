@@ -64,7 +64,8 @@ class MethodSpec:
     """One attribution method. ``run(scorer, **params) → Attribution``; ``cost(S, T, params)`` →
     (forward passes, backward passes, bound); ``reference(scorer, rows, params)`` → the library called once
     per summary token [R, S], compared by ``check`` with ``run`` at ``reference_params(params)`` (default:
-    the same params)."""
+    the same params). Call the spec itself (``spec(scorer, **params)``) to run it: that checks the
+    parameters and serves feature scorers."""
 
     name: str
     run: Callable[..., Any]
@@ -75,6 +76,7 @@ class MethodSpec:
     reference_params: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     reference_label: str = "captum per token"
     summary: str = ""
+    on_presence: bool = True        # runs on presence gates, so on features too; False: summed per feature
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -94,8 +96,11 @@ class MethodSpec:
         return self.cost(source_len, summary_len, self.resolve(params))
 
     def __call__(self, scorer: Any, **params: Any) -> Any:
-        """Run on ``scorer`` with checked parameters."""
-        return self.run(scorer, **self.resolve(params))
+        """Run on ``scorer`` with checked parameters; on a feature scorer (sentences, spans) a method that
+        does not run on presence runs on its tokens and is summed per feature."""
+        from attnviz.explain.grouped import run_on
+
+        return run_on(scorer, self.run, self.on_presence, self.resolve(params))
 
 
 def seed_param() -> Param:

@@ -1,0 +1,115 @@
+"""Sentences and spans as features: the partition, the feature scorer, and what each method says on them."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from attnviz.decoding import DecodingSettings
+from attnviz.errors import DocumentError, InputError
+from attnviz.explain import METHODS
+from attnviz.explain.grouped import FeatureScorer
+from attnviz.explained import explain_text
+from attnviz.explanation import Explanation
+from attnviz.features import Features, parse_starts, sentence_features, span_features, token_features
+
+THREE = "W1 w2 w3 w4. W5 zz777 w6 w7. W8 w9 w10 w11."     # zz777: out of vocabulary, only in sentence 2
+
+
+@pytest.fixture(scope="module")
+def forced(copy_summarizer):
+    """The copy model forced to say "zz777 w1": its first token can only be copied from sentence 2."""
+    generation = copy_summarizer.force(THREE, "zz777 w1")
+    return generation, sentence_features(generation, text=THREE)
+
+
+def test_sentences_cover_the_source_exactly_once(forced):
+    generation, features = forced
+    assert features.kind == "sentences" and features.count == 3 and features.covers_source
+    assert features.bounds == ((0, 5), (5, 10), (10, 15))
+    assert features.labels[1] == "W5 zz777 w6 w7."
+    np.testing.assert_array_equal(features.membership().sum(axis=1), np.ones(len(generation.source_tokens)))
+    without_text = sentence_features(generation)                      # the tokens detokenised: the same sentences
+    assert without_text.bounds == features.bounds
+
+
+def test_spans_are_checked_and_cover_the_source(forced):
+    generation, _ = forced
+    spans = span_features(generation, [9, 4])
+    assert spans.bounds == ((0, 4), (4, 9), (9, 15)) and spans.covers_source
+    assert spans.labels[0] == "W1 w2 w3 w4"
+    for bad in ([15], [-1], [2.5], [True]):
+        with pytest.raises(InputError):
+            span_features(generation, bad)
+    assert parse_starts("0, 4;9") == [0, 4, 9]
+    with pytest.raises(InputError, match="token positions"):
+        parse_starts("0, four")
+    with pytest.raises(InputError):
+        Features("spans", ((0, 4), (3, 6)), ("a", "b"), 6)                # overlapping
+    inside = token_features(generation, within=(5, 10))
+    assert not inside.covers_source and inside.held().sum() == 10 and inside.feature_of(6) == 1
+
+
+def test_features_round_trip_and_refuse_damage(forced):
+    _, features = forced
+    assert Features.from_json(json.loads(json.dumps(features.to_json()))) == features
+    broken = {**features.to_json(), "bounds": [[0, 5], [5, 99]]}
+    with pytest.raises(DocumentError, match="features"):
+        Features.from_json(broken)
+
+
+@pytest.mark.parametrize("method", ["occlusion", "kernel_shap", "lime", "partition_shap", "integrated_gradients"])
+def test_the_sentence_holding_the_only_copy_ranks_first(copy_summarizer, forced, method):
+    generation, features = forced
+    scorer = FeatureScorer(copy_summarizer.scorer(generation), features)
+    scores = METHODS[method](scorer).scores                                           # (T, G)
+    assert scores.shape == (2, 3)
+    assert scores[0].argmax() == 1, f"{method}: {scores[0]}"
+
+
+def test_feature_scorer_removes_whole_features(copy_summarizer, forced):
+    generation, features = forced
+    tokens = copy_summarizer.scorer(generation)
+    scorer = FeatureScorer(tokens, features)
+    keep = np.array([[1, 0, 1], [0, 0, 0]])
+    np.testing.assert_allclose(scorer.score_masks(keep), tokens.score_masks(features.token_keep(keep)), atol=1e-6)
+    assert scorer.forward_passes == tokens.forward_passes == 4
+
+
+@pytest.mark.parametrize("method", ["integrated_gradients", "input_x_gradient", "saliency", "attention"])
+def test_sentence_scores_of_gradients_and_attention_are_token_sums(copy_summarizer, forced, method):
+    """IG and Input×Gradient on tied sentence gates, saliency and attention summed: each equals the
+    sentence sums of the token-level values."""
+    generation, features = forced
+    tokens = METHODS[method](copy_summarizer.scorer(generation)).scores                # (T, S)
+    sentences = METHODS[method](FeatureScorer(copy_summarizer.scorer(generation), features)).scores
+    np.testing.assert_allclose(sentences, features.aggregate(tokens), atol=2e-5, rtol=1e-4)
+
+
+def test_looking_into_a_sentence_is_leave_one_out_with_the_rest_present(copy_summarizer, forced):
+    generation, features = forced
+    inside = token_features(generation, within=features.bounds[1])
+    within = METHODS["occlusion"](FeatureScorer(copy_summarizer.scorer(generation), inside)).scores
+    whole = METHODS["occlusion"](copy_summarizer.scorer(generation)).scores
+    np.testing.assert_allclose(within, whole[:, 5:10], atol=1e-5)
+
+
+def test_explain_by_sentences_end_to_end(copy_summarizer):
+    text = "W1 w2 w3 w4. W5 w6 w7. W8 w9 w10 w11 w12."
+    explanation = explain_text(copy_summarizer, text, "occlusion,kernel_shap,saliency", granularity="sentences",
+                               decoding=DecodingSettings(beam_size=1, min_len=1, max_len=4), random_orders=3)
+    assert explanation.features.count == 3
+    assert all(a.scores.shape == (len(explanation.generation.summary_tokens), 3)
+               for a in explanation.attributions.values())
+    assert explanation.faithfulness["occlusion"].comprehensiveness.shape[0] == len(explanation.generation.summary_tokens)
+    again = Explanation.loads(explanation.dumps())
+    assert again.features == explanation.features
+    np.testing.assert_allclose(again.scores["kernel_shap"], explanation.scores["kernel_shap"], atol=1e-6)
+    shown = again.viewed()
+    assert shown.generation.source_tokens == list(explanation.features.labels)
+    np.testing.assert_allclose(shown.generation.attention.sum(axis=1), explanation.generation.attention.sum(axis=1))
+    with pytest.raises(InputError, match="granularity"):
+        explain_text(copy_summarizer, text, "occlusion", granularity="paragraphs", decoding=DecodingSettings())
+    with pytest.raises(InputError, match="start positions"):
+        explain_text(copy_summarizer, text, "occlusion", granularity="spans", decoding=DecodingSettings())
