@@ -35,7 +35,7 @@ from attnviz.explain.gradients import convergence_note
 from attnviz.explain.grouped import FeatureScorer
 from attnviz.explain.spec import Param
 from attnviz.explained import (DEFAULT_RANDOM_ORDERS, measure_faithfulness, measure_head_faithfulness, method_params,
-                               new_explanation, run_method)
+                               new_explanation, pointer_attributions, run_method)
 from attnviz.explanation import ATTENTION, Explanation, versions
 from attnviz.export import figure_html, long_frame
 from attnviz.faithfulness import FRACTIONS, RANDOM, head_scores, plan_removals
@@ -81,6 +81,7 @@ class PageSettings:
     granularity: str = "tokens"         # what the methods explain: tokens, sentences or spans
     span_starts: tuple[int, ...] = ()   # where spans begin (granularity "spans")
     inside: int | None = None           # looking into the tokens of this sentence or span
+    pointer_split: bool = False         # attention's copy and generate shares shown and measured as methods
 
     @property
     def model_key(self) -> ModelKey:
@@ -259,11 +260,13 @@ def pass_seconds(model_key: ModelKey, text: str, settings: DecodingSettings) -> 
 
 def build_explanation(summarizer: SummaryModel, generation: Generation, decoding: DecodingSettings,
                       attributions: dict[str, Attribution], params: dict[str, dict[str, Any]],
-                      seed: int, features: Features | None = None) -> Explanation:
-    """Attention, then the computed methods in registry order (with their ``params``), compared; the
-    methods explain ``features`` (None: tokens)."""
+                      seed: int, features: Features | None = None, pointer_split: bool = False) -> Explanation:
+    """Attention (with its copy and generate shares if ``pointer_split``), then the computed methods in registry
+    order (with their ``params``), compared; the methods explain ``features`` (None: tokens)."""
     explanation = new_explanation(summarizer, generation, decoding, seed=seed, random_orders=DEFAULT_RANDOM_ORDERS,
                                   params={m: params[m] for m in METHODS if m in attributions}, features=features)
+    for split in pointer_attributions(explanation) if pointer_split else []:
+        explanation.add(split)
     for name in METHODS:
         if name in attributions:
             explanation.add(attributions[name])
@@ -380,10 +383,16 @@ def sidebar() -> PageSettings:
     norm = bar.radio("Normalisation", ["row_max_abs", "none"], horizontal=True,
                      format_func=lambda v: {"row_max_abs": "row max |score|", "none": "none"}[v])
     sign = bar.radio("Scores", ["signed", "absolute"], horizontal=True)
+    split = bar.checkbox("Split attention into copying and generating", key="pointer_split",
+                         help="A pointer-generator copies a source word with probability 1 − p_gen, spread by "
+                              "attention, and generates with p_gen from the context attention builds. Shows "
+                              "(1 − p_gen) · attention and p_gen · attention as two more rows, compared and "
+                              "measured like methods.")
     return PageSettings(model=model, device=device, max_source_tokens=limit, decoding=decoding, methods=methods,
                         params=method_params(methods, budgets, seed), seed=seed, normalisation=norm, sign=sign,
                         compare=None if compare == NO_COMPARISON else compare, granularity=granularity,
-                        span_starts=starts, inside=st.session_state.get("inside") if granularity != "tokens" else None)
+                        span_starts=starts, inside=st.session_state.get("inside") if granularity != "tokens" else None,
+                        pointer_split=split)
 
 
 GRANULARITY_HELP = ("Tokens: every method explains each source token. Sentences (split by sentencex) or your own "
@@ -819,7 +828,9 @@ def live_page(cfg: PageSettings) -> None:
     features_section(cfg, text, generation, features)
     explain_slot = st.empty()
     explanation = build_explanation(summarizer, generation, cfg.decoding, run_attributions(cfg, text, generation),
-                                    cfg.params, cfg.seed, features)
+                                    cfg.params, cfg.seed, features, cfg.pointer_split)
+    if cfg.pointer_split and generation.p_gen is None:
+        st.caption("This model has no pointer: its attention is not split into copying and generating.")
     offers += explanation_views(explanation, cfg, lambda e, removal: removal_request(cfg, text, e, removal))
     encoder_section(cfg, text, summarizer, generation)
     offer_explain(cfg, text, generation, explain_slot, sidebar_slot)

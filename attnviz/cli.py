@@ -177,6 +177,7 @@ def parse_method_params(items: list[str]) -> dict[str, dict]:
 
 def cmd_explain(args: argparse.Namespace) -> None:
     from attnviz.explained import explain_text
+    from attnviz.explanation import ATTENTION
     from attnviz.explain import method_names
 
     text = read_text_argument(args.text, args.file)
@@ -186,7 +187,7 @@ def cmd_explain(args: argparse.Namespace) -> None:
                                params=parse_method_params(args.param), random_orders=args.random_orders,
                                seed=args.seed, with_faithfulness=args.json,
                                with_head_faithfulness=args.head_faithfulness, max_seconds=_max_seconds(args),
-                               progress=progress, **_granularity(args))
+                               pointer_split=args.copy_split, progress=progress, **_granularity(args))
     if args.json:
         print(explanation.dumps())
         return
@@ -199,7 +200,7 @@ def cmd_explain(args: argparse.Namespace) -> None:
     unit = "tokens" if explanation.features is None else f"{explanation.features.kind} [#]"
     print(f"{'method':22s} {'seconds':>8s} {'forward':>8s} {'backward':>8s}  top source {unit} for the first summary token")
     for name, a in explanation.attributions.items():
-        if name in methods:
+        if name in methods or name.startswith(f"{ATTENTION} ("):
             top = ", ".join(units.source_tokens[j] if explanation.features is None else f"[{j}]"
                             for j in a.scores[0].argsort()[::-1][:3])
             print(f"{name:22s} {a.seconds:8.2f} {a.forward_passes:8d} {a.backward_passes:8d}  {top}")
@@ -232,7 +233,8 @@ def progress_bar(done: int, total: int) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     from attnviz.explain import method_names
-    from attnviz.report import ReportSettings, check_output_folder, run_models_report, run_report, write_report
+    from attnviz.report import (ReportSettings, check_output_folder, run_models_report, run_report, token_kind_table,
+                                write_report)
 
     pairs = _read_pairs_argument(args.pairs, args.limit, keys=("text",))
     if not 1 <= args.workers <= 64:
@@ -265,6 +267,7 @@ def cmd_report(args: argparse.Namespace) -> None:
                              f"the report)")
     if "table" in report:
         print_models_table(report["table"])
+    print_token_kinds(token_kind_table(reports))
     print(f"wrote {json_path} and {html_path}")
 
 
@@ -279,6 +282,21 @@ def print_models_table(table: list[dict]) -> None:
         print(f"{row['model'][:28]:28s} {row['method'][:22]:22s} "
               f"{cell((row['agreement_with_attention'] or {}).get('spearman_rho')):>26s} "
               f"{cell(row['aopc_comprehensiveness']):>26s} {cell(row['aopc_sufficiency']):>26s}")
+
+
+def print_token_kinds(rows: list[dict]) -> None:
+    """Copied versus generated summary tokens: each method's Spearman ρ with attention and AOPC
+    comprehensiveness over those tokens only, mean [bootstrap 95% interval]."""
+    from attnviz.report import COPIED_BELOW, interval_text as cell
+
+    if not rows:
+        return
+    print(f"\ncopied (p_gen < {COPIED_BELOW}) or generated summary tokens")
+    print(f"{'model':28s} {'method':22s} {'tokens':>10s} {'share':>22s} {'Spearman ρ with attention':>26s} "
+          f"{'AOPC comprehensiveness':>26s}")
+    for row in rows:
+        print(f"{row['model'][:28]:28s} {row['method'][:22]:22s} {row['kind']:>10s} {cell(row['share']):>22s} "
+              f"{cell(row['spearman_rho']):>26s} {cell(row['aopc_comprehensiveness']):>26s}")
 
 
 def cmd_examples(args: argparse.Namespace) -> None:
@@ -341,10 +359,13 @@ def _add_method_options(p: argparse.ArgumentParser, *, methods: str) -> None:
     p.add_argument("--max-seconds", type=float, default=MAX_REQUEST_SECONDS,
                    help=f"refuse a text whose methods would take longer than this, estimated on it before they run "
                         f"(default {MAX_REQUEST_SECONDS:.0f}; 0 = no limit)")
-    p.add_argument("--granularity", default="tokens", choices=GRANULARITIES,
+    p.add_argument("--granularity", default="tokens", choices=GRANULARITIES, type=lambda v: _PLURAL.get(v, v),
                    help="what the methods explain: source tokens, sentences (each present or absent as a whole) "
                         "or --spans (default tokens)")
     p.add_argument("--language", default=DEFAULT_LANGUAGE, help="the source's language code, for sentence splitting")
+
+
+_PLURAL = {"token": "tokens", "sentence": "sentences", "span": "spans"}
 
 
 def _granularity(args: argparse.Namespace) -> dict:
@@ -402,6 +423,9 @@ def _explanation_parsers(sub) -> None:
     p.add_argument("--head-faithfulness", action="store_true",
                    help="also measure each layer and head's attention as a ranking (faithfulness per head; "
                         "in the --json document, else a table)")
+    p.add_argument("--copy-split", action="store_true",
+                   help="a pointer-generator's attention split into what it copied, (1 - p_gen) · attention, and what "
+                        "fed the generator, p_gen · attention: two more rows, compared and measured like methods")
     p.add_argument("--spans", default=None, metavar="0,12,40",
                    help="with --granularity spans: the source token positions where spans begin")
     p.set_defaults(run=cmd_explain)

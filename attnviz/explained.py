@@ -59,6 +59,26 @@ def head_attributions(explanation: Explanation) -> list[Attribution]:
                     head_scores=None, params={"head": h}) for h in range(heads.shape[0])]
 
 
+COPY_ATTENTION, GENERATE_ATTENTION = f"{ATTENTION} (copy)", f"{ATTENTION} (generate)"
+
+
+def pointer_attributions(explanation: Explanation) -> list[Attribution]:
+    """A pointer-generator's attention split per summary token into what the pointer copied, (1 − p_gen) ·
+    attention, and what fed the generator, p_gen · attention ([T, S] each, per head too; their sum is
+    attention); none for a model without a pointer (p_gen None)."""
+    p_gen = explanation.generation.p_gen
+    if p_gen is None:
+        return []
+    attention = explanation.attributions[ATTENTION]
+    out = []
+    for name, share in ((COPY_ATTENTION, 1.0 - p_gen), (GENERATE_ATTENTION, p_gen)):
+        weight = np.asarray(share, dtype=np.float64)[:, None]                        # (T, 1)
+        out.append(replace(attention, method=name, scores=weight * attention.scores,
+                           head_scores=None if attention.head_scores is None else weight[None] * attention.head_scores,
+                           params={"share": "1 - p_gen" if name == COPY_ATTENTION else "p_gen"}))
+    return out
+
+
 def run_method(scorer: Scorer, name: str, params: dict[str, Any]) -> Attribution:
     return METHODS[name](scorer, **params)
 
@@ -95,13 +115,14 @@ def check_request(scorer: Scorer, names: Sequence[str], params: dict[str, dict[s
 def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *, decoding: DecodingSettings,
                  params: dict[str, dict[str, Any]] | None = None, random_orders: int = DEFAULT_RANDOM_ORDERS,
                  seed: int = 0, with_faithfulness: bool = True, with_head_faithfulness: bool = False,
-                 heads_as_methods: bool = False, max_seconds: float | None = None,
+                 heads_as_methods: bool = False, pointer_split: bool = False, max_seconds: float | None = None,
                  granularity: str = "tokens", span_starts: Sequence[int] | None = None,
                  language: str = DEFAULT_LANGUAGE, progress: Callable[[str], None] | None = None) -> Explanation:
     """Summarize ``text`` and explain the summary with attention and ``methods`` (registry order), on one
     scorer; agreement always, faithfulness unless ``with_faithfulness`` is False, and each attention head's
     faithfulness with ``with_head_faithfulness``; with ``heads_as_methods``, a multi-head model's heads are
-    methods too (``head_attributions``), compared and measured like the others. ``granularity`` "sentences"
+    methods too (``head_attributions``), compared and measured like the others; with ``pointer_split``, so are
+    attention's copy and generate shares (``pointer_attributions``). ``granularity`` "sentences"
     or "spans" (starting at ``span_starts``) makes the methods explain those features instead of tokens
     (``attnviz.features``). Every parameter is checked
     before the model runs; with ``max_seconds``, a request whose estimate (timed on this input) is longer is
@@ -115,12 +136,13 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
     explanation = new_explanation(model, generation, decoding, params=full_params, random_orders=random_orders,
                                   seed=seed, features=features)
     scorer = explanation_scorer(model, explanation)
-    heads_as = head_attributions(explanation) if heads_as_methods else []
+    free = (head_attributions(explanation) if heads_as_methods else []) + (
+        pointer_attributions(explanation) if pointer_split else [])
     heads = int(np.prod(explanation.units.attention_layers.shape[:2])) if with_head_faithfulness else 0
     if max_seconds is not None:
         check_request(scorer, names, full_params, max_seconds, random_orders if with_faithfulness or heads else None,
-                      heads, free_methods=1 + len(heads_as))
-    for attribution in heads_as:
+                      heads, free_methods=1 + len(free))
+    for attribution in free:
         explanation.add(attribution)
     for name in names:
         if progress is not None:

@@ -44,6 +44,7 @@ class ReportSettings:
     max_source_tokens: int | None = None     # default: the model's own limit
     keep_explanations: bool = False          # return each document's whole explanation too
     heads: bool = True                       # a multi-head model's heads as methods "attention head h"
+    pointer_split: bool = True               # attention's copy and generate shares as methods too
     max_seconds: float | None = None         # refuse a document whose estimate is longer (it gets an error)
     granularity: str = "tokens"              # or "sentences": every method explains each document's sentences
     language: str = "en"                     # for sentence splitting
@@ -53,6 +54,7 @@ class ReportSettings:
             raise InputError(f"a report explains tokens or sentences (spans differ per document), not {self.granularity!r}")
 
 
+COPIED_BELOW = 0.5                           # a summary token with p_gen below this was copied
 _SUMMARIZERS: dict[tuple[str | None, int | None], Any] = {}
 
 
@@ -80,7 +82,8 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
         explanation = explain_text(_summarizer(settings.model, settings.max_source_tokens), text, settings.methods,
                                    decoding=settings.decoding, params=settings.params,
                                    random_orders=settings.random_orders, seed=settings.seed,
-                                   heads_as_methods=settings.heads, max_seconds=settings.max_seconds,
+                                   heads_as_methods=settings.heads, pointer_split=settings.pointer_split,
+                                   max_seconds=settings.max_seconds,
                                    granularity=settings.granularity, language=settings.language)
     except InputError as exc:
         return {"error": str(exc), "pairs": {}, "faithfulness": {}, "seconds": round(time.perf_counter() - start, 3)}
@@ -96,9 +99,30 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
     generation = explanation.generation
     out = {"summary": generation.summary, "source_tokens": len(generation.source_tokens),
            "summary_tokens": len(generation.summary_tokens), "pairs": finite(pairs), "faithfulness": finite(faith),
-           "seconds": round(time.perf_counter() - start, 3)}
+           "by_token_kind": finite(by_token_kind(explanation)), "seconds": round(time.perf_counter() - start, 3)}
     if settings.keep_explanations:
         out["explanation"] = explanation.to_json()
+    return out
+
+
+def by_token_kind(explanation: Any) -> dict[str, Any]:
+    """The summary tokens the pointer copied (p_gen < ``COPIED_BELOW``) and those it generated, apart: per
+    kind, the share of tokens, each method's agreement with attention (``"attention | m"``: metric → mean
+    over those tokens) and AOPC comprehensiveness and sufficiency (means over those tokens); {} without a
+    pointer. A kind with no token has no figures (None)."""
+    p_gen = explanation.generation.p_gen
+    if p_gen is None:
+        return {}
+    agreement = explanation.compare().with_attention
+    out = {}
+    for kind, rows in (("copied", p_gen < COPIED_BELOW), ("generated", p_gen >= COPIED_BELOW)):
+        mean = (lambda v: nanmean(np.asarray(v)[rows]) if rows.any() else None)
+        out[kind] = {"share": float(rows.mean()),
+                     "pairs": {f"{ATTENTION} | {name}": {m: mean(values[m]) for m in METRICS}
+                               for name, values in agreement.items()},
+                     "faithfulness": {name: {"aopc_comprehensiveness": mean(f.comprehensiveness.mean(axis=1)),
+                                             "aopc_sufficiency": mean(f.sufficiency.mean(axis=1))}
+                                      for name, f in (explanation.faithfulness or {}).items()}}
     return out
 
 
@@ -116,11 +140,19 @@ def aggregate(documents: list[dict[str, Any]]) -> dict[str, Any]:
     """``stats`` over documents (ignoring missing values) of every figure."""
     pairs = sorted({p for d in documents for p in d["pairs"]})
     methods = list(dict.fromkeys(m for d in documents for m in d["faithfulness"]))
-    return {"documents": len(documents), "failed": sum("error" in d for d in documents),
-            "agreement": {p: {m: stats(d["pairs"].get(p, {}).get(m) for d in documents) for m in METRICS}
-                          for p in pairs},
-            "faithfulness": {name: {k: stats(d["faithfulness"].get(name, {}).get(k) for d in documents)
-                                    for k in ("aopc_comprehensiveness", "aopc_sufficiency")} for name in methods}}
+    out = {"documents": len(documents), "failed": sum("error" in d for d in documents),
+           "agreement": {p: {m: stats(d["pairs"].get(p, {}).get(m) for d in documents) for m in METRICS}
+                         for p in pairs},
+           "faithfulness": {name: {k: stats(d["faithfulness"].get(name, {}).get(k) for d in documents)
+                                   for k in ("aopc_comprehensiveness", "aopc_sufficiency")} for name in methods}}
+    kinds = [d.get("by_token_kind") or {} for d in documents]
+    if any(kinds):
+        out["by_token_kind"] = {kind: {"share": stats(k.get(kind, {}).get("share") for k in kinds),
+                                       **aggregate([k.get(kind, {"pairs": {}, "faithfulness": {}}) for k in kinds])}
+                                for kind in ("copied", "generated")}
+        for figures in out["by_token_kind"].values():
+            figures.pop("failed")
+    return out
 
 
 def run_report(texts: list[str], settings: ReportSettings, *, scheduler: str | None = None, workers: int = 2,
@@ -158,7 +190,7 @@ def run_models_report(texts: list[str], settings: ReportSettings, models: list[s
     if len(set(models)) != len(models) or not models:
         raise InputError(f"--models needs one or more different models, not {', '.join(models) or 'none'}")
     reports = {model: run_report(texts, replace(settings, model=model), **run) for model in models}
-    return finite({"models": reports, "table": models_table(reports)})
+    return finite({"models": reports, "table": models_table(reports), "token_kinds": token_kind_table(reports)})
 
 
 def models_table(reports: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -174,6 +206,34 @@ def models_table(reports: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                          "aopc_comprehensiveness": figures["aopc_comprehensiveness"],
                          "aopc_sufficiency": figures["aopc_sufficiency"]})
     return rows
+
+
+def token_kind_table(reports: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per model × method × kind of summary token (copied, generated): the kind's share of the
+    tokens, the method's Spearman ρ with attention and its AOPC comprehensiveness over those tokens
+    (``stats`` over documents). Empty for models without a pointer."""
+    rows = []
+    for model, report in reports.items():
+        for kind, figures in report["aggregate"].get("by_token_kind", {}).items():
+            for method, faith in figures["faithfulness"].items():
+                rows.append({"model": model, "method": method, "kind": kind, "share": figures["share"],
+                             "spearman_rho": (figures["agreement"].get(f"{ATTENTION} | {method}") or {}).get("spearman_rho"),
+                             "aopc_comprehensiveness": faith["aopc_comprehensiveness"]})
+    return rows
+
+
+def token_kind_html(rows: list[dict[str, Any]]) -> str:
+    """``token_kind_table`` as an HTML table (mean [bootstrap 95% interval]), or nothing."""
+    import pandas as pd
+
+    if not rows:
+        return ""
+    table = pd.DataFrame([{"model": r["model"], "method": r["method"], "summary tokens": r["kind"],
+                           "share of tokens": interval_text(r["share"]),
+                           "spearman_rho with attention": interval_text(r["spearman_rho"]),
+                           "AOPC comprehensiveness": interval_text(r["aopc_comprehensiveness"])} for r in rows])
+    return (f"<h2>Copied or generated summary tokens</h2><p>Tokens with p_gen &lt; {COPIED_BELOW} were copied by the "
+            "pointer; the figures are means over those tokens only.</p>" + table.to_html(index=False, escape=True))
 
 
 def _settings_json(settings: ReportSettings) -> dict[str, Any]:
@@ -194,8 +254,9 @@ def report_html(report: dict[str, Any]) -> str:
     head = (f"<h1>attnviz corpus report</h1><p>{agg['documents']} documents{failed}, {html.escape(report['mode'])}, "
             f"{report['seconds']} s ({report['documents_per_minute']} documents per minute).</p>"
             f"<p><code>{settings}</code></p>")
+    kinds = token_kind_html(token_kind_table({"": report}))
     return f"<!doctype html><html><head><meta charset='utf-8'><title>attnviz report</title></head><body>{head}" \
-           f"{''.join(parts)}</body></html>"
+           f"{''.join(parts)}{kinds}</body></html>"
 
 
 def check_output_folder(out: Path) -> None:
@@ -263,7 +324,8 @@ def models_report_html(report: dict[str, Any]) -> str:
             f"Agreement is with each model's own attention; '{RANDOM}' is a random ranking (agreement) and random "
             "orders (faithfulness): the chance level.</p>")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>attnviz models report</title></head><body>"
-            f"{head}{table.to_html(index=False, escape=True)}{''.join(parts)}</body></html>")
+            f"{head}{table.to_html(index=False, escape=True)}{''.join(parts)}"
+            f"{token_kind_html(report.get('token_kinds', []))}</body></html>")
 
 
 def interval_text(cell: dict[str, Any] | None) -> str:

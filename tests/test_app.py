@@ -664,3 +664,19 @@ def test_sentences_as_features_then_one_sentence_looked_into():
                      if json.loads(c.proto.spec)["layout"]["title"]["text"].startswith("occlusion"))
     assert list(occlusion["layout"]["xaxis"]["ticktext"]) == ["Diplomats", "cited", "the", "lack", "of", "progress",
                                                               "in", "eastern", "Ukraine", "."]
+
+
+def test_attention_split_into_copying_and_generating():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.sidebar.checkbox(key="pointer_split").check()
+    at.text_area(key="text").input(TEXT)
+    at.button[0].click()
+    at.run()
+    assert not at.exception and not at.error
+    charts = {json.loads(c.proto.spec)["layout"]["title"]["text"].split(" ·")[0]: json.loads(c.proto.spec)
+              for c in at.get("plotly_chart")}
+    copy, generate = (plotly_array(charts[f"attention ({k})"]["data"][0]["customdata"])[..., 4].astype(float)
+                      for k in ("copy", "generate"))
+    attention = plotly_array(json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["customdata"])[..., 4]
+    np.testing.assert_allclose(copy + generate, attention.astype(float), atol=1e-5)
