@@ -187,7 +187,8 @@ def cmd_explain(args: argparse.Namespace) -> None:
                                params=parse_method_params(args.param), random_orders=args.random_orders,
                                seed=args.seed, with_faithfulness=args.json,
                                with_head_faithfulness=args.head_faithfulness, max_seconds=_max_seconds(args),
-                               pointer_split=args.copy_split, progress=progress, **_granularity(args))
+                               pointer_split=args.copy_split, counterfactual=args.counterfactual, progress=progress,
+                               **_granularity(args))
     if args.json:
         print(explanation.dumps())
         return
@@ -206,6 +207,18 @@ def cmd_explain(args: argparse.Namespace) -> None:
             print(f"{name:22s} {a.seconds:8.2f} {a.forward_passes:8d} {a.backward_passes:8d}  {top}")
     if explanation.head_faithfulness is not None:
         print_head_faithfulness(explanation.head_faithfulness)
+    if explanation.counterfactual is not None:
+        print_counterfactual(explanation.counterfactual)
+
+
+def print_counterfactual(result) -> None:
+    """Each counterfactual's mean and largest change of the summary tokens' log-probabilities and the share of
+    tokens greedy decoding would still pick."""
+    print(f"\ncounterfactual attention (1 teacher-forced pass of 4 rows, {result.seconds:.2f} s; top k = {result.k})")
+    print(f"{'variant':16s} {'mean Δ log-prob':>16s} {'largest drop':>13s} {'same greedy token':>18s}")
+    for variant, figures in result.summary().items():
+        print(f"{variant:16s} {figures['mean_change']:16.3f} {figures['largest_drop']:13.3f} "
+              f"{figures['same_greedy_share']:18.0%}")
 
 
 def _shortened(text: str, width: int = 90) -> str:
@@ -423,6 +436,9 @@ def _explanation_parsers(sub) -> None:
     p.add_argument("--head-faithfulness", action="store_true",
                    help="also measure each layer and head's attention as a ranking (faithfulness per head; "
                         "in the --json document, else a table)")
+    p.add_argument("--counterfactual", action="store_true",
+                   help="re-score the summary with attention made uniform, permuted, or without its top 3 tokens: "
+                        "the change of each token's log-probability and whether greedy decoding keeps it")
     p.add_argument("--copy-split", action="store_true",
                    help="a pointer-generator's attention split into what it copied, (1 - p_gen) · attention, and what "
                         "fed the generator, p_gen · attention: two more rows, compared and measured like methods")

@@ -13,6 +13,7 @@ import numpy as np
 from attnviz.decoding import DecodingSettings
 from attnviz.explain import METHODS, Scorer, method_names, resolve_params
 from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
+from attnviz.explain.counterfactual import counterfactual_attention
 from attnviz.explain.grouped import FeatureScorer
 from attnviz.explanation import ATTENTION, Explanation, ExplanationSettings, check_baseline
 from attnviz.faithfulness import faithfulness, faithfulness_passes, head_faithfulness
@@ -117,14 +118,16 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
                  seed: int = 0, with_faithfulness: bool = True, with_head_faithfulness: bool = False,
                  heads_as_methods: bool = False, pointer_split: bool = False, max_seconds: float | None = None,
                  granularity: str = "tokens", span_starts: Sequence[int] | None = None,
-                 language: str = DEFAULT_LANGUAGE, progress: Callable[[str], None] | None = None) -> Explanation:
+                 language: str = DEFAULT_LANGUAGE, counterfactual: bool = False,
+                 progress: Callable[[str], None] | None = None) -> Explanation:
     """Summarize ``text`` and explain the summary with attention and ``methods`` (registry order), on one
     scorer; agreement always, faithfulness unless ``with_faithfulness`` is False, and each attention head's
     faithfulness with ``with_head_faithfulness``; with ``heads_as_methods``, a multi-head model's heads are
     methods too (``head_attributions``), compared and measured like the others; with ``pointer_split``, so are
     attention's copy and generate shares (``pointer_attributions``). ``granularity`` "sentences"
     or "spans" (starting at ``span_starts``) makes the methods explain those features instead of tokens
-    (``attnviz.features``). Every parameter is checked
+    (``attnviz.features``); ``counterfactual``: the summary re-scored with its attention replaced
+    (``attnviz.explain.counterfactual``). Every parameter is checked
     before the model runs; with ``max_seconds``, a request whose estimate (timed on this input) is longer is
     refused before any method runs."""
     names = [m for m in method_names(methods) if m != ATTENTION]
@@ -157,4 +160,6 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
         if progress is not None:
             progress("each head's faithfulness")
         measure_head_faithfulness(explanation, scorer)
+    if counterfactual:
+        explanation.counterfactual = counterfactual_attention(model.scorer(generation), seed=seed)
     return explanation

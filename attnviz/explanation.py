@@ -9,7 +9,8 @@ Layout (``FORMAT`` version ``FORMAT_VERSION``): ``{"format", "format_version", "
 "versions", "generation", "methods": {name: attribution}, "agreement": {"methods", "matrices":
 {metric: [M][M]}, "with_attention_per_token": {method: {metric: [T]}}}, "faithfulness": null |
 {"methods": {name: figures}, "cost"}, "head_faithfulness": null | {"fractions", "aopc_comprehensiveness": [L][H],
-"aopc_sufficiency": [L][H], "random", "cost"}, "features": null | {"kind", "bounds", "labels", "source_len"}}``:
+"aopc_sufficiency": [L][H], "random", "cost"}, "features": null | {"kind", "bounds", "labels", "source_len"},
+"counterfactual": null | {"k", "seed", "original_logprobs", "variants": {name: {"logprob_change", "same_greedy", …}}}}``:
 with features (sentences, spans), every method's scores are [T, G] over them; README's "The explanation document" describes every field.
 """
 from __future__ import annotations
@@ -27,7 +28,8 @@ from attnviz.compare import METRICS, agreement_matrices, agreement_rows
 from attnviz.errors import DocumentError, InputError
 from attnviz.faithfulness import RANDOM
 from attnviz.features import Features
-from attnviz.types import Attribution, Faithfulness, Generation, HeadFaithfulness, finite, read_array, read_field, rounded
+from attnviz.types import (Attribution, Counterfactual, Faithfulness, Generation, HeadFaithfulness, finite, read_array,
+                           read_field, rounded)
 
 FORMAT = "attnviz-explanation"
 FORMAT_VERSION = 2            # 1 was the page's earlier "attnviz-export" layout
@@ -134,6 +136,7 @@ class Explanation:
     head_faithfulness: HeadFaithfulness | None = None       # each layer and head's attention as a ranking
     versions: dict[str, str] = field(default_factory=versions)
     features: Features | None = None                        # what the methods explain (None: source tokens)
+    counterfactual: Counterfactual | None = None            # the summary re-scored under replaced attention
 
     @property
     def units(self) -> Generation:
@@ -214,7 +217,8 @@ class Explanation:
                 "agreement": self.compare().to_json() if self.attributions else None,
                 "faithfulness": faithfulness,
                 "head_faithfulness": None if self.head_faithfulness is None else self.head_faithfulness.to_json(),
-                "features": None if self.features is None else self.features.to_json()}
+                "features": None if self.features is None else self.features.to_json(),
+                "counterfactual": None if self.counterfactual is None else self.counterfactual.to_json()}
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=1, allow_nan=False)
@@ -260,6 +264,10 @@ class Explanation:
             if heads.comprehensiveness.shape != generation.attention_layers.shape[:2]:
                 raise DocumentError("head_faithfulness: its layers × heads do not match the attention's")
             explanation.head_faithfulness = heads
+        if document.get("counterfactual") is not None:
+            explanation.counterfactual = Counterfactual.from_json(document["counterfactual"])
+            if any(v.shape != (len(generation.summary_tokens),) for v in explanation.counterfactual.change.values()):
+                raise DocumentError("counterfactual: its figures do not match the summary's tokens")
         return explanation
 
     @classmethod

@@ -346,3 +346,43 @@ class HeadFaithfulness:
                        cost=read_field(document, "cost", dict, where=where, default={}))
         except (TypeError, ValueError) as exc:
             raise DocumentError(f"{where}{exc}") from None
+
+
+@dataclass
+class Counterfactual:
+    """Counterfactual attention (``attnviz.explain.counterfactual``): per variant, Δ log-prob [T] (variant −
+    original) and whether the greedy token is unchanged [T]."""
+
+    k: int
+    seed: int
+    original: np.ndarray                       # [T] teacher-forced log-probs with the model's own attention
+    original_greedy: np.ndarray                # [T] bool: the model's own argmax is the summary token
+    change: dict[str, np.ndarray]              # variant → [T]
+    same_greedy: dict[str, np.ndarray]         # variant → [T] bool
+    seconds: float = 0.0
+    forward_passes: int = 1
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """variant → mean Δ log-prob, largest drop, share of tokens whose greedy choice stays."""
+        return {v: {"mean_change": float(self.change[v].mean()), "largest_drop": float(self.change[v].min()),
+                    "same_greedy_share": float(self.same_greedy[v].mean())} for v in self.change}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"k": self.k, "seed": self.seed, "original_logprobs": rounded(self.original),
+                "original_greedy": self.original_greedy.tolist(), "seconds": round(self.seconds, 4),
+                "forward_passes": self.forward_passes,
+                "variants": {v: {"logprob_change": rounded(self.change[v]), "same_greedy": self.same_greedy[v].tolist(),
+                                 **{key: round(val, 6) for key, val in self.summary()[v].items()}} for v in self.change}}
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> Counterfactual:
+        where = "counterfactual: "
+        variants = read_field(document, "variants", dict, where=where)
+        return cls(k=read_field(document, "k", int, where=where), seed=read_field(document, "seed", int, where=where),
+                   original=read_array(document, "original_logprobs", where=where),
+                   original_greedy=read_array(document, "original_greedy", dtype=bool, where=where),
+                   change={v: read_array(variants[v], "logprob_change", where=where + v + ".") for v in variants},
+                   same_greedy={v: read_array(variants[v], "same_greedy", dtype=bool, where=where + v + ".")
+                                for v in variants},
+                   seconds=float(read_field(document, "seconds", (int, float), where=where, default=0.0)),
+                   forward_passes=read_field(document, "forward_passes", int, where=where, default=1))

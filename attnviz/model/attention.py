@@ -11,6 +11,7 @@ every source token is absent; each row (null slot included) sums to 1.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
@@ -39,6 +40,8 @@ class CrossAttention(nn.Module):
         self.query_dim, self.memory_dim = query_dim, memory_dim
         # One learned weight per head for the coverage logit term (variants that use it).
         self.coverage_weight = nn.Parameter(torch.zeros(coverage_scalars, 1)) if coverage_scalars else None
+        # Counterfactual attention: (weights [B, (H,) N], gate [B, N]) → the weights used instead (None: as computed).
+        self.override: Callable[[Tensor, Tensor], Tensor] | None = None
 
     def prepare(self, memory: Tensor) -> Tensor:
         """memory [B, S, Dm] → keys [B, S, K] reused at every decoder step."""
@@ -53,6 +56,8 @@ class CrossAttention(nn.Module):
         """memory [B, N, Dm], keys [B, N, K], gate [B, N], coverage [B, N] | None
         → context [B, Dm], weights [B, N], per-head weights [B, H, N] or None."""
         weights = gated_softmax(self.scores(query, keys, coverage), gate)
+        if self.override is not None:
+            weights = self.override(weights, gate)
         return torch.bmm(weights.unsqueeze(1), memory).squeeze(1), weights, None
 
     def _coverage_term(self, coverage: Tensor | None) -> Tensor | float:
@@ -137,6 +142,8 @@ class MultiHeadAttention(CrossAttention):
     def forward(self, query: Tensor, memory: Tensor, keys: Tensor, gate: Tensor,
                 coverage: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None]:
         heads = gated_softmax(self.scores(query, keys, coverage), gate.unsqueeze(1))   # (B, H, N)
+        if self.override is not None:
+            heads = self.override(heads, gate)
         values = self._split(keys[..., self.memory_dim:])                 # (B, H, N, d)
         per_head = torch.matmul(heads.unsqueeze(2), values).squeeze(2)    # (B, H, d)
         context = self.out_proj(per_head.reshape(per_head.shape[0], -1))  # (B, Dm)
