@@ -187,8 +187,8 @@ def cmd_explain(args: argparse.Namespace) -> None:
                                params=parse_method_params(args.param), random_orders=args.random_orders,
                                seed=args.seed, with_faithfulness=args.json,
                                with_head_faithfulness=args.head_faithfulness, max_seconds=_max_seconds(args),
-                               pointer_split=args.copy_split, counterfactual=args.counterfactual, progress=progress,
-                               **_granularity(args))
+                               pointer_split=args.copy_split, counterfactual=args.counterfactual, seeds=args.seeds,
+                               progress=progress, **_granularity(args))
     if args.json:
         print(explanation.dumps())
         return
@@ -209,6 +209,26 @@ def cmd_explain(args: argparse.Namespace) -> None:
         print_head_faithfulness(explanation.head_faithfulness)
     if explanation.counterfactual is not None:
         print_counterfactual(explanation.counterfactual)
+    if explanation.stability:
+        print_stability(explanation)
+
+
+def print_stability(explanation) -> None:
+    """Each sampling method over its seeds: rank τ between seeds, the largest score spread, and Spearman ρ
+    with attention as mean ± std over seeds, differences within twice the spread marked as noise."""
+    from attnviz.stability import agreement_spread, within_noise
+
+    spread = agreement_spread(explanation.stability, "spearman_rho")
+    print(f"\nstability over seeds ({'; '.join(f'{m}: {list(s.seeds)}' for m, s in explanation.stability.items())})")
+    print(f"{'method':22s} {'rank τ between seeds':>21s} {'largest std':>12s} {'Spearman ρ with attention':>26s}")
+    for name, s in explanation.stability.items():
+        print(f"{name:22s} {s.mean_rank_tau:21.3f} {s.std.max():12.4f} "
+              f"{spread[name]['mean']:17.3f} ± {spread[name]['std']:.3f}")
+    names = list(spread)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if within_noise(spread[a]["mean"], spread[b]["mean"], [spread[a]["std"], spread[b]["std"]]):
+                print(f"  {a} and {b}: their agreement with attention differs by less than twice the seeds' spread (noise)")
 
 
 def print_counterfactual(result) -> None:
@@ -439,6 +459,9 @@ def _explanation_parsers(sub) -> None:
     p.add_argument("--counterfactual", action="store_true",
                    help="re-score the summary with attention made uniform, permuted, or without its top 3 tokens: "
                         "the change of each token's log-probability and whether greedy decoding keeps it")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="run each sampling method (lime, kernel_shap, partition_shap) with this many seeds and report "
+                        "how stable it is: spread, rank τ between seeds, agreement with attention ± its spread")
     p.add_argument("--copy-split", action="store_true",
                    help="a pointer-generator's attention split into what it copied, (1 - p_gen) · attention, and what "
                         "fed the generator, p_gen · attention: two more rows, compared and measured like methods")

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from attnviz.decoding import DecodingSettings
+from attnviz.errors import InputError
 from attnviz.explain import METHODS, Scorer, method_names, resolve_params
 from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
 from attnviz.explain.counterfactual import counterfactual_attention
@@ -19,6 +20,7 @@ from attnviz.explanation import ATTENTION, Explanation, ExplanationSettings, che
 from attnviz.faithfulness import faithfulness, faithfulness_passes, head_faithfulness
 from attnviz.features import DEFAULT_LANGUAGE, Features, check_granularity, make_features
 from attnviz.pipeline import SummaryModel
+from attnviz.stability import stability
 from attnviz.types import Attribution, Generation
 
 DEFAULT_RANDOM_ORDERS = 10
@@ -100,6 +102,37 @@ def measure_head_faithfulness(explanation: Explanation, scorer: Scorer) -> Expla
     return explanation
 
 
+MAX_SEEDS = 20
+
+
+def check_seeds(seeds: object) -> int:
+    """``seeds`` as a count of seeds per sampling method (1 = no stability run); InputError otherwise."""
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or not 1 <= seeds <= MAX_SEEDS:
+        raise InputError(f"seeds must be a whole number from 1 to {MAX_SEEDS}, not {seeds!r}")
+    return int(seeds)
+
+
+def seed_runs(scorer: Scorer, name: str, params: dict[str, Any], seeds: int) -> list[Attribution]:
+    """``name`` run with the seeds after ``params["seed"]`` (seeds − 1 more runs) on ``scorer``."""
+    first = params["seed"]
+    return [METHODS[name](scorer, **{**params, "seed": (first + i) % 2**32}) for i in range(1, seeds)]
+
+
+def measure_stability(explanation: Explanation, scorer: Scorer, seeds: int) -> Explanation:
+    """Run every sampling method of the explanation with ``seeds`` seeds in all (its own first) and fill
+    ``explanation.stability``: spread, rank τ between seeds and agreement with attention per seed."""
+    check_seeds(seeds)
+    out = {}
+    for name, attribution in explanation.attributions.items():
+        if name in METHODS and METHODS[name].samples and seeds > 1:
+            params = METHODS[name].resolve(attribution.params)
+            runs = [attribution, *seed_runs(scorer, name, params, seeds)]
+            out[name] = stability(name, [r.params["seed"] for r in runs], [r.scores for r in runs],
+                                  explanation.scores[ATTENTION])
+    explanation.stability = out or None
+    return explanation
+
+
 def check_request(scorer: Scorer, names: Sequence[str], params: dict[str, dict[str, Any]], max_seconds: float,
                   random_orders: int | None, heads: int = 0, free_methods: int = 1) -> float:
     """The estimated seconds of the methods (and faithfulness, with ``random_orders``, of them, of
@@ -118,7 +151,7 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
                  seed: int = 0, with_faithfulness: bool = True, with_head_faithfulness: bool = False,
                  heads_as_methods: bool = False, pointer_split: bool = False, max_seconds: float | None = None,
                  granularity: str = "tokens", span_starts: Sequence[int] | None = None,
-                 language: str = DEFAULT_LANGUAGE, counterfactual: bool = False,
+                 language: str = DEFAULT_LANGUAGE, counterfactual: bool = False, seeds: int = 1,
                  progress: Callable[[str], None] | None = None) -> Explanation:
     """Summarize ``text`` and explain the summary with attention and ``methods`` (registry order), on one
     scorer; agreement always, faithfulness unless ``with_faithfulness`` is False, and each attention head's
@@ -127,13 +160,15 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
     attention's copy and generate shares (``pointer_attributions``). ``granularity`` "sentences"
     or "spans" (starting at ``span_starts``) makes the methods explain those features instead of tokens
     (``attnviz.features``); ``counterfactual``: the summary re-scored with its attention replaced
-    (``attnviz.explain.counterfactual``). Every parameter is checked
+    (``attnviz.explain.counterfactual``); ``seeds`` > 1: every sampling method also runs with seeds − 1 more
+    seeds (``measure_stability``). Every parameter is checked
     before the model runs; with ``max_seconds``, a request whose estimate (timed on this input) is longer is
     refused before any method runs."""
     names = [m for m in method_names(methods) if m != ATTENTION]
     full_params = method_params(names, params, seed)
     check_baseline(random_orders, seed)
     check_granularity(granularity, span_starts)
+    check_seeds(seeds)
     generation = model.summarize(text, decoding)
     features = make_features(generation, granularity, text=text, starts=span_starts, language=language)
     explanation = new_explanation(model, generation, decoding, params=full_params, random_orders=random_orders,
@@ -143,8 +178,9 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
         pointer_attributions(explanation) if pointer_split else [])
     heads = int(np.prod(explanation.units.attention_layers.shape[:2])) if with_head_faithfulness else 0
     if max_seconds is not None:
-        check_request(scorer, names, full_params, max_seconds, random_orders if with_faithfulness or heads else None,
-                      heads, free_methods=1 + len(free))
+        repeated = [n for n in names if METHODS[n].samples] * (seeds - 1)          # the stability runs
+        check_request(scorer, names + repeated, full_params, max_seconds,
+                      random_orders if with_faithfulness or heads else None, heads, free_methods=1 + len(free))
     for attribution in free:
         explanation.add(attribution)
     for name in names:
@@ -162,4 +198,8 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
         measure_head_faithfulness(explanation, scorer)
     if counterfactual:
         explanation.counterfactual = counterfactual_attention(model.scorer(generation), seed=seed)
+    if seeds > 1:
+        if progress is not None:
+            progress(f"{seeds} seeds of the sampling methods")
+        measure_stability(explanation, scorer, seeds)
     return explanation

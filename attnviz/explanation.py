@@ -10,7 +10,8 @@ Layout (``FORMAT`` version ``FORMAT_VERSION``): ``{"format", "format_version", "
 {metric: [M][M]}, "with_attention_per_token": {method: {metric: [T]}}}, "faithfulness": null |
 {"methods": {name: figures}, "cost"}, "head_faithfulness": null | {"fractions", "aopc_comprehensiveness": [L][H],
 "aopc_sufficiency": [L][H], "random", "cost"}, "features": null | {"kind", "bounds", "labels", "source_len"},
-"counterfactual": null | {"k", "seed", "original_logprobs", "variants": {name: {"logprob_change", "same_greedy", …}}}}``:
+"counterfactual": null | {"k", "seed", "original_logprobs", "variants": {name: {"logprob_change", "same_greedy", …}}},
+"stability": null | {method: {"seeds", "mean", "std", "rank_tau", "mean_rank_tau", "with_attention"}}}``:
 with features (sentences, spans), every method's scores are [T, G] over them; README's "The explanation document" describes every field.
 """
 from __future__ import annotations
@@ -28,8 +29,8 @@ from attnviz.compare import METRICS, agreement_matrices, agreement_rows
 from attnviz.errors import DocumentError, InputError
 from attnviz.faithfulness import RANDOM
 from attnviz.features import Features
-from attnviz.types import (Attribution, Counterfactual, Faithfulness, Generation, HeadFaithfulness, finite, read_array,
-                           read_field, rounded)
+from attnviz.types import (Attribution, Counterfactual, Faithfulness, Generation, HeadFaithfulness, Stability, finite,
+                           read_array, read_field, rounded)
 
 FORMAT = "attnviz-explanation"
 FORMAT_VERSION = 2            # 1 was the page's earlier "attnviz-export" layout
@@ -137,6 +138,7 @@ class Explanation:
     versions: dict[str, str] = field(default_factory=versions)
     features: Features | None = None                        # what the methods explain (None: source tokens)
     counterfactual: Counterfactual | None = None            # the summary re-scored under replaced attention
+    stability: dict[str, Stability] | None = None           # sampling methods run with several seeds
 
     @property
     def units(self) -> Generation:
@@ -218,7 +220,8 @@ class Explanation:
                 "faithfulness": faithfulness,
                 "head_faithfulness": None if self.head_faithfulness is None else self.head_faithfulness.to_json(),
                 "features": None if self.features is None else self.features.to_json(),
-                "counterfactual": None if self.counterfactual is None else self.counterfactual.to_json()}
+                "counterfactual": None if self.counterfactual is None else self.counterfactual.to_json(),
+                "stability": None if self.stability is None else {m: s.to_json() for m, s in self.stability.items()}}
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=1, allow_nan=False)
@@ -268,6 +271,12 @@ class Explanation:
             explanation.counterfactual = Counterfactual.from_json(document["counterfactual"])
             if any(v.shape != (len(generation.summary_tokens),) for v in explanation.counterfactual.change.values()):
                 raise DocumentError("counterfactual: its figures do not match the summary's tokens")
+        if document.get("stability") is not None:
+            stable = read_field(document, "stability", dict)
+            explanation.stability = {m: Stability.from_json(m, entry) for m, entry in stable.items()}
+            if any(m not in methods or s.mean.shape != explanation.attributions[m].scores.shape
+                   for m, s in explanation.stability.items()):
+                raise DocumentError("stability: its methods or shapes do not match the document's methods")
         return explanation
 
     @classmethod

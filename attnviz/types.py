@@ -386,3 +386,46 @@ class Counterfactual:
                                 for v in variants},
                    seconds=float(read_field(document, "seconds", (int, float), where=where, default=0.0)),
                    forward_passes=read_field(document, "forward_passes", int, where=where, default=1))
+
+
+@dataclass
+class Stability:
+    """One method run with several seeds (``attnviz.stability``): mean and std of its scores over the seeds
+    [T, S], the mean Kendall τ-b between seeds per summary token [T], and its mean agreement with attention
+    per seed ({metric: [K]}) where attention was given."""
+
+    method: str
+    seeds: tuple[int, ...]
+    mean: np.ndarray                             # [T, S]
+    std: np.ndarray                              # [T, S]
+    rank_tau: np.ndarray                         # [T]
+    with_attention: dict[str, np.ndarray] | None = None   # metric → [K]
+
+    def __post_init__(self) -> None:
+        if self.std.shape != self.mean.shape or self.rank_tau.shape != self.mean.shape[:1]:
+            raise ValueError(f"{self.method}: stability figures do not match scores of shape {self.mean.shape}")
+
+    @property
+    def mean_rank_tau(self) -> float:
+        finite_values = self.rank_tau[np.isfinite(self.rank_tau)]
+        return float(finite_values.mean()) if finite_values.size else float("nan")
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"seeds": list(self.seeds), "mean": rounded(self.mean), "std": rounded(self.std),
+               "rank_tau": rounded(self.rank_tau), "mean_rank_tau": rounded(self.mean_rank_tau)}
+        if self.with_attention is not None:
+            out["with_attention"] = {m: rounded(v) for m, v in self.with_attention.items()}
+        return out
+
+    @classmethod
+    def from_json(cls, method: str, document: dict[str, Any]) -> Stability:
+        where = f"stability.{method}: "
+        seeds = read_field(document, "seeds", list, where=where)
+        agreement = read_field(document, "with_attention", dict, where=where, default=None)
+        try:
+            return cls(method=method, seeds=tuple(int(s) for s in seeds), mean=read_array(document, "mean", where=where),
+                       std=read_array(document, "std", where=where), rank_tau=read_array(document, "rank_tau", where=where),
+                       with_attention=None if agreement is None else {m: read_array(agreement, m, where=where)
+                                                                      for m in agreement})
+        except (TypeError, ValueError) as exc:
+            raise DocumentError(f"{where}{exc}") from None
