@@ -34,8 +34,9 @@ from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
 from attnviz.explain.gradients import convergence_note
 from attnviz.explain.grouped import FeatureScorer
 from attnviz.explain.spec import Param
+from attnviz.explain.counterfactual import counterfactual_attention
 from attnviz.explained import (DEFAULT_RANDOM_ORDERS, measure_faithfulness, measure_head_faithfulness, method_params,
-                               new_explanation, pointer_attributions, run_method)
+                               new_explanation, pointer_attributions, run_method, seed_runs)
 from attnviz.explanation import ATTENTION, Explanation, versions
 from attnviz.export import figure_html, long_frame
 from attnviz.faithfulness import FRACTIONS, RANDOM, head_scores, plan_removals
@@ -43,12 +44,13 @@ from attnviz.features import GRANULARITIES, Features, make_features, parse_start
 from attnviz.jobs import Job, JobBoard, Ticket
 from attnviz.normalise import is_signed, normalise
 from attnviz.pipeline import DEFAULT_MODEL, MODELS_ENV, SummaryModel, available_models, load_model
-from attnviz.plots import (agreement_figure, agreement_matrix_figure, attention_heatmap, attention_views, deletion_figure,
-                           focus_grid_html, head_agreement_figure, head_faithfulness_figure, summary_chips_html,
-                           token_heatmap, visible)
+from attnviz.plots import (agreement_figure, agreement_matrix_figure, attention_heatmap, attention_views,
+                           counterfactual_figure, deletion_figure, focus_grid_html, head_agreement_figure,
+                           head_faithfulness_figure, stability_figure, summary_chips_html, token_heatmap, visible)
+from attnviz.stability import NOISE_SPREADS, stability, within_noise
 from attnviz.textfile import decode_text
 from attnviz.threads import ComputeGate
-from attnviz.types import Attribution, Generation
+from attnviz.types import Attribution, Generation, Stability
 
 st.set_page_config(page_title="attnviz", page_icon="🔎", layout="wide")
 log = logging.getLogger("attnviz.app")
@@ -82,6 +84,7 @@ class PageSettings:
     span_starts: tuple[int, ...] = ()   # where spans begin (granularity "spans")
     inside: int | None = None           # looking into the tokens of this sentence or span
     pointer_split: bool = False         # attention's copy and generate shares shown and measured as methods
+    seeds: int = 1                      # seeds per sampling method (> 1: their stability is measured)
 
     @property
     def model_key(self) -> ModelKey:
@@ -194,6 +197,23 @@ METHOD_FAITHFULNESS = Removal("faithfulness", "Measure faithfulness", True, lamb
 HEAD_FAITHFULNESS = Removal("head-faithfulness", "Measure each head's faithfulness", False,
                             lambda e: head_scores(e.units.attention_layers), measure_head_faithfulness,
                             lambda e: e.head_faithfulness, lambda e, r: setattr(e, "head_faithfulness", r))
+
+
+def stability_job(cfg: PageSettings, text: str, generation: Generation, first: Attribution, key: str) -> Job:
+    """``first``'s method run with ``cfg.seeds`` − 1 more seeds → its ``Stability``, on the job board."""
+    gate, method = compute_gate(), first.method
+    params = METHODS[method].resolve(first.params)
+
+    def work(ticket: Ticket) -> Stability:
+        with gate.heavy():
+            scorer = cfg.scorer(text, generation)
+            forward, backward, _ = METHODS[method].passes(scorer.source_len, scorer.summary_len, params)
+            ticket.start((forward + backward) * (cfg.seeds - 1))
+            scorer.on_pass = ticket.advance
+            runs = [first, *seed_runs(scorer, method, params, cfg.seeds)]
+            return stability(method, [r.params["seed"] for r in runs], [r.scores for r in runs],
+                             scorer.generation.attention)
+    return job_board().submit(key, work)
 
 
 def removal_job(cfg: PageSettings, text: str, explanation: Explanation, removal: Removal, forward_passes: int,
@@ -379,6 +399,11 @@ def sidebar() -> PageSettings:
                     budgets[method][p.name] = checked_number(p, method, key=f"param-{method}-{p.name}", where=st)
         seed = checked_number(Param("seed", 0, "Seed (sampling methods and the random baseline)", low=0,
                                     high=2**31 - 1), "", key="seed", where=st)
+        seeds = checked_number(Param("seeds", 1, "Seeds per sampling method (2 or more: how stable it is)", low=1,
+                                     high=10), "", key="seeds", where=st,
+                               help="LIME and KernelSHAP (and Partition SHAP's tie-breaks) run once per seed: the page "
+                                    "then shows each one's spread, its rank stability and its agreement with "
+                                    "attention ± that spread. Costs that many times the method.")
     bar.subheader("Display")
     norm = bar.radio("Normalisation", ["row_max_abs", "none"], horizontal=True,
                      format_func=lambda v: {"row_max_abs": "row max |score|", "none": "none"}[v])
@@ -392,7 +417,7 @@ def sidebar() -> PageSettings:
                         params=method_params(methods, budgets, seed), seed=seed, normalisation=norm, sign=sign,
                         compare=None if compare == NO_COMPARISON else compare, granularity=granularity,
                         span_starts=starts, inside=st.session_state.get("inside") if granularity != "tokens" else None,
-                        pointer_split=split)
+                        pointer_split=split, seeds=seeds)
 
 
 GRANULARITY_HELP = ("Tokens: every method explains each source token. Sentences (split by sentencex) or your own "
@@ -523,6 +548,11 @@ def focus_section(explanation: Explanation, cfg: PageSettings, window: slice) ->
     rows = {name: scores[focus, window] for name, (scores, _) in shown.items()}
     st.html(focus_grid_html(generation.source_tokens[window], rows, {m: s for m, (_, s) in shown.items()},
                             source_offset=window.start))
+    if explanation.stability:
+        bands = {m: (s.mean[focus, window], s.std[focus, window]) for m, s in explanation.stability.items()}
+        st.plotly_chart(stability_figure(generation.source_tokens[window], bands, source_offset=window.start,
+                                         focus_label=f"#{focus} {generation.summary_tokens[focus]}"),
+                        key="stability-band", width="stretch")
     return focus
 
 
@@ -549,9 +579,30 @@ def agreement_section(explanation: Explanation, focus: int) -> None:
     st.dataframe(pd.DataFrame([{"method": m, f"with attention, for {token}": v[focus],
                                 "with attention, mean over the summary": nanmean(v)} for m, v in per_token.items()]),
                  hide_index=True)
+    if explanation.stability:
+        stability_table(explanation, metric, per_token)
     layers = explanation.generation.attention_layers
     if layers.shape[0] * layers.shape[1] > 1:
         heads_agreement(explanation, metric)
+
+
+def stability_table(explanation: Explanation, metric: str, per_token: dict[str, np.ndarray]) -> None:
+    """Each method's agreement with attention as mean ± std over seeds (one run: ± 0), its rank stability,
+    and which other methods' agreement lies within the noise of the seeds."""
+    spread = {m: (nanmean(v), 0.0) for m, v in per_token.items()}
+    spread.update({m: (float(s.with_attention[metric].mean()), float(s.with_attention[metric].std()))
+                   for m, s in explanation.stability.items() if s.with_attention is not None})
+    rows = []
+    for m, (mean, std) in spread.items():
+        stable = explanation.stability.get(m)
+        close = [o for o, (other, other_std) in spread.items() if o != m and within_noise(mean, other, [std, other_std])]
+        rows.append({"method": m, f"{METRIC_LABELS[metric]} with attention over seeds": f"{mean:.3f} ± {std:.3f}",
+                     "seeds": len(stable.seeds) if stable else 1,
+                     "rank τ between seeds": f"{stable.mean_rank_tau:.3f}" if stable else "1 (deterministic)",
+                     "within the noise of": ", ".join(close) or "–"})
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.caption(f"Over seeds: a difference in agreement smaller than {NOISE_SPREADS:g} standard deviations of the "
+               "seeds is noise, not a difference between methods.")
 
 
 def heads_agreement(explanation: Explanation, metric: str) -> None:
@@ -695,6 +746,7 @@ def explanation_views(explanation: Explanation, cfg: PageSettings,
     if request is None and explanation.faithfulness is None:
         st.info("This explanation was exported without faithfulness figures.")
     faithfulness_section(explanation, focus)
+    counterfactual_section(explanation, cfg, live=request is not None)
     layers = explanation.generation.attention_layers
     if layers.shape[0] * layers.shape[1] > 1:
         st.markdown("**Which head is most faithful?** Each layer and head's attention, taken as a ranking of the "
@@ -703,6 +755,37 @@ def explanation_views(explanation: Explanation, cfg: PageSettings,
         head_faithfulness_section(explanation, exported=request is None)
     export_section(explanation, figures)
     return [offer for offer in late if offer is not None]
+
+
+COUNTERFACTUAL_BUTTON = "counterfactual-button"
+
+
+def counterfactual_section(explanation: Explanation, cfg: PageSettings, *, live: bool) -> None:
+    """Counterfactual attention: on request (live page; one teacher-forced pass of four rows), or as exported."""
+    st.markdown("**Does the model need its attention?** Re-score the summary with each step's attention spread "
+                "evenly over the source, shuffled, or without its 3 most attended tokens (Jain & Wallace 2019).")
+    result = explanation.counterfactual
+    if result is None and live:
+        key = hashlib.sha1(repr((explanation.settings.model, explanation.generation.source_tokens,
+                                 explanation.generation.summary_tokens)).encode("utf-8")).hexdigest()
+        found = st.session_state.setdefault("counterfactuals", {})
+        if key not in found and st.button("Counterfactual attention (1 teacher-forced pass of 4 rows)",
+                                          key=COUNTERFACTUAL_BUTTON):
+            try:
+                with compute_gate().light():
+                    summarizer = load_summarizer(*cfg.model_key)
+                    found[key] = counterfactual_attention(summarizer.scorer(explanation.generation),
+                                                          seed=explanation.settings.seed)
+            except AttnvizError as exc:
+                st.error(plain(str(exc)))
+        result = explanation.counterfactual = found.get(key)
+    if result is None:
+        return
+    st.dataframe(pd.DataFrame([{"attention": v.replace("_", " "), "mean Δ log-prob": f["mean_change"],
+                                "largest drop": f["largest_drop"], "greedy token kept": f"{f['same_greedy_share']:.0%}"}
+                               for v, f in result.summary().items()]), hide_index=True)
+    st.plotly_chart(counterfactual_figure(result.change, explanation.generation.summary_tokens),
+                    key="counterfactual", width="stretch")
 
 
 def head_faithfulness_section(explanation: Explanation, *, exported: bool) -> None:
@@ -765,6 +848,11 @@ def run_attributions(cfg: PageSettings, text: str, generation: Generation) -> di
         try:
             results[method] = wait_for(method_job(cfg, text, generation, method, keys[method]),
                                        f"Computing {method} ({i + 1} of {len(methods)})", bar)
+            if cfg.seeds > 1 and METHODS[method].samples:
+                key = _request_key(cfg, text, ("stability", method, cfg.params_key(method), cfg.seeds))
+                stable = wait_for(stability_job(cfg, text, generation, results[method], key),
+                                  f"{method}: {cfg.seeds - 1} more seeds", bar)
+                st.session_state.setdefault("stability", {})[keys[method]] = stable
         except AttnvizError as exc:                    # this method only: the others and the page stay
             st.error(plain(f"{method}: {exc}"))
             st.session_state["asked"].discard(keys[method])             # it would fail again: ask before retrying
@@ -775,6 +863,15 @@ def run_attributions(cfg: PageSettings, text: str, generation: Generation) -> di
     cancel.empty()
     bar.empty()
     return results
+
+
+def found_stability(cfg: PageSettings, text: str, results: dict[str, Attribution]) -> dict[str, Stability]:
+    """The stability of each computed sampling method at the current seeds, where it was measured."""
+    if cfg.seeds < 2:
+        return {}
+    _, keys = pending_methods(cfg, text)
+    found = st.session_state.get("stability", {})
+    return {m: found[keys[m]] for m in results if keys[m] in found and len(found[keys[m]].seeds) == cfg.seeds}
 
 
 def offer_explain(cfg: PageSettings, text: str, generation: Generation, slot, sidebar_slot) -> None:
@@ -827,8 +924,10 @@ def live_page(cfg: PageSettings) -> None:
     summary_section(generation)
     features_section(cfg, text, generation, features)
     explain_slot = st.empty()
-    explanation = build_explanation(summarizer, generation, cfg.decoding, run_attributions(cfg, text, generation),
-                                    cfg.params, cfg.seed, features, cfg.pointer_split)
+    results = run_attributions(cfg, text, generation)
+    explanation = build_explanation(summarizer, generation, cfg.decoding, results, cfg.params, cfg.seed, features,
+                                    cfg.pointer_split)
+    explanation.stability = found_stability(cfg, text, results) or None
     if cfg.pointer_split and generation.p_gen is None:
         st.caption("This model has no pointer: its attention is not split into copying and generating.")
     offers += explanation_views(explanation, cfg, lambda e, removal: removal_request(cfg, text, e, removal))

@@ -184,7 +184,8 @@ class Explanation:
         attention summed per feature; token-level scores summed too (features of its own are already the
         scores' units). ``short``: sentences and spans labelled by their first words (for plots). Agreement
         recomputed; faithfulness kept. Itself when there is nothing to group."""
-        if features is None:
+        own = features is None                      # the scores are already over these features
+        if own:
             if self.features is None:
                 return self
             features, summed = self.features, (lambda a: a)
@@ -195,7 +196,8 @@ class Explanation:
         for a in self.attributions.values():
             shown.add(replace(a, source_tokens=labels, scores=summed(a.scores), head_scores=summed(a.head_scores)))
         shown.set_faithfulness(self.faithfulness, self.faithfulness_cost)
-        shown.head_faithfulness = self.head_faithfulness
+        shown.head_faithfulness, shown.counterfactual = self.head_faithfulness, self.counterfactual
+        shown.stability = self.stability if own else None         # a spread does not add up over tokens
         return shown
 
     def differences(self, model: str, running: dict[str, str]) -> list[str]:

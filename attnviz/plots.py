@@ -271,6 +271,41 @@ def deletion_figure(curves: dict[str, np.ndarray], fractions: tuple[float, ...],
     return figure
 
 
+def stability_figure(source_tokens: list[str], bands: dict[str, tuple[np.ndarray, np.ndarray]], *, focus_label: str,
+                     source_offset: int = 0) -> go.Figure:
+    """One line per method over the source positions with a ± one-standard-deviation band over seeds:
+    ``bands`` maps a method to (mean [S], std [S]) of the focused summary token's scores."""
+    x = list(range(source_offset, source_offset + len(source_tokens)))
+    labels = [plot_text(t) for t in source_tokens]
+    figure = go.Figure()
+    for name, (mean, std) in bands.items():
+        mean, std = np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
+        figure.add_scatter(x=x + x[::-1], y=list(mean + std) + list((mean - std)[::-1]), fill="toself", opacity=0.25,
+                           line=dict(width=0), name=f"{html.escape(name)} ± 1 std", hoverinfo="skip")
+        figure.add_scatter(x=x, y=mean, mode="lines+markers", name=html.escape(name), customdata=np.stack([labels, std], 1),
+                           hovertemplate=f"{html.escape(name)} · source #%{{x}} %{{customdata[0]}}: %{{y:.4f}} "
+                                         "± %{customdata[1]:.4f}<extra></extra>")
+    figure.update_layout(title=f"Spread over seeds for {plot_text(focus_label)}", height=320,
+                         margin=dict(l=10, r=10, t=40, b=10),
+                         xaxis=dict(tickmode="array", tickvals=x, ticktext=labels, title="source"),
+                         yaxis=dict(title="score (mean over seeds)"))
+    return figure
+
+
+def counterfactual_figure(change: dict[str, np.ndarray], summary_tokens: list[str]) -> go.Figure:
+    """Grouped bars: per summary token, each counterfactual's change of its log-probability."""
+    x = list(range(len(summary_tokens)))
+    figure = go.Figure()
+    for name, values in change.items():
+        figure.add_bar(x=x, y=values, name=html.escape(name.replace("_", " ")),
+                       hovertemplate=f"{html.escape(name)} · #%{{x}}: Δ log P %{{y:.3f}}<extra></extra>")
+    figure.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=40, b=10),
+                         title="Change of each summary token's log-probability when attention is replaced",
+                         xaxis=dict(tickmode="array", tickvals=x, ticktext=[plot_text(t) for t in summary_tokens]),
+                         yaxis=dict(title="Δ log P (replaced − own)"))
+    return figure
+
+
 def corpus_figures(aggregate: dict) -> list[go.Figure]:
     """The corpus report's figures from its ``aggregate``: agreement by method pair (every metric, mean ±
     std over documents; none with a single method) and AOPC comprehensiveness/sufficiency by method."""

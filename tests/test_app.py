@@ -680,3 +680,30 @@ def test_attention_split_into_copying_and_generating():
                       for k in ("copy", "generate"))
     attention = plotly_array(json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["customdata"])[..., 4]
     np.testing.assert_allclose(copy + generate, attention.astype(float), atol=1e-5)
+
+
+def test_seeds_show_stability_and_counterfactual_attention_on_request():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.sidebar.multiselect[0].set_value(["occlusion", "lime"])
+    at.run()
+    at.number_input(key="seeds").set_value(3)
+    at.number_input(key="param-lime-n_samples").set_value(100)
+    at.text_area(key="text").input(TEXT)
+    at.button[0].click()
+    at.run()
+    next(b for b in at.button if b.label.startswith("Explain with")).click()
+    at.run()
+    assert not at.exception and not at.error
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert any(t.startswith("Spread over seeds") for t in titles)
+    table = next(d.value for d in at.dataframe if "rank τ between seeds" in d.value.columns)
+    lime = table[table["method"] == "lime"].iloc[0]
+    assert lime["seeds"] == 3 and float(lime["rank τ between seeds"]) < 1
+    assert table[table["method"] == "occlusion"].iloc[0]["rank τ between seeds"] == "1 (deterministic)"
+    at.button(key="counterfactual-button").click()
+    at.run()
+    assert not at.exception and not at.error
+    effects = next(d.value for d in at.dataframe if "mean Δ log-prob" in d.value.columns)
+    assert list(effects["attention"]) == ["uniform", "permuted", "top k removed"]
+    assert (effects["mean Δ log-prob"] < 0).all()        # the shipped model needs its attention
