@@ -469,7 +469,7 @@ def test_a_method_once_asked_for_survives_an_interrupted_run():
     try:
         at = _explained(["flaky_occlusion"])
         assert len(calls) == 1 and at.error                             # the first attempt was cut short
-        at.sidebar.radio[1].set_value("none")                           # a display-only change
+        next(r for r in at.sidebar.radio if r.label == "Normalisation").set_value("none")                           # a display-only change
         at.run()
     finally:
         unregister("flaky_occlusion")

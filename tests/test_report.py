@@ -61,9 +61,15 @@ def test_dask_run_equals_the_serial_run(tiny_checkpoint):
     assert parallel["mode"].startswith("dask local cluster") and seen[-1] == (4, 4)
     assert [d["summary"] for d in parallel["documents"]] == [d["summary"] for d in serial["documents"]]
     np.testing.assert_allclose(_numbers(parallel), _numbers(serial), atol=1e-6, equal_nan=True)
-    assert set(serial["aggregate"]["agreement"]) == {"attention | occlusion", "attention | lime", "occlusion | lime",
-                                                     "attention | random"}
-    assert set(serial["aggregate"]["faithfulness"]) == {"attention", "occlusion", "lime", "random"}
+    split = ["attention (copy)", "attention (generate)"]              # the pointer's copy and generate shares
+    methods = ["attention", *split, "occlusion", "lime"]
+    assert set(serial["aggregate"]["agreement"]) == {f"{a} | {b}" for i, a in enumerate(methods)
+                                                     for b in methods[i + 1:]} | {"attention | random"}
+    assert set(serial["aggregate"]["faithfulness"]) == {*methods, "random"}
+    copied = serial["aggregate"]["by_token_kind"]["copied"]
+    assert set(copied["faithfulness"]) == {*methods, "random"} and copied["share"]["n"] == 4
+    shuffled = serial["aggregate"]["counterfactual"]["permuted"]
+    assert shuffled["mean_change"]["n"] == 4 and 0 <= shuffled["same_greedy_share"]["mean"] <= 1
 
 
 def test_a_document_that_cannot_be_summarized_is_reported_not_fatal(tiny_checkpoint):
@@ -146,7 +152,7 @@ def test_report_can_keep_each_explanation_and_they_load(tiny_checkpoint, tmp_pat
     for document in report["documents"][1:]:
         explanation = Explanation.loads((out / document["explanation_file"]).read_bytes())
         assert explanation.generation.summary == document["summary"]
-        assert list(explanation.attributions) == ["attention", "occlusion"]
+        assert list(explanation.attributions) == ["attention", "attention (copy)", "attention (generate)", "occlusion"]
         assert explanation.faithfulness["occlusion"].aopc_comprehensiveness == pytest.approx(
             document["faithfulness"]["occlusion"]["aopc_comprehensiveness"], abs=1e-6)
 
@@ -171,7 +177,7 @@ def test_models_report_tables_every_model_and_method_with_intervals(tiny_checkpo
                  "--random-orders", "2", "--explanations"]) == 0
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     rows = {(r["model"], r["method"]): r for r in report["table"]}
-    methods = ["attention", "occlusion", "random"]
+    methods = ["attention", "attention (copy)", "attention (generate)", "occlusion", "random"]
     assert set(rows) == {(tiny_checkpoint, m) for m in methods} | {
         (tiny_multihead, m) for m in methods + ["attention head 0", "attention head 1"]}
     for model in (tiny_checkpoint, tiny_multihead):

@@ -43,16 +43,16 @@ def hover_label(page, x_frac: float = 0.3, y_frac: float = 0.2, tries: int = 3) 
     """The hover label of one heatmap cell. A chart redrawn by a late rerun drops plotly's hover layer, so
     hover again (up to ``tries`` times) rather than wait for a label that is gone."""
     for attempt in range(tries):
-        plot = page.locator(".js-plotly-plot").first
-        plot.scroll_into_view_if_needed()
-        area = plot.locator(".nsewdrag").first.bounding_box()
-        page.mouse.move(area["x"] + 1, area["y"] + 1)                    # leave the cell, then enter it
-        page.mouse.move(area["x"] + area["width"] * x_frac, area["y"] + area["height"] * y_frac)
-        label = plot.locator(".hoverlayer .hovertext").first
         try:
+            plot = page.locator(".js-plotly-plot").first
+            plot.scroll_into_view_if_needed()
+            area = plot.locator(".nsewdrag").first.bounding_box()
+            page.mouse.move(area["x"] + 1, area["y"] + 1)                    # leave the cell, then enter it
+            page.mouse.move(area["x"] + area["width"] * x_frac, area["y"] + area["height"] * y_frac)
+            label = plot.locator(".hoverlayer .hovertext").first
             label.wait_for(timeout=10_000)
             return " ".join(label.text_content(timeout=5_000).split())
-        except Exception:  # noqa: BLE001 — playwright's TimeoutError: the chart was redrawn meanwhile
+        except Exception:  # noqa: BLE001 — playwright's errors: the chart was redrawn (or detached) meanwhile
             if attempt == tries - 1:
                 raise
             wait_idle(page)
@@ -259,4 +259,24 @@ def test_two_models_side_by_side_hover_a_head(page, tmp_path):
     wait_idle(page)
     label = hover_label(page)
     assert HOVER.match(label), label
+    assert page.dialogs == []
+
+
+def test_sentences_as_features_with_the_copy_split_and_a_sentence_looked_into(page):
+    """The sidebar's sentence granularity and copy split: sentence columns answer a hover, the copy share has
+    its tab, and looking into one sentence brings its tokens back as columns."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    for label, role in (("sentences", "radio"), ("Split attention into copying and generating", "checkbox")):
+        sidebar.get_by_text(label, exact=True).click()                  # the visible label: the input is hidden
+        wait_idle(page)
+        assert page.get_by_role(role, name=label).is_checked()
+    summarize(page, TEXT)
+    page.get_by_role("tab", name="attention (copy)").wait_for(timeout=TIMEOUT)
+    label = hover_label(page)
+    assert re.match(r'^summary #\d+ ".+" ← source #[01] "[01]: .+": \d\.\d{3}$', label), label
+    choose(page, "Look into a sentence", re.compile(r"^sentence 1 "))
+    page.get_by_text(re.compile(r"The methods explain the \d+ tokens of sentence 1")).wait_for(timeout=TIMEOUT)
+    wait_idle(page)
+    label = hover_label(page)
+    assert HOVER.match(label) and "←" in label and '"1: ' not in label, label
     assert page.dialogs == []
