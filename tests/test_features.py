@@ -113,3 +113,22 @@ def test_explain_by_sentences_end_to_end(copy_summarizer):
         explain_text(copy_summarizer, text, "occlusion", granularity="paragraphs", decoding=DecodingSettings())
     with pytest.raises(InputError, match="start positions"):
         explain_text(copy_summarizer, text, "occlusion", granularity="spans", decoding=DecodingSettings())
+
+
+def test_sentences_of_a_subword_model_keep_every_word_whole(tmp_path):
+    """A WordPiece BART: "minister" is two pieces; sentence bounds fall between words, labels are the words."""
+    from attnviz.pipeline import load_model
+    from tests import hf_models
+
+    model = load_model(hf_models.save("bart", tmp_path / "pieces", pieces=True), device="cpu")
+    text = "the minister met the committee. the budget vote failed. the minister resigned."
+    generation = model.force(text, "the minister resigned")
+    features = sentence_features(generation, text=text)
+    assert features.covers_source and features.count == 3
+    assert features.labels == ("the minister met the committee.", "the budget vote failed.", "the minister resigned.")
+    words = generation.source_words
+    assert all(start == 0 or words[start] != words[start - 1] for start, _ in features.bounds)
+    scorer = FeatureScorer(model.scorer(generation), features)
+    sentences = METHODS["integrated_gradients"](scorer).scores
+    tokens = METHODS["integrated_gradients"](model.scorer(generation)).scores
+    np.testing.assert_allclose(sentences, features.aggregate(tokens), atol=2e-5, rtol=1e-4)
