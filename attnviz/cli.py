@@ -266,8 +266,8 @@ def progress_bar(done: int, total: int) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     from attnviz.explain import method_names
-    from attnviz.report import (ReportSettings, check_output_folder, run_models_report, run_report, token_kind_table,
-                                write_report)
+    from attnviz.report import (ReportSettings, check_output_folder, counterfactual_rows, run_models_report, run_report,
+                                token_kind_table, write_report)
 
     pairs = _read_pairs_argument(args.pairs, args.limit, keys=("text",))
     if not 1 <= args.workers <= 64:
@@ -301,6 +301,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     if "table" in report:
         print_models_table(report["table"])
     print_token_kinds(token_kind_table(reports))
+    print_counterfactual_rows(counterfactual_rows(reports))
     print(f"wrote {json_path} and {html_path}")
 
 
@@ -330,6 +331,19 @@ def print_token_kinds(rows: list[dict]) -> None:
     for row in rows:
         print(f"{row['model'][:28]:28s} {row['method'][:22]:22s} {row['kind']:>10s} {cell(row['share']):>22s} "
               f"{cell(row['spearman_rho']):>26s} {cell(row['aopc_comprehensiveness']):>26s}")
+
+
+def print_counterfactual_rows(rows: list[dict]) -> None:
+    """Counterfactual attention per model and variant, mean [bootstrap 95% interval] over documents."""
+    from attnviz.report import interval_text as cell
+
+    if not rows:
+        return
+    print("\ncounterfactual attention (summary tokens re-scored with attention replaced)")
+    print(f"{'model':28s} {'attention':16s} {'mean Δ log-prob':>26s} {'greedy token kept':>26s}")
+    for row in rows:
+        print(f"{row['model'][:28]:28s} {row['variant']:16s} {cell(row['mean_change']):>26s} "
+              f"{cell(row['same_greedy_share']):>26s}")
 
 
 def cmd_examples(args: argparse.Namespace) -> None:

@@ -45,6 +45,7 @@ class ReportSettings:
     keep_explanations: bool = False          # return each document's whole explanation too
     heads: bool = True                       # a multi-head model's heads as methods "attention head h"
     pointer_split: bool = True               # attention's copy and generate shares as methods too
+    counterfactual: bool = True              # counterfactual attention per document (pointer-generators)
     max_seconds: float | None = None         # refuse a document whose estimate is longer (it gets an error)
     granularity: str = "tokens"              # or "sentences": every method explains each document's sentences
     language: str = "en"                     # for sentence splitting
@@ -84,7 +85,8 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
                                    random_orders=settings.random_orders, seed=settings.seed,
                                    heads_as_methods=settings.heads, pointer_split=settings.pointer_split,
                                    max_seconds=settings.max_seconds,
-                                   granularity=settings.granularity, language=settings.language)
+                                   granularity=settings.granularity, language=settings.language,
+                                   counterfactual=settings.counterfactual and _has_pointer(settings))
     except InputError as exc:
         return {"error": str(exc), "pairs": {}, "faithfulness": {}, "seconds": round(time.perf_counter() - start, 3)}
     agreement = explanation.compare()
@@ -100,9 +102,18 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
     out = {"summary": generation.summary, "source_tokens": len(generation.source_tokens),
            "summary_tokens": len(generation.summary_tokens), "pairs": finite(pairs), "faithfulness": finite(faith),
            "by_token_kind": finite(by_token_kind(explanation)), "seconds": round(time.perf_counter() - start, 3)}
+    if explanation.counterfactual is not None:
+        out["counterfactual"] = finite(explanation.counterfactual.summary())
     if settings.keep_explanations:
         out["explanation"] = explanation.to_json()
     return out
+
+
+def _has_pointer(settings: ReportSettings) -> bool:
+    """Whether the report's model has its own cross-attention to replace (an attnviz pointer-generator)."""
+    from attnviz.pipeline import Summarizer
+
+    return isinstance(_summarizer(settings.model, settings.max_source_tokens), Summarizer)
 
 
 def by_token_kind(explanation: Any) -> dict[str, Any]:
@@ -145,6 +156,10 @@ def aggregate(documents: list[dict[str, Any]]) -> dict[str, Any]:
                          for p in pairs},
            "faithfulness": {name: {k: stats(d["faithfulness"].get(name, {}).get(k) for d in documents)
                                    for k in ("aopc_comprehensiveness", "aopc_sufficiency")} for name in methods}}
+    variants = sorted({v for d in documents for v in d.get("counterfactual", {})})
+    if variants:
+        out["counterfactual"] = {v: {k: stats(d.get("counterfactual", {}).get(v, {}).get(k) for d in documents)
+                                     for k in ("mean_change", "largest_drop", "same_greedy_share")} for v in variants}
     kinds = [d.get("by_token_kind") or {} for d in documents]
     if any(kinds):
         out["by_token_kind"] = {kind: {"share": stats(k.get(kind, {}).get("share") for k in kinds),
@@ -236,6 +251,28 @@ def token_kind_html(rows: list[dict[str, Any]]) -> str:
             "pointer; the figures are means over those tokens only.</p>" + table.to_html(index=False, escape=True))
 
 
+def counterfactual_rows(reports: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per model × counterfactual variant: mean Δ log-prob, largest drop and share of greedy tokens
+    kept (``stats`` over documents); none for models without their own cross-attention to replace."""
+    return [{"model": model, "variant": variant, **figures}
+            for model, report in reports.items()
+            for variant, figures in report["aggregate"].get("counterfactual", {}).items()]
+
+
+def counterfactual_html(rows: list[dict[str, Any]]) -> str:
+    import pandas as pd
+
+    if not rows:
+        return ""
+    table = pd.DataFrame([{"model": r["model"], "attention": r["variant"].replace("_", " "),
+                           "mean Δ log-prob": interval_text(r["mean_change"]),
+                           "largest drop": interval_text(r["largest_drop"]),
+                           "greedy token kept": interval_text(r["same_greedy_share"])} for r in rows])
+    return ("<h2>Counterfactual attention</h2><p>Each summary re-scored with attention spread evenly, shuffled, or "
+            "without its 3 most attended tokens: mean over documents [bootstrap 95% interval].</p>"
+            + table.to_html(index=False, escape=True))
+
+
 def _settings_json(settings: ReportSettings) -> dict[str, Any]:
     out = asdict(settings)
     out["methods"] = list(settings.methods)
@@ -254,7 +291,7 @@ def report_html(report: dict[str, Any]) -> str:
     head = (f"<h1>attnviz corpus report</h1><p>{agg['documents']} documents{failed}, {html.escape(report['mode'])}, "
             f"{report['seconds']} s ({report['documents_per_minute']} documents per minute).</p>"
             f"<p><code>{settings}</code></p>")
-    kinds = token_kind_html(token_kind_table({"": report}))
+    kinds = token_kind_html(token_kind_table({"": report})) + counterfactual_html(counterfactual_rows({"": report}))
     return f"<!doctype html><html><head><meta charset='utf-8'><title>attnviz report</title></head><body>{head}" \
            f"{''.join(parts)}{kinds}</body></html>"
 
@@ -325,7 +362,8 @@ def models_report_html(report: dict[str, Any]) -> str:
             "orders (faithfulness): the chance level.</p>")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>attnviz models report</title></head><body>"
             f"{head}{table.to_html(index=False, escape=True)}{''.join(parts)}"
-            f"{token_kind_html(report.get('token_kinds', []))}</body></html>")
+            f"{token_kind_html(report.get('token_kinds', []))}"
+            f"{counterfactual_html(counterfactual_rows(report['models']))}</body></html>")
 
 
 def interval_text(cell: dict[str, Any] | None) -> str:
