@@ -421,9 +421,9 @@ def sidebar() -> PageSettings:
 
 
 GRANULARITY_HELP = ("Tokens: every method explains each source token. Sentences (split by sentencex) or your own "
-                    "spans: each is present or absent as a whole, so perturbation methods run over a few dozen "
-                    "features and a long article is explained in seconds; gradients and attention are summed per "
-                    "sentence. Look into one sentence below the summary to explain its tokens.")
+                    "spans: each is present or absent as a whole, so perturbation methods need far fewer passes "
+                    "(each still reads the whole text); gradients and attention are summed per sentence. Look "
+                    "into one sentence below the summary to explain its tokens.")
 
 
 def granularity_controls(bar) -> tuple[str, tuple[int, ...]]:
