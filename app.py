@@ -902,7 +902,7 @@ def offer_explain(cfg: PageSettings, text: str, generation: Generation, slot, si
 def live_page(cfg: PageSettings) -> None:
     summarizer = load_summarizer(*cfg.model_key)
     warm_page()
-    st.sidebar.caption(f"Device in use: **{summarizer.device}**")
+    st.sidebar.caption(f"Device in use: **{summarizer.device}** · model {plain(summarizer.name)}")
     if summarizer.max_source_tokens < cfg.max_source_tokens:
         st.sidebar.caption(f"This model reads at most {summarizer.max_source_tokens:,} source tokens.")
     text = st.session_state.get("submitted")

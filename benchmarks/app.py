@@ -12,8 +12,9 @@
 Prints a table and one JSON line (medians and 90th percentiles).
 
 With ``--models``, one server: each model's first load in the page (from picking it in the sidebar to the
-page idle again: cold), picking it again after another model (cached: nothing may load again), and click to
-heatmap with it picked (medians of ``--runs``).
+sidebar naming it as loaded and the page idle: cold; every model's first load is measured before any model is
+picked again), picking it again after another model (cached: nothing may load again), and click to heatmap
+with it picked (medians of ``--runs``).
 """
 from __future__ import annotations
 
@@ -55,9 +56,9 @@ def pick_model(page, name: str) -> float:
     box.press("ArrowDown")
     start = time.perf_counter()
     page.get_by_role("option", name=name, exact=True).first.click()
-    page.wait_for_timeout(100)
+    # the sidebar names the model once it is loaded (the previous model's line stays until then)
+    page.locator('[data-testid="stSidebar"]').get_by_text(f"model {name}", exact=False).wait_for(timeout=300_000)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=300_000)
-    page.locator(READY).wait_for(timeout=300_000)
     return time.perf_counter() - start
 
 
@@ -145,8 +146,9 @@ def models_benchmark(browser: str, models: list[str], runs: int, words: int) -> 
             wait_healthy(port, proc)
             page.goto(f"http://127.0.0.1:{port}/")
             page.locator(READY).wait_for(timeout=120_000)
+            colds = {model: pick_model(page, model) for model in models}   # every first load before any return
             for i, model in enumerate(models):
-                cold = pick_model(page, model)
+                cold = colds[model]
                 pick_model(page, models[i - 1] if i else models[-1] if len(models) > 1 else model)
                 cached = pick_model(page, model)
                 clicks = [click_to_heatmap(page, port, text, model) for text in pool[i * runs:(i + 1) * runs]]
