@@ -165,3 +165,29 @@ def test_bridge_activation_is_configurable_and_old_configs_mean_relu(vocab):
         _, state = model.encode(ids, ext, mask)
         start[kind] = state.h
     assert torch.all(start["relu"] >= 0) and torch.any(start["tanh"] < 0)
+
+
+@pytest.mark.parametrize("coverage", [False, True])
+def test_additive_scores_are_bahdanaus_tanh_form_in_value_and_gradient(coverage):
+    """The additive scores are computed through a sigmoid for speed; they must be v · tanh(W_m m + W_q q +
+    w_c c) itself, including where tanh saturates, and so must their gradients."""
+    from attnviz.model.attention import AdditiveAttention
+
+    torch.manual_seed(3)
+    attention = AdditiveAttention(8, 12, coverage)
+    memory = (torch.randn(2, 7, 12) * 4).requires_grad_()          # large inputs reach the saturated tails
+    query = torch.randn(2, 8, requires_grad=True)
+    cover = torch.rand(2, 7) * 3 if coverage else None
+    keys = attention.prepare(memory)
+    feature = keys + attention.query_proj(query).unsqueeze(1)
+    if coverage:
+        feature = feature + attention.coverage_proj(cover.unsqueeze(-1))
+    expected = attention.v(torch.tanh(feature)).squeeze(-1)
+    assert feature.abs().max() > 5                                   # some tanh inputs are saturated
+    got = attention.scores(query, keys, cover)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+    weights = torch.randn(2, 7)
+    grads = torch.autograd.grad((got * weights).sum(), (memory, query), retain_graph=True)
+    expected_grads = torch.autograd.grad((expected * weights).sum(), (memory, query))
+    for g, e in zip(grads, expected_grads):
+        torch.testing.assert_close(g, e, atol=1e-5, rtol=1e-4)

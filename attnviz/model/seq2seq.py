@@ -221,9 +221,10 @@ class PointerGenerator(nn.Module):
 
     # ----------------------------------------------------------------- decoder
     def _decode_hidden(self, prev_ids: Tensor, state: DecoderState, enc: EncoderOutput):
-        """One LSTM step and attention; the pieces both output paths need: vocabulary logits [B, V],
-        source attention [B, S], heads [B, H, S] | None, (generate share [B], copy rate [B]) | None
-        (P(w) = generate · P_vocab(w) + copy rate · Σ_j attention_j [source_j = w]), the new state."""
+        """One LSTM step and attention; the pieces both output paths need: the output hidden [B, Hd] (its
+        vocabulary logits: ``_vocab_logits``), source attention [B, S], heads [B, H, S] | None, (generate
+        share [B], copy rate [B]) | None (P(w) = generate · P_vocab(w) + copy rate · Σ_j attention_j
+        [source_j = w]), the new state."""
         inp = prev_ids.masked_fill(prev_ids >= self.config.vocab_size, UNK_ID)
         emb = self.dropout(self.target_embedding(inp))                    # (B, E)
         h, c = self.decoder_cell(torch.cat([emb, state.context], dim=-1), (state.h, state.c))
@@ -232,21 +233,25 @@ class PointerGenerator(nn.Module):
         attn, null = weights[:, :-1], weights[:, -1]                      # (B, S), (B,)
         heads = None if heads is None else heads[..., :-1]
         hidden = self.dropout(torch.tanh(self.out_hidden(torch.cat([h, context], dim=-1))))  # (B, Hd)
-        if self.config.tie_embeddings:
-            logits = nn.functional.linear(self.out_to_embedding(hidden), self.source_embedding.weight, self.out_bias)
-        else:
-            logits = self.out_vocab(hidden)                               # (B, V)
         pointer = None
         if self.p_gen_layer is not None:
             p_gen = torch.sigmoid(self.p_gen_layer(torch.cat([context, h, emb], dim=-1))).squeeze(-1)  # (B,)
             pointer = (p_gen + (1 - p_gen) * null, 1 - p_gen)            # weight on the null slot is generated
         new_coverage = None if state.coverage is None else state.coverage + attn
-        return logits, attn, heads, pointer, DecoderState(h, c, context, new_coverage)
+        return hidden, attn, heads, pointer, DecoderState(h, c, context, new_coverage)
+
+    def _vocab_logits(self, hidden: Tensor) -> Tensor:
+        """Output hidden [..., Hd] → vocabulary logits [..., V]. Nothing in the decoder reads them back, so
+        teacher forcing computes them once for every step: the [V, E] weight is read once, not T times."""
+        if self.config.tie_embeddings:
+            return nn.functional.linear(self.out_to_embedding(hidden), self.source_embedding.weight, self.out_bias)
+        return self.out_vocab(hidden)
 
     def step(self, prev_ids: Tensor, state: DecoderState, enc: EncoderOutput) -> StepOutput:
         """prev_ids [B] extended ids → log-probabilities over the extended vocabulary [B, X]; an OOV
         word's entry is copy + generate share · P(<unk>), as in ``forward``."""
-        logits, attn, heads, pointer, new_state = self._decode_hidden(prev_ids, state, enc)
+        hidden, attn, heads, pointer, new_state = self._decode_hidden(prev_ids, state, enc)
+        logits = self._vocab_logits(hidden)                               # (B, V)
         if pointer is None:
             log_probs = torch.log_softmax(logits, dim=-1)
             oov = log_probs[:, UNK_ID:UNK_ID + 1].expand(-1, enc.extended_size - log_probs.shape[1])
@@ -259,17 +264,18 @@ class PointerGenerator(nn.Module):
         dist.scatter_add_(1, enc.ext_ids, copy_rate.unsqueeze(-1) * attn)
         return StepOutput(torch.log(dist), attn, heads, generate, new_state)
 
-    def _target_logprob(self, logits: Tensor, attn: Tensor, pointer: tuple[Tensor, Tensor] | None,
-                        target: Tensor, ext_ids: Tensor) -> Tensor:
-        """log P(target) [B] without building the extended distribution; an OOV target (id ≥ V) is
+    def _target_logprobs(self, hidden: Tensor, attn: Tensor, pointer: tuple[Tensor, Tensor] | None,
+                         targets: Tensor, ext_ids: Tensor) -> Tensor:
+        """hidden [B, T, Hd], attn [B, T, S], pointer (generate, copy rate) each [B, T] | None, targets
+        [B, T] → log P(target) [B, T] without building the extended distribution; an OOV target (id ≥ V) is
         copied or written as <unk>. No clamp: the probability is positive by construction."""
-        vocab_logp = torch.log_softmax(logits, dim=-1)
-        word = torch.where(target < self.config.vocab_size, target, UNK_ID)
-        gathered = vocab_logp.gather(1, word.unsqueeze(1)).squeeze(1)
+        vocab_logp = torch.log_softmax(self._vocab_logits(hidden), dim=-1)          # (B, T, V)
+        words = torch.where(targets < self.config.vocab_size, targets, UNK_ID)
+        gathered = vocab_logp.gather(2, words.unsqueeze(2)).squeeze(2)              # (B, T)
         if pointer is None:
             return gathered
         generate, copy_rate = pointer
-        p_copy = (attn * (ext_ids == target.unsqueeze(1))).sum(dim=1)
+        p_copy = (attn * (ext_ids.unsqueeze(1) == targets.unsqueeze(2))).sum(dim=2)  # (B, T)
         return torch.log(generate * gathered.exp() + copy_rate * p_copy)
 
     def forward(self, ids: Tensor, ext_ids: Tensor, mask: Tensor, targets: Tensor,
@@ -283,21 +289,23 @@ class PointerGenerator(nn.Module):
             embedded = self.embed_source(ids)
         enc, state = self.encode_embedded(embedded, ext_ids, mask, presence)
         prev = torch.full_like(targets[:, 0], BOS_ID)
-        logps, attns, heads, p_gens, cov_losses = [], [], [], [], []
+        hiddens, attns, heads, pointers, cov_losses = [], [], [], [], []
         for t in range(targets.shape[1]):
             old_coverage = state.coverage
-            logits, attn, head, pointer, state = self._decode_hidden(prev, state, enc)
-            logps.append(self._target_logprob(logits, attn, pointer, targets[:, t], ext_ids))
+            hidden, attn, head, pointer, state = self._decode_hidden(prev, state, enc)
+            hiddens.append(hidden)
             attns.append(attn)
             heads.append(head)
-            p_gens.append(None if pointer is None else pointer[0])
+            pointers.append(pointer)
             cov_losses.append(torch.minimum(attn, old_coverage).sum(dim=1) if old_coverage is not None
                               else attn.new_zeros(attn.shape[0]))
             prev = targets[:, t]
+        attention = torch.stack(attns, dim=1)                             # (B, T, S)
+        pointer = None if pointers[0] is None else tuple(torch.stack(p, dim=1) for p in zip(*pointers))
         return ForcedOutput(
-            target_logprobs=torch.stack(logps, dim=1),
-            attention=torch.stack(attns, dim=1),
+            target_logprobs=self._target_logprobs(torch.stack(hiddens, dim=1), attention, pointer, targets, ext_ids),
+            attention=attention,
             heads=None if heads[0] is None else torch.stack(heads, dim=2),
-            p_gen=None if p_gens[0] is None else torch.stack(p_gens, dim=1),
+            p_gen=None if pointer is None else pointer[0],
             coverage_loss=torch.stack(cov_losses, dim=1),
         )
