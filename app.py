@@ -32,11 +32,10 @@ from attnviz.explain import METHODS
 from attnviz.explain.base import Scorer
 from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
 from attnviz.explain.gradients import convergence_note
-from attnviz.explain.grouped import FeatureScorer
 from attnviz.explain.spec import Param
 from attnviz.explain.counterfactual import counterfactual_attention
-from attnviz.explained import (DEFAULT_RANDOM_ORDERS, measure_faithfulness, measure_head_faithfulness, method_params,
-                               new_explanation, pointer_attributions, run_method, seed_runs)
+from attnviz.explained import (DEFAULT_RANDOM_ORDERS, features_scorer, measure_faithfulness, measure_head_faithfulness,
+                               method_params, new_explanation, pointer_attributions, run_method, seed_runs)
 from attnviz.explanation import ATTENTION, Explanation, versions
 from attnviz.export import figure_html, long_frame
 from attnviz.faithfulness import FRACTIONS, RANDOM, head_scores, plan_removals
@@ -101,9 +100,7 @@ class PageSettings:
 
     def scorer(self, text: str, generation: Generation) -> Scorer:
         """The model's scorer of this summary, on the features where there are some."""
-        scorer = load_summarizer(*self.model_key).scorer(generation)
-        features = self.features(text, generation)
-        return scorer if features is None else FeatureScorer(scorer, features)
+        return features_scorer(load_summarizer(*self.model_key), generation, self.features(text, generation))
 
     def params_key(self, method: str) -> tuple[tuple[str, Any], ...]:
         return tuple(sorted(self.params.get(method, {}).items()))

@@ -46,10 +46,15 @@ def new_explanation(model: SummaryModel, generation: Generation, decoding: Decod
     return explanation
 
 
+def features_scorer(model: SummaryModel, generation: Generation, features: Features | None) -> Scorer:
+    """The model's scorer of this summary, on ``features`` where there are some (None: tokens)."""
+    scorer = model.scorer(generation)
+    return scorer if features is None else FeatureScorer(scorer, features)
+
+
 def explanation_scorer(model: SummaryModel, explanation: Explanation) -> Scorer:
     """The scorer of the explanation's summary, on its features where it has them."""
-    scorer = model.scorer(explanation.generation)
-    return scorer if explanation.features is None else FeatureScorer(scorer, explanation.features)
+    return features_scorer(model, explanation.generation, explanation.features)
 
 
 def head_attributions(explanation: Explanation) -> list[Attribution]:

@@ -3,12 +3,13 @@
     python benchmarks/forward.py [--tokens 2000] [--summary-tokens 16] [--masks 32] [--runs 5] [--model NAME]
 
 Two changes, each measured: Bahdanau's scores v · tanh(x) are computed as 2 v · σ(2x) − Σv (the same
-function: torch's CPU tanh is several times slower than its sigmoid), and teacher forcing computes the
-vocabulary logits of every step in one product after the decoder loop instead of one per step (the baseline
-reads the [V, E] output weight T times). Forms: ``baseline`` (tanh, logits per step), ``sigmoid`` (sigmoid,
-logits per step), ``current`` (sigmoid, logits once). Alternating the forms ``--runs`` times, this times
-``--masks`` random presence masks scored without gradients (what occlusion, LIME and SHAP pay per
-evaluation) and one forward and backward pass of the presence gradient on the scorer's batch (IG's unit),
+function: torch's CPU tanh is several times slower than its sigmoid), and teacher forcing without gradients
+computes the vocabulary logits of every step in one product after the decoder loop instead of one per step
+(the baseline reads the [V, E] output weight T times; with gradients both go step by step). Forms:
+``baseline`` (tanh, logits per step), ``sigmoid`` (sigmoid, logits per step), ``current`` (sigmoid, logits
+once without gradients). Alternating the forms ``--runs`` times, this times ``--masks`` random presence
+masks scored without gradients (what occlusion, LIME and SHAP pay per evaluation) and, on the scorer's
+batch, one forward pass with gradients and one backward pass per summary token (IG's unit per batch of nodes),
 on a ``--tokens``-token news article with a ``--summary-tokens``-token summary. Prints the medians, the
 ratios to the baseline, the largest difference in the scored log-probabilities, and one JSON line.
 """
@@ -37,12 +38,9 @@ def tanh_scores(self: AdditiveAttention, query: torch.Tensor, keys: torch.Tensor
     return self.v(torch.tanh(feature)).squeeze(-1)
 
 
-def logprobs_per_step(self: PointerGenerator, hidden: torch.Tensor, attn: torch.Tensor, pointer, targets: torch.Tensor,
-                      ext_ids: torch.Tensor) -> torch.Tensor:
-    """The baseline: the vocabulary logits and their log-softmax step by step, as the loop computed them [B, T]."""
-    return torch.cat([CURRENT["logprobs"](self, hidden[:, t:t + 1], attn[:, t:t + 1],
-                                          None if pointer is None else tuple(p[:, t:t + 1] for p in pointer),
-                                          targets[:, t:t + 1], ext_ids) for t in range(hidden.shape[1])], dim=1)
+def logprobs_per_step(self: PointerGenerator, *args: torch.Tensor) -> torch.Tensor:
+    """The baseline: the vocabulary logits and their log-softmax step by step, with or without gradients [B, T]."""
+    return CURRENT["logprobs"](self, *args, by_step=True)
 
 
 CURRENT = {"scores": AdditiveAttention.scores, "logprobs": PointerGenerator._target_logprobs}
@@ -71,8 +69,11 @@ def main() -> None:
         return scorer.score_keep(keep)
 
     def gradient() -> torch.Tensor:
+        """As Integrated Gradients at one batch of path points: one forward, one backward per summary token."""
         presence = gates.clone().requires_grad_()
-        return torch.autograd.grad(scorer.score_presence(presence).sum(), presence)[0]
+        out = scorer.score_presence(presence)                            # (N, T)
+        rows = out.shape[1]
+        return torch.stack([scorer.gradients(out[:, t], presence, retain_graph=t < rows - 1) for t in range(rows)])
 
     print(f"{origin}: {scorer.source_len} source tokens, {scorer.summary_len} summary tokens; {args.masks} masks "
           f"scored, one gradient on {scorer.batch_size} sources; {args.runs} runs each, alternating")

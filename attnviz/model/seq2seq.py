@@ -242,7 +242,7 @@ class PointerGenerator(nn.Module):
 
     def _vocab_logits(self, hidden: Tensor) -> Tensor:
         """Output hidden [..., Hd] → vocabulary logits [..., V]. Nothing in the decoder reads them back, so
-        teacher forcing computes them once for every step: the [V, E] weight is read once, not T times."""
+        teacher forcing computes them after the decoder loop (``_target_logprobs``)."""
         if self.config.tie_embeddings:
             return nn.functional.linear(self.out_to_embedding(hidden), self.source_embedding.weight, self.out_bias)
         return self.out_vocab(hidden)
@@ -265,10 +265,27 @@ class PointerGenerator(nn.Module):
         return StepOutput(torch.log(dist), attn, heads, generate, new_state)
 
     def _target_logprobs(self, hidden: Tensor, attn: Tensor, pointer: tuple[Tensor, Tensor] | None,
-                         targets: Tensor, ext_ids: Tensor) -> Tensor:
+                         targets: Tensor, ext_ids: Tensor, by_step: bool | None = None) -> Tensor:
         """hidden [B, T, Hd], attn [B, T, S], pointer (generate, copy rate) each [B, T] | None, targets
-        [B, T] → log P(target) [B, T] without building the extended distribution; an OOV target (id ≥ V) is
-        copied or written as <unk>. No clamp: the probability is positive by construction."""
+        [B, T] → log P(target) [B, T] (``_steps_logprobs``). ``by_step`` None: step by step exactly when
+        gradients are on. Without gradients every step's vocabulary logits come from one product, so the
+        [V, E] output weight is read once, not T times; with gradients step by step, so that the gradient of
+        one summary token's log-probability (one backward pass per token, as Integrated Gradients takes
+        them) goes through its own step's [B, V] logits, not all T."""
+        if not (torch.is_grad_enabled() if by_step is None else by_step):
+            return self._steps_logprobs(hidden, attn, pointer, targets, ext_ids)
+        steps = []
+        for t in range(hidden.shape[1]):
+            at = slice(t, t + 1)
+            step_pointer = None if pointer is None else (pointer[0][:, at], pointer[1][:, at])
+            steps.append(self._steps_logprobs(hidden[:, at], attn[:, at], step_pointer, targets[:, at], ext_ids))
+        return torch.cat(steps, dim=1)                                    # (B, T)
+
+    def _steps_logprobs(self, hidden: Tensor, attn: Tensor, pointer: tuple[Tensor, Tensor] | None,
+                        targets: Tensor, ext_ids: Tensor) -> Tensor:
+        """``_target_logprobs`` of the T steps given, in one computation, without building the extended
+        distribution; an OOV target (id ≥ V) is copied or written as <unk>. No clamp: the probability is
+        positive by construction."""
         vocab_logp = torch.log_softmax(self._vocab_logits(hidden), dim=-1)          # (B, T, V)
         words = torch.where(targets < self.config.vocab_size, targets, UNK_ID)
         gathered = vocab_logp.gather(2, words.unsqueeze(2)).squeeze(2)              # (B, T)
