@@ -182,11 +182,18 @@ def run_report(texts: list[str], settings: ReportSettings, *, scheduler: str | N
     method_params(method_names(list(settings.methods)), settings.params, settings.seed)
     start = time.perf_counter()
     if serial:
+        import sklearn.linear_model  # noqa: F401  (LIME's ridge; loaded now, its OpenMP pool is limited too)
+        from threadpoolctl import threadpool_limits
+
         documents = []
-        for i, text in enumerate(texts):
-            documents.append(document_figures(text, settings))
-            if progress:
-                progress(i + 1, len(texts))
+        # One BLAS and OpenMP thread, as in a Dask worker (``parallel.WORKER_ENVIRON``): LIME's ridge fits
+        # go through numpy's BLAS, whose sums differ in the last bits with the thread count, enough to flip
+        # near-tied ranks; so serial and Dask runs give the same figures.
+        with threadpool_limits(limits=1):
+            for i, text in enumerate(texts):
+                documents.append(document_figures(text, settings))
+                if progress:
+                    progress(i + 1, len(texts))
         mode = "serial"
     else:
         from attnviz.parallel import dask_map

@@ -1,6 +1,7 @@
 """What the benchmarks share: the explanation benchmarks' input, a clock, a median, and report equality."""
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -38,10 +39,13 @@ def median(values: list[float]) -> float:
 
 
 def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two corpus reports give the same per-document figures (within 1e-6), document for document."""
+    """Whether two corpus reports give the same per-document figures (within 1e-6; NaN, an undefined figure,
+    equals NaN), document for document."""
     def numbers(report: dict[str, Any]) -> list[float | None]:
         return [v for d in report["documents"] for group in ("pairs", "faithfulness")
                 for figures in d.get(group, {}).values() for v in figures.values()]
     x, y = numbers(a), numbers(b)
     return len(a["documents"]) == len(b["documents"]) and len(x) == len(y) and all(
-        (p is None and q is None) or (p is not None and q is not None and abs(p - q) <= 1e-6) for p, q in zip(x, y))
+        (p is None and q is None) or (p is not None and q is not None and (abs(p - q) <= 1e-6
+                                                                          or (math.isnan(p) and math.isnan(q))))
+        for p, q in zip(x, y))

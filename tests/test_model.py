@@ -191,3 +191,16 @@ def test_additive_scores_are_bahdanaus_tanh_form_in_value_and_gradient(coverage)
     expected_grads = torch.autograd.grad((expected * weights).sum(), (memory, query))
     for g, e in zip(grads, expected_grads):
         torch.testing.assert_close(g, e, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("pointer", [True, False])
+def test_teacher_forcing_scores_alike_with_and_without_gradients(vocab, pointer):
+    """Without gradients the vocabulary logits of all steps come from one product, with them step by step;
+    both give the same log-probs, an OOV target included."""
+    model = make_model(vocab, pointer=pointer)
+    ids, ext, mask, targets = _padded_batch(len(vocab))
+    with torch.no_grad():
+        at_once = model(ids, ext, mask, targets).target_logprobs
+    by_step = model(ids, ext, mask, targets).target_logprobs
+    assert by_step.requires_grad and not at_once.requires_grad
+    torch.testing.assert_close(at_once, by_step.detach(), atol=1e-6, rtol=1e-6)

@@ -72,6 +72,25 @@ def test_dask_run_equals_the_serial_run(tiny_checkpoint):
     assert shuffled["mean_change"]["n"] == 4 and 0 <= shuffled["same_greedy_share"]["mean"] <= 1
 
 
+def test_a_serial_run_uses_one_blas_thread_like_a_dask_worker(tiny_checkpoint, monkeypatch):
+    """LIME's ridge fits go through numpy's BLAS, whose results change in the last bits with its thread
+    count; serial documents must run under the workers' one thread, so that both runs give the same ranks."""
+    from threadpoolctl import threadpool_info
+
+    from attnviz import report
+
+    threads = []
+    real = report.document_figures
+
+    def recording(text, settings):
+        threads.append({pool["num_threads"] for pool in threadpool_info()})
+        return real(text, settings)
+
+    monkeypatch.setattr(report, "document_figures", recording)
+    run_report(_texts(2), _settings(tiny_checkpoint), serial=True)
+    assert threads == [{1}, {1}]
+
+
 def test_a_document_that_cannot_be_summarized_is_reported_not_fatal(tiny_checkpoint):
     report = run_report(["   ", _texts(1)[0]], _settings(tiny_checkpoint), serial=True)
     assert "empty" in report["documents"][0]["error"] and "error" not in report["documents"][1]
