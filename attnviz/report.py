@@ -11,6 +11,7 @@ and its faithfulness.
 from __future__ import annotations
 
 import html
+import importlib
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -182,8 +183,9 @@ def run_report(texts: list[str], settings: ReportSettings, *, scheduler: str | N
     method_params(method_names(list(settings.methods)), settings.params, settings.seed)
     start = time.perf_counter()
     if serial:
-        import sklearn.linear_model  # noqa: F401  (LIME's ridge; loaded now, its OpenMP pool is limited too)
         from threadpoolctl import threadpool_limits
+
+        importlib.import_module("sklearn.linear_model")   # LIME's ridge: loaded now, so its OpenMP pool is limited too
 
         documents = []
         # One BLAS and OpenMP thread, as in a Dask worker (``parallel.WORKER_ENVIRON``): LIME's ridge fits
