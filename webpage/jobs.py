@@ -1,0 +1,76 @@
+"""The one way to run a long computation: ``submit`` a ``JobSpec`` on the server's job board, ``wait_for`` it
+with progress, and a Cancel button. Attributions, their stability over seeds and removal measurements
+(faithfulness) all go through it."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from attnviz.explain.base import Scorer
+from attnviz.jobs import Job, Ticket
+
+from webpage import state
+from webpage.request import Request
+from webpage.services import compute_gate, job_board
+
+POLL_SECONDS = 0.2          # how often a running job's progress is redrawn (and the run can be interrupted)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A long computation on a request's scorer: its key on the job board, how many model passes it makes
+    on that scorer (its progress counts them), and what it returns."""
+
+    key: str
+    passes: Callable[[Scorer], int]
+    compute: Callable[[Scorer], Any]
+
+
+def submit(request: Request, spec: JobSpec) -> Job:
+    """``spec`` on this request, running (or finished, or found running) under its key on the job board:
+    it waits for the cores, then computes on a fresh scorer whose passes advance the job's progress."""
+    gate = compute_gate()
+
+    def work(ticket: Ticket) -> Any:
+        with gate.heavy():
+            scorer = request.scorer()
+            ticket.start(spec.passes(scorer))
+            scorer.on_pass = ticket.advance
+            return spec.compute(scorer)
+    return job_board().submit(spec.key, work)
+
+
+def wait_for(job: Job, label: str, bar: Any) -> Any:
+    """``job``'s result, drawing its progress in ``bar`` meanwhile. Each drawing lets Streamlit stop this run
+    when the user touches the page: the job goes on, and the next run finds it again."""
+    while not job.done:
+        bar.progress(job.progress, text=label if job.ticket.started else
+                     f"{label}: waiting for another request on this server to finish…")
+        time.sleep(POLL_SECONDS)
+    return job.result()
+
+
+def cancel_button(keys: list[str], key: str) -> Any:
+    """A Cancel button for the jobs under ``keys``, in a slot (→ the slot: empty it when they are done)."""
+    slot = st.empty()
+    slot.button("Cancel", key=key, on_click=cancel_jobs, args=(keys,),
+                help="Stops the running computation within a model pass; finished results stay on the page.")
+    return slot
+
+
+def cancel_jobs(keys: list[str]) -> None:
+    """Cancel the unfinished jobs among ``keys``; they are no longer asked for."""
+    board, asked = job_board(), state.asked()
+    for key in keys:
+        job = board.get(key)
+        if job is None or not job.done:
+            board.cancel(key)
+            asked.discard(key)
+            removals = state.removals()
+            for slot in [slot for slot, request in removals.items() if request == key]:
+                del removals[slot]
+    state.set_cancelled()

@@ -1,0 +1,63 @@
+"""Attention beside one tab per attribution method, over a window of the source for long texts."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from attnviz.explain.gradients import convergence_note
+from attnviz.explanation import ATTENTION, Explanation
+from attnviz.normalise import is_signed, normalise
+from attnviz.plots import attention_heatmap, attention_views, token_heatmap
+from attnviz.types import Generation
+
+from webpage.settings import WINDOW_ABOVE, PageSettings
+
+
+def source_window(generation: Generation) -> slice:
+    s = len(generation.source_tokens)
+    if s <= WINDOW_ABOVE:
+        return slice(0, s)
+    start, end = st.slider("Source tokens shown (for long texts; hover and exports keep absolute positions)",
+                           0, s, (0, min(s, 120)), key="window")
+    start = min(start, s - 1)                         # a window is never empty, even at (S, S)
+    return slice(start, max(end, start + 1))
+
+
+def display_scores(explanation: Explanation, cfg: PageSettings) -> dict[str, tuple[np.ndarray, bool]]:
+    """{method: (scores [T, S] scaled as the sidebar says, whether to draw them signed)}."""
+    return {m: (normalise(s, mode=cfg.normalisation, sign=cfg.sign), cfg.sign == "signed" and is_signed(s))
+            for m, s in explanation.scores.items()}
+
+
+def heatmaps_section(explanation: Explanation, cfg: PageSettings, window: slice) -> dict[str, Any]:
+    """Attention on the left, one tab per attribution method (with its note, if any) on the right;
+    → the figures (for export)."""
+    generation = explanation.generation
+    st.subheader("Heatmaps")
+    st.caption("Rows: summary tokens; columns: source tokens. Colours follow the sidebar's scaling; hover a cell for "
+               "the pair and its raw score; drag to zoom, double-click to reset. Red raises the summary token's "
+               "log-probability, blue lowers it; purple shows magnitudes only.")
+    src = generation.source_tokens[window]
+    figures = {name: token_heatmap(shown[:, window], generation.summary_tokens, src, title=name, signed=signed,
+                                   source_offset=window.start, hover_values=explanation.scores[name][:, window])
+               for name, (shown, signed) in display_scores(explanation, cfg).items()}
+    left, right = st.columns(2)
+    with left:
+        views = attention_views(generation)
+        if len(views) > 1:
+            choice = st.selectbox("Attention layer and head", list(views), key="head")
+            if views.get(choice, (None, None)) != (None, None):
+                figures[ATTENTION] = attention_heatmap(generation, views[choice], window)
+        st.plotly_chart(figures[ATTENTION], key="heatmap-attention", width="stretch")
+    with right:
+        others = [m for m in figures if m != ATTENTION]
+        if not others:
+            st.info("Pick attribution methods in the sidebar and press Explain to see them beside attention.")
+        for tab, name in zip(st.tabs(others) if others else [], others):
+            with tab:
+                st.plotly_chart(figures[name], key=f"heatmap-{name}", width="stretch")
+                if name == "integrated_gradients" and "all_rows_converged" in explanation.attributions[name].checks:
+                    st.caption(convergence_note(explanation.attributions[name].checks))
+    return figures
