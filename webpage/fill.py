@@ -77,7 +77,8 @@ def stability_spec(request: Request, first: Attribution) -> JobSpec:
 
     def compute(scorer: Any) -> Stability:
         runs = [first, *seed_runs(scorer, method, params, cfg.seeds)]
-        return stability(method, [r.params["seed"] for r in runs], [r.scores for r in runs], scorer.generation.attention)
+        return stability(method, [r.params["seed"] for r in runs], [r.scores for r in runs],
+                         scorer.generation.attention)
     return JobSpec(request.key(("stability", method, cfg.params_key(method), cfg.seeds)), passes, compute)
 
 
