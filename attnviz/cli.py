@@ -35,7 +35,7 @@ def read_text_argument(text: str | None, file: str | None) -> str:
 
 def _add_model_options(p: argparse.ArgumentParser, *, device: bool = True) -> None:
     """--model, the source limit and the decoding options; --device unless the command picks its own."""
-    from attnviz.decoding import DecodingSettings
+    from attnviz.models.base import DecodingSettings
 
     default = DecodingSettings()
     p.add_argument("--model", default=None, help="a model folder (an attnviz checkpoint or a Hugging Face encoder-decoder saved with "
@@ -54,14 +54,14 @@ def _add_model_options(p: argparse.ArgumentParser, *, device: bool = True) -> No
 
 
 def _decoding(args: argparse.Namespace):
-    from attnviz.decoding import DecodingSettings
+    from attnviz.models.base import DecodingSettings
 
     return DecodingSettings(beam_size=args.beam, max_len=args.max_len, min_len=min(args.min_len, args.max_len),
                             length_penalty=args.length_penalty, no_repeat_ngram=args.no_repeat_ngram)
 
 
 def _summarizer(args: argparse.Namespace):
-    from attnviz.pipeline import load_model
+    from attnviz.models.loading import load_model
 
     return load_model(args.model, device=args.device, max_source_tokens=args.max_source_tokens)
 
@@ -74,7 +74,7 @@ def cmd_data(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from attnviz.train import TrainSettings, train
+    from attnviz.models.pointer.train import TrainSettings, train
 
     settings = TrainSettings(**{f.name: getattr(args, f.name) for f in fields(TrainSettings)})
     print(f"checkpoint written to {train(settings)}")
@@ -176,9 +176,9 @@ def parse_method_params(items: list[str]) -> dict[str, dict]:
 
 
 def cmd_explain(args: argparse.Namespace) -> None:
+    from attnviz.explain import method_names
     from attnviz.explained import explain_text
     from attnviz.explanation import ATTENTION
-    from attnviz.explain import method_names
 
     text = read_text_argument(args.text, args.file)
     methods = method_names(args.methods)
@@ -266,8 +266,15 @@ def progress_bar(done: int, total: int) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     from attnviz.explain import method_names
-    from attnviz.report import (ReportSettings, check_output_folder, counterfactual_rows, run_models_report, run_report,
-                                token_kind_table, write_report)
+    from attnviz.report import (
+        ReportSettings,
+        check_output_folder,
+        counterfactual_rows,
+        run_models_report,
+        run_report,
+        token_kind_table,
+        write_report,
+    )
 
     pairs = _read_pairs_argument(args.pairs, args.limit, keys=("text",))
     if not 1 <= args.workers <= 64:
@@ -321,7 +328,8 @@ def print_models_table(table: list[dict]) -> None:
 def print_token_kinds(rows: list[dict]) -> None:
     """Copied versus generated summary tokens: each method's Spearman ρ with attention and AOPC
     comprehensiveness over those tokens only, mean [bootstrap 95% interval]."""
-    from attnviz.report import COPIED_BELOW, interval_text as cell
+    from attnviz.report import COPIED_BELOW
+    from attnviz.report import interval_text as cell
 
     if not rows:
         return
@@ -434,9 +442,9 @@ def _data_parsers(sub) -> None:
 
 
 def _model_parsers(sub) -> None:
-    from attnviz.train import TrainSettings
+    from attnviz.models.pointer.train import TrainSettings
 
-    p = sub.add_parser("train", help="train a model (settings: attnviz.train.TrainSettings)")
+    p = sub.add_parser("train", help="train a model (settings: attnviz.models.pointer.train.TrainSettings)")
     _add_dataclass_options(p, TrainSettings)
     p.set_defaults(run=cmd_train)
 

@@ -10,16 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import InputError
-from attnviz.explain import METHODS, Scorer, method_names, resolve_params
+from attnviz.explain import METHODS, method_names, resolve_params
 from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
-from attnviz.explain.counterfactual import counterfactual_attention
 from attnviz.explain.grouped import FeatureScorer
 from attnviz.explanation import ATTENTION, Explanation, ExplanationSettings, check_baseline
 from attnviz.faithfulness import faithfulness, faithfulness_passes, head_faithfulness
 from attnviz.features import DEFAULT_LANGUAGE, Features, check_granularity, make_features
-from attnviz.pipeline import SummaryModel
+from attnviz.models.base import DecodingSettings, SummaryModel
+from attnviz.models.scorer import Scorer
 from attnviz.stability import stability
 from attnviz.types import Attribution, Generation
 
@@ -202,7 +201,7 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
             progress("each head's faithfulness")
         measure_head_faithfulness(explanation, scorer)
     if counterfactual:
-        explanation.counterfactual = counterfactual_attention(model.scorer(generation), seed=seed)
+        explanation.counterfactual = model.counterfactual_attention(generation, seed=seed)
     if seeds > 1:
         if progress is not None:
             progress(f"{seeds} seeds of the sampling methods")

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from attnviz.errors import DocumentError, InputError
-from attnviz.tokenizer import detokenize, normalise_text
 from attnviz.types import Generation, read_field
+from attnviz.words import detokenize, normalise_text
 
 GRANULARITIES = ("tokens", "sentences", "spans")
 DEFAULT_LANGUAGE = "en"

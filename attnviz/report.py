@@ -23,10 +23,10 @@ import numpy as np
 
 from attnviz.bootstrap import bootstrap_mean
 from attnviz.compare import METRICS, agreement_rows, nanmean
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import InputError
 from attnviz.explanation import ATTENTION
 from attnviz.faithfulness import RANDOM
+from attnviz.models.base import DecodingSettings
 from attnviz.types import finite
 
 DEFAULT_REPORT_METHODS = ("attention", "integrated_gradients", "occlusion", "lime")
@@ -66,7 +66,7 @@ def _summarizer(model: str | None, max_source_tokens: int | None = None):
     if key not in _SUMMARIZERS:
         import torch
 
-        from attnviz.pipeline import load_model
+        from attnviz.models.loading import load_model
 
         torch.set_num_threads(1)
         _SUMMARIZERS[key] = load_model(model, device="cpu", max_source_tokens=max_source_tokens)
@@ -87,7 +87,7 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
                                    heads_as_methods=settings.heads, pointer_split=settings.pointer_split,
                                    max_seconds=settings.max_seconds,
                                    granularity=settings.granularity, language=settings.language,
-                                   counterfactual=settings.counterfactual and _has_pointer(settings))
+                                   counterfactual=settings.counterfactual and _replaces_attention(settings))
     except InputError as exc:
         return {"error": str(exc), "pairs": {}, "faithfulness": {}, "seconds": round(time.perf_counter() - start, 3)}
     agreement = explanation.compare()
@@ -110,11 +110,9 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
     return out
 
 
-def _has_pointer(settings: ReportSettings) -> bool:
-    """Whether the report's model has its own cross-attention to replace (an attnviz pointer-generator)."""
-    from attnviz.pipeline import Summarizer
-
-    return isinstance(_summarizer(settings.model, settings.max_source_tokens), Summarizer)
+def _replaces_attention(settings: ReportSettings) -> bool:
+    """Whether the report's model has its own cross-attention to replace (counterfactual attention)."""
+    return _summarizer(settings.model, settings.max_source_tokens).replaces_attention
 
 
 def by_token_kind(explanation: Any) -> dict[str, Any]:

@@ -15,7 +15,6 @@ import numpy as np
 
 from attnviz.errors import DocumentError
 
-
 DECIMALS = 6                 # every float keeps at least 6 decimal places …
 SIGNIFICANT = 7              # … and at least 7 significant digits (small scores, e.g. attention 1e-5, stay exact)
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from attnviz.examples import article  # noqa: E402
 from attnviz.explain import METHODS, method_names  # noqa: E402
 from attnviz.explain.grouped import FeatureScorer  # noqa: E402
-from attnviz.examples import article  # noqa: E402
 from attnviz.features import sentence_features  # noqa: E402
 from benchmarks.common import clock, median, setup  # noqa: E402
 

@@ -8,9 +8,10 @@ import tempfile
 import pytest
 import torch
 
-from attnviz.model import ModelConfig, PointerGenerator
-from attnviz.pipeline import Summarizer
-from attnviz.tokenizer import SPECIALS, Vocabulary
+from attnviz.models.pointer.config import ModelConfig
+from attnviz.models.pointer.seq2seq import PointerGenerator
+from attnviz.models.pointer.summarizer import PointerSummarizer
+from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
 
 for _var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "MPLCONFIGDIR"):
     os.environ.setdefault(_var, tempfile.mkdtemp(prefix=f"attnviz-{_var.lower()}-"))
@@ -37,8 +38,8 @@ def random_text(rng: random.Random, n: int, oov_rate: float = 0.0) -> str:
 
 
 @pytest.fixture
-def summarizer(vocab: Vocabulary) -> Summarizer:
-    return Summarizer(make_model(vocab), vocab, name="tiny")
+def summarizer(vocab: Vocabulary) -> PointerSummarizer:
+    return PointerSummarizer(make_model(vocab), vocab, name="tiny")
 
 
 def copy_pairs(rng: random.Random, n: int) -> list[dict]:
@@ -51,9 +52,9 @@ def copy_pairs(rng: random.Random, n: int) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def copy_summarizer() -> Summarizer:
+def copy_summarizer() -> PointerSummarizer:
     """A tiny pointer-generator trained for 300 steps to copy the first three words (about 10 s)."""
-    from attnviz.train import batch_loss, collate, encode_pairs, make_batches
+    from attnviz.models.pointer.train import batch_loss, collate, encode_pairs, make_batches
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)
     rng = random.Random(0)
@@ -71,7 +72,7 @@ def copy_summarizer() -> Summarizer:
             steps += 1
             if steps == 300:
                 break
-    return Summarizer(model.eval(), vocab, name="copy")
+    return PointerSummarizer(model.eval(), vocab, name="copy")
 
 
 @torch.no_grad()

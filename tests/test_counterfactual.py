@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import InputError
-from attnviz.explain.counterfactual import VARIANTS, counterfactual_attention
+from attnviz.models.base import DecodingSettings
+from attnviz.models.pointer.counterfactual import VARIANTS, counterfactual_attention
 from attnviz.types import Counterfactual
 
 TEXT = "zz101 w3 zz202 w8 w9 w1 w7 w2 w4 w5"          # the copy model repeats the first three words

@@ -8,22 +8,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attnviz.decoding import DecodingSettings
 from attnviz.explained import explain_text
 from attnviz.explanation import Explanation
 from attnviz.export import COLUMNS, figure_html, long_frame
-from attnviz.pipeline import Summarizer
+from attnviz.models.base import DecodingSettings
+from attnviz.models.pointer.summarizer import PointerSummarizer
 from attnviz.plots import attention_heatmap
 from tests.conftest import make_model, random_text
 
 
 @pytest.fixture(scope="module")
 def explained():
-    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
     from tests.conftest import WORDS
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)
-    summarizer = Summarizer(make_model(vocab, seed=3), vocab, name="tiny")
+    summarizer = PointerSummarizer(make_model(vocab, seed=3), vocab, name="tiny")
     explanation = explain_text(summarizer, "<b>x</b> " + random_text(random.Random(1), 10), "occlusion",
                                decoding=DecodingSettings(beam_size=1, min_len=3, max_len=4), random_orders=2)
     return explanation.generation, explanation.attributions, explanation

@@ -6,13 +6,13 @@ import json
 import numpy as np
 import pytest
 
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import DocumentError, InputError
 from attnviz.explain import METHODS
 from attnviz.explain.grouped import FeatureScorer
 from attnviz.explained import explain_text
 from attnviz.explanation import Explanation
 from attnviz.features import Features, parse_starts, sentence_features, span_features, token_features
+from attnviz.models.base import DecodingSettings
 
 THREE = "W1 w2 w3 w4. W5 zz777 w6 w7. W8 w9 w10 w11."     # zz777: out of vocabulary, only in sentence 2
 
@@ -117,7 +117,7 @@ def test_explain_by_sentences_end_to_end(copy_summarizer):
 
 def test_sentences_of_a_subword_model_keep_every_word_whole(tmp_path):
     """A WordPiece BART: "minister" is two pieces; sentence bounds fall between words, labels are the words."""
-    from attnviz.pipeline import load_model
+    from attnviz.models.loading import load_model
     from tests import hf_models
 
     model = load_model(hf_models.save("bart", tmp_path / "pieces", pieces=True), device="cpu")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from attnviz.plots import attention_views, attention_weights, attention_heatmap, token_heatmap
+from attnviz.plots import attention_heatmap, attention_views, attention_weights, token_heatmap
 from attnviz.types import Generation
 
 

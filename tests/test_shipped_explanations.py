@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from attnviz.explain import METHODS, ForcedScorer, explain, known, reference
+from attnviz.explain import METHODS, explain, known, reference
 from attnviz.explain.partition import text_clustering
-from attnviz.pipeline import Summarizer
-from attnviz.tokenizer import PAD_ID, UNK_ID
+from attnviz.models.pointer.scorer import PointerScorer
+from attnviz.models.pointer.summarizer import PointerSummarizer
+from attnviz.models.pointer.vocabulary import PAD_ID, UNK_ID
 from tests.conftest import absent_token_effects
 
 TEXT = ("Greek finance minister Yanis Varoufakis has resigned, a day after voters rejected the terms of an "
@@ -18,21 +19,21 @@ SUMMARY = "Varoufakis resigns as Greek finance minister"      # "varoufakis" is 
 
 
 @pytest.fixture(scope="module")
-def shipped() -> Summarizer:
-    return Summarizer.from_checkpoint(device="cpu")
+def shipped() -> PointerSummarizer:
+    return PointerSummarizer.from_checkpoint(device="cpu")
 
 
 @pytest.fixture(scope="module")
 def case(shipped):
     generation = shipped.force(TEXT, SUMMARY)
-    return shipped.model, generation, ForcedScorer(shipped.model, generation)
+    return shipped.model, generation, PointerScorer(shipped.model, generation)
 
 
 @pytest.fixture(scope="module")
 def short(shipped):
     """The first 10 source tokens and a 3-token summary: 1,024 coalitions to enumerate."""
     generation = shipped.force(" ".join(TEXT.split()[:9]), "Varoufakis resigns")
-    scorer = ForcedScorer(shipped.model, generation)
+    scorer = PointerScorer(shipped.model, generation)
     return shipped.model, generation, scorer, known.coalition_values(scorer)
 
 
@@ -69,7 +70,7 @@ def test_a_copied_oov_word_removed_everywhere_scores_what_the_model_gives_unk(sh
 
 def test_ig_kernel_shap_and_partition_rows_sum_to_the_same_gap(case):
     model, generation, scorer = case
-    results = explain(ForcedScorer(model, generation), ["integrated_gradients", "kernel_shap", "partition_shap"])
+    results = explain(PointerScorer(model, generation), ["integrated_gradients", "kernel_shap", "partition_shap"])
     ends = scorer.score_keep(torch.stack([torch.ones(scorer.source_len), torch.zeros(scorer.source_len)]))
     gap = (ends[0] - ends[1]).numpy()
     assert np.abs(gap).max() > 1                                          # the identity is not 0 = 0

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import CheckpointError, DocumentError
-from attnviz.explanation import Explanation
 from attnviz.explain import METHODS, known, reference
-from attnviz.pipeline import load_model
+from attnviz.explanation import Explanation
+from attnviz.models.base import DecodingSettings
+from attnviz.models.loading import load_model
 from tests import hf_models
 
 TEXT = "the minister met the committee on monday after the budget vote failed"

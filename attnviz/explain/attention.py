@@ -1,8 +1,9 @@
 """Cross-attention registered as one more attribution method, so it compares like the others."""
 from __future__ import annotations
 
-from attnviz.explain.base import Scorer, Stopwatch
+from attnviz.explain.base import Stopwatch
 from attnviz.explain.spec import MethodSpec
+from attnviz.models.scorer import Scorer
 from attnviz.types import Attribution
 
 

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from attnviz.explain.base import Scorer
 from attnviz.features import Features
+from attnviz.models.scorer import Scorer
 from attnviz.types import Attribution
 
 

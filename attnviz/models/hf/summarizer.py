@@ -16,16 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import CheckpointError, InputError
-from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB
-from attnviz.hf.folder import load_folder
-from attnviz.hf.scorer import TransformersScorer
-from attnviz.model import pick_device
-from attnviz.model.config import MAX_SOURCE_TOKENS
-from attnviz.pipeline import check_source_limit
+from attnviz.models.base import MAX_SOURCE_TOKENS, DecodingSettings, check_source_limit, pick_device
+from attnviz.models.hf.folder import load_folder
+from attnviz.models.hf.scorer import TransformersScorer
+from attnviz.models.scorer import DEFAULT_MEMORY_BUDGET_MB
 from attnviz.textfile import MAX_TEXT_CHARS
-from attnviz.types import Generation
+from attnviz.types import Counterfactual, Generation
 
 DEFAULT_SOURCE_TOKENS = 512
 
@@ -163,7 +160,7 @@ class TransformersSummarizer:
         return self._generation(source, summary, prefix, settings.to_dict())
 
     def force(self, text: str, summary: str, *, decoder_prefix: list[int] | None = None) -> Generation:
-        """A Generation of a given ``summary``, teacher-forced (see ``Summarizer.force``); ``decoder_prefix``
+        """A Generation of a given ``summary``, teacher-forced (see ``PointerSummarizer.force``); ``decoder_prefix``
         replaces the model's own decoder start (and forced first token), e.g. to match another tool's."""
         source = self.encode(text)
         targets = self.tokenizer(text_target=summary, add_special_tokens=False).input_ids[:200]
@@ -176,6 +173,13 @@ class TransformersSummarizer:
         return TransformersScorer(self.model, generation, before=self.before, after=self.after,
                                   prefix=generation.settings.get("decoder_prefix", self.prefix), mask_id=self.mask_id,
                                   embed_scale=self.embed_scale, memory_budget_mb=memory_budget_mb)
+
+    replaces_attention = False       # its cross-attention lives inside every decoder layer
+
+    def counterfactual_attention(self, generation: Generation, *, k: int = 3, seed: int = 0) -> Counterfactual:
+        """Not offered: InputError saying why."""
+        raise InputError("counterfactual attention needs a pointer-generator model (attnviz checkpoint); a Hugging "
+                         "Face model's cross-attention lives inside every decoder layer")
 
     @property
     def encoder_layers(self) -> int:

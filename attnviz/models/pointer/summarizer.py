@@ -1,104 +1,28 @@
-"""The one entry point from text to a Generation: load a checkpoint, encode, search, package."""
+"""The pointer-generator as a ``SummaryModel``: load a checkpoint, encode a text, search, package a Generation."""
 from __future__ import annotations
 
 from dataclasses import replace
-import os
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import torch
 
-from attnviz.checkpoint import load_checkpoint
-from attnviz.decoding import DecodingSettings, Hypothesis, search
 from attnviz.errors import InputError
-from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, ForcedScorer, Scorer
-from attnviz.hf.folder import is_transformers_folder
-from attnviz.model import PointerGenerator, pick_device
+from attnviz.models.base import DecodingSettings, check_source_limit, pick_device
+from attnviz.models.folders import model_path
+from attnviz.models.pointer.checkpoint import load_checkpoint
+from attnviz.models.pointer.counterfactual import DEFAULT_TOP_K, counterfactual_attention
+from attnviz.models.pointer.scorer import PointerScorer
+from attnviz.models.pointer.search import Hypothesis, search
+from attnviz.models.pointer.seq2seq import PointerGenerator
+from attnviz.models.pointer.vocabulary import EncodedSource, Vocabulary
+from attnviz.models.scorer import DEFAULT_MEMORY_BUDGET_MB
 from attnviz.textfile import MAX_TEXT_CHARS
-from attnviz.tokenizer import EncodedSource, Vocabulary, detokenize
-from attnviz.types import Generation
-
-PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
-DEFAULT_MODEL = "news-pointer-generator"
-MODELS_ENV = "ATTNVIZ_MODELS"        # a folder of the user's own model folders, offered by name
+from attnviz.types import Counterfactual, Generation
+from attnviz.words import detokenize
 
 
-def model_dirs() -> list[Path]:
-    """Where models are found by name: pretrained/, then the folder named by $ATTNVIZ_MODELS (if any)."""
-    extra = os.environ.get(MODELS_ENV)
-    return [PRETRAINED_DIR] + ([Path(extra).expanduser()] if extra else [])
-
-
-def available_models() -> list[str]:
-    """Names of the model folders (a config.json inside) in ``model_dirs()``, shipped ones first."""
-    names: list[str] = []
-    for folder in model_dirs():
-        if folder.is_dir():
-            names += sorted(p.name for p in folder.iterdir() if (p / "config.json").is_file() and p.name not in names)
-    return names
-
-
-def model_path(model: Path | str | None) -> Path:
-    """A model folder from a path, or a name in ``model_dirs()`` (None: the shipped model)."""
-    if model is None:
-        return PRETRAINED_DIR / DEFAULT_MODEL
-    path = Path(model).expanduser()
-    if path.exists() or path.is_absolute() or len(path.parts) > 1:
-        return path
-    return next((folder / path for folder in model_dirs() if (folder / path).exists()), path)
-
-
-def load_model(model: Path | str | None = None, *, device: str = "auto",
-               max_source_tokens: int | None = None) -> SummaryModel:
-    """The ``SummaryModel`` of a folder (``model_path``): an attnviz checkpoint or a Hugging Face
-    encoder-decoder saved with save_pretrained."""
-    path = model_path(model)
-    if is_transformers_folder(path):
-        from attnviz.hf.summarizer import TransformersSummarizer
-
-        return TransformersSummarizer.from_folder(path, device=device, max_source_tokens=max_source_tokens)
-    return Summarizer.from_checkpoint(path, device=device, max_source_tokens=max_source_tokens)
-
-
-def check_source_limit(limit: object, ceiling: int, name: str = "") -> int:
-    """``limit`` if it is an integer from 1 to ``ceiling``; InputError saying so otherwise."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= ceiling:
-        model = f" for {name}" if name else ""
-        raise InputError(f"the source limit must be from 1 to {ceiling:,} tokens{model}, not {limit!r}")
-    return limit
-
-
-class SummaryModel(Protocol):
-    """The model seam the page and the CLI see. A model family implements it once: read a text, generate
-    a summary with its attention (``Generation``), force a given summary, and build the ``Scorer`` that the
-    explainers run on (teacher-forced log-probabilities under a presence mask)."""
-
-    name: str
-    max_source_tokens: int
-    source_ceiling: int              # the largest source limit the model accepts
-
-    @property
-    def device(self) -> torch.device: ...
-
-    def limited(self, max_source_tokens: int) -> SummaryModel:
-        """The same loaded model (shared, not copied) reading at most ``max_source_tokens``."""
-
-    @property
-    def encoder_layers(self) -> int:
-        """Self-attention layers of the encoder (0: none, e.g. a recurrent encoder)."""
-
-    def encoder_attention(self, generation: Generation, layer: int) -> np.ndarray:
-        """The encoder's self-attention in ``layer`` over the source tokens [H, S, S]."""
-
-    def summarize(self, text: str, settings: DecodingSettings | None = None) -> Generation: ...
-
-    def force(self, text: str, summary: str) -> Generation: ...
-
-    def scorer(self, generation: Generation, *, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> Scorer: ...
-
-
-class Summarizer:
+class PointerSummarizer:
     """The pointer-generator's ``SummaryModel``: a loaded model with its vocabulary; turns text into
     Generations and Generations into Scorers."""
 
@@ -125,14 +49,20 @@ class Summarizer:
         ids = torch.as_tensor(generation.source_ids, device=self.device).unsqueeze(0)
         return self.model.encoder_self_attention(ids, layer).cpu().numpy().astype(np.float64)
 
-    def limited(self, max_source_tokens: int) -> Summarizer:
+    replaces_attention = True        # one attention module reads the source: it can be overridden
+
+    def counterfactual_attention(self, generation: Generation, *, k: int = DEFAULT_TOP_K, seed: int = 0) -> Counterfactual:
+        """``attnviz.models.pointer.counterfactual`` on ``generation``'s summary (one teacher-forced pass)."""
+        return counterfactual_attention(self.scorer(generation), k=k, seed=seed)
+
+    def limited(self, max_source_tokens: int) -> PointerSummarizer:
         """The same model reading at most ``max_source_tokens``."""
-        return Summarizer(self.model, self.vocab, name=self.name, metadata=self.metadata,
+        return PointerSummarizer(self.model, self.vocab, name=self.name, metadata=self.metadata,
                           max_source_tokens=max_source_tokens)
 
     @classmethod
     def from_checkpoint(cls, path: Path | str | None = None, *, device: str = "auto",
-                        max_source_tokens: int | None = None) -> Summarizer:
+                        max_source_tokens: int | None = None) -> PointerSummarizer:
         """Load ``path`` (a folder, or a name under pretrained/; default: the shipped model)."""
         path = model_path(path)
         model, vocab, metadata = load_checkpoint(path, pick_device(device))
@@ -186,9 +116,9 @@ class Summarizer:
                          score=float(out.target_logprobs[0].sum()))
         return self._generation(source, hyp, None)
 
-    def scorer(self, generation: Generation, *, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> ForcedScorer:
+    def scorer(self, generation: Generation, *, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> PointerScorer:
         """The explainers' view of ``generation``: its summary teacher-forced under perturbed sources."""
-        return ForcedScorer(self.model, generation, memory_budget_mb=memory_budget_mb)
+        return PointerScorer(self.model, generation, memory_budget_mb=memory_budget_mb)
 
     def _display_tokens(self, ids: list[int], attention: np.ndarray, source: EncodedSource) -> list[str]:
         """Each summary token in the casing of its most-attended occurrence in the source, if any."""
