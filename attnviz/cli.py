@@ -177,8 +177,8 @@ def parse_method_params(items: list[str]) -> dict[str, dict]:
 
 def cmd_explain(args: argparse.Namespace) -> None:
     from attnviz.explain import method_names
-    from attnviz.explained import explain_text
     from attnviz.explanation import ATTENTION
+    from attnviz.pipeline import explain_text
 
     text = read_text_argument(args.text, args.file)
     methods = method_names(args.methods)

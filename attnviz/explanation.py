@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 import attnviz
-from attnviz.compare import METRICS, agreement_matrices, agreement_rows
+from attnviz.agreement import METRICS, agreement_matrices, agreement_rows
 from attnviz.errors import DocumentError, InputError
 from attnviz.faithfulness import RANDOM
 from attnviz.features import Features
@@ -198,13 +198,11 @@ class Explanation:
         if own:
             if self.features is None:
                 return self
-            features, summed = self.features, (lambda a: a)
-        else:
-            summed = (lambda a: None if a is None else features.aggregate(a))
+            features = self.features
         labels = features.short_labels() if short else list(features.labels)
         shown = Explanation(features.generation(self.generation, labels), self.settings, versions=self.versions)
         for a in self.attributions.values():
-            shown.add(replace(a, source_tokens=labels, scores=summed(a.scores), head_scores=summed(a.head_scores)))
+            shown.add(replace(a, source_tokens=labels) if own else features.summed(a, labels))
         shown.set_faithfulness(self.faithfulness, self.faithfulness_cost)
         shown.head_faithfulness, shown.counterfactual = self.head_faithfulness, self.counterfactual
         shown.stability = self.stability if own else None         # a spread does not add up over tokens

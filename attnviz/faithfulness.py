@@ -30,7 +30,7 @@ RANDOM = "random"
 
 
 class MaskScorer(Protocol):
-    """What faithfulness needs of a model's scorer (``attnviz.explain.base.ForcedScorer`` is one)."""
+    """What faithfulness needs of a model's scorer (every ``attnviz.models.scorer.Scorer`` is one)."""
 
     source_len: int
     summary_len: int

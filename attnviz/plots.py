@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import plotly.graph_objects as go
 
-from attnviz.compare import METRIC_LABELS, METRICS
+from attnviz.agreement import METRIC_LABELS, METRICS
 from attnviz.faithfulness import RANDOM
 from attnviz.types import Generation, HeadFaithfulness
 

@@ -1,5 +1,5 @@
 """Agreement and faithfulness over a corpus (``python -m attnviz report``): every document becomes an
-``Explanation`` (``attnviz.explained.explain_text``), and the report keeps, per document, every
+``Explanation`` (``attnviz.pipeline.explain_text``), and the report keeps, per document, every
 method × method pair's agreement means (a multi-head model's heads included as "attention head h", and a
 random ranking against attention as the chance level) and every method's AOPC beside the random-order
 baseline, then the mean with its bootstrap 95% interval, the standard deviation and the count of each figure
@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from attnviz.agreement import METRICS, agreement_rows, nanmean
 from attnviz.bootstrap import bootstrap_mean
-from attnviz.compare import METRICS, agreement_rows, nanmean
 from attnviz.errors import InputError
 from attnviz.explanation import ATTENTION
 from attnviz.faithfulness import RANDOM
@@ -77,7 +77,7 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
     """Explain one text; → its per-pair agreement means and per-method AOPC figures (and, with
     ``keep_explanations``, the explanation document), or, for a text that cannot be summarized, its
     error message and no figures."""
-    from attnviz.explained import explain_text
+    from attnviz.pipeline import explain_text
 
     start = time.perf_counter()
     try:
@@ -174,8 +174,8 @@ def run_report(texts: list[str], settings: ReportSettings, *, scheduler: str | N
     """Every text through ``document_figures``, serially or over Dask (a local cluster of ``workers``
     single-threaded processes, or the cluster at ``scheduler``); documents keep their input order."""
     from attnviz.explain import method_names
-    from attnviz.explained import method_params
     from attnviz.explanation import check_baseline
+    from attnviz.pipeline import method_params
 
     check_baseline(settings.random_orders, settings.seed)                 # bad settings fail now, not per document
     method_params(method_names(list(settings.methods)), settings.params, settings.seed)

@@ -104,7 +104,8 @@ class Generation:
     word_texts: list[str] | None = None       # [W] each of those words as written in the source
     source_oovs: list[str] = field(default_factory=list)  # lower-cased OOV words, extended-id order
     truncated_from: int = 0           # source token count before truncation
-    score: float = 0.0                # the decoder's (length-normalised) sequence score
+    score: float = 0.0                # the search's sequence score: length-normalised by the pointer-generator's
+                                      # beam (DecodingSettings); a Hugging Face model's sum of token_logprobs
     settings: dict[str, Any] = field(default_factory=dict)  # decoding settings used
 
     def __post_init__(self) -> None:

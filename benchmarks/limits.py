@@ -30,12 +30,12 @@ from attnviz.errors import InputError  # noqa: E402
 from attnviz.examples import long_text  # noqa: E402
 from attnviz.explain import METHODS  # noqa: E402
 from attnviz.explain.cost import MAX_REQUEST_SECONDS  # noqa: E402
-from attnviz.explained import DEFAULT_RANDOM_ORDERS, check_request, method_params  # noqa: E402
 from attnviz.models.base import (
     MAX_SOURCE_TOKENS,  # noqa: E402
     DecodingSettings,  # noqa: E402
 )
 from attnviz.models.pointer.summarizer import PointerSummarizer  # noqa: E402
+from attnviz.pipeline import DEFAULT_RANDOM_ORDERS, check_request, method_params  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL = [m for m in METHODS if m != "attention"]

@@ -91,3 +91,8 @@ def absent_token_effects(scorer, j: int, replacement_id: int) -> tuple[float, fl
         outputs.append(scorer.model(ids, ext, mask, scorer.targets, presence=presence))
     change = (outputs[0].target_logprobs - outputs[1].target_logprobs).abs().max()
     return float(change), float(max(out.attention[0, :, j].max() for out in outputs))
+
+
+def intact(scorer) -> torch.Tensor:
+    """f(x): the scorer's target log-probs of the intact source [T]."""
+    return scorer.score_keep(torch.ones(1, scorer.source_len))[0]

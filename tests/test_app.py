@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from attnviz.errors import DocumentError
 from attnviz.explanation import Explanation
 from attnviz.models.base import DecodingSettings
+from tests.conftest import intact
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TEXT = ("The European Union agreed on Tuesday to extend economic sanctions against Russia for another six months, "
@@ -117,7 +118,7 @@ def _figures(at: AppTest) -> list[dict]:
 def test_example_explain_focus_agreement_and_export(kept_media):
     import io
 
-    from attnviz.compare import agreement_rows, nanmean
+    from attnviz.agreement import agreement_rows, nanmean
     from attnviz.examples import load_examples
     from attnviz.explain import explain
     from attnviz.models.base import DecodingSettings
@@ -195,7 +196,7 @@ def test_example_explain_focus_agreement_and_export(kept_media):
     at.radio(key="curve_scope").set_value(at.radio(key="curve_scope").options[1])
     at.run()
     curve = [f for f in _figures(at) if f["layout"]["title"]["text"].startswith("Deletion curves")][0]["data"][1]
-    full = PointerScorer(summarizer.model, generation).full()[2].item()
+    full = intact(PointerScorer(summarizer.model, generation))[2].item()
     np.testing.assert_allclose(plotly_array(curve["y"])[0], full, atol=1e-4)     # token #2 before any removal
     document = json.loads(_download(at, "download-json", kept_media))
     assert set(document["faithfulness"]["methods"]) == {"attention", "occlusion", "random"}
@@ -353,8 +354,8 @@ def test_the_page_export_is_explain_json_and_opens_again(kept_media, capsys):
 
 
 def test_an_explanation_from_another_model_says_so(kept_media):
-    from attnviz.explained import explain_text
     from attnviz.models.pointer.summarizer import PointerSummarizer
+    from attnviz.pipeline import explain_text
 
     explanation = explain_text(PointerSummarizer.from_checkpoint(None, device="cpu"), TEXT, "occlusion",
                                decoding=DecodingSettings(), with_faithfulness=False)

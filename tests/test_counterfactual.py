@@ -57,8 +57,8 @@ def test_bad_k_and_foreign_scorers_are_refused(copy_summarizer, generation):
 
 
 def test_the_explanation_document_carries_it(copy_summarizer):
-    from attnviz.explained import explain_text
     from attnviz.explanation import Explanation
+    from attnviz.pipeline import explain_text
 
     explanation = explain_text(copy_summarizer, TEXT, "occlusion", with_faithfulness=False, counterfactual=True,
                                decoding=DecodingSettings(beam_size=1, min_len=3, max_len=3))

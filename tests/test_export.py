@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attnviz.explained import explain_text
 from attnviz.explanation import Explanation
 from attnviz.export import COLUMNS, figure_html, long_frame
 from attnviz.models.base import DecodingSettings
 from attnviz.models.pointer.summarizer import PointerSummarizer
+from attnviz.pipeline import explain_text
 from attnviz.plots import attention_heatmap
 from tests.conftest import make_model, random_text
 

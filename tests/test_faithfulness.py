@@ -10,7 +10,7 @@ from attnviz.faithfulness import FRACTIONS, RANDOM, faithfulness, token_counts
 from attnviz.models.base import DecodingSettings
 from attnviz.models.pointer.scorer import PointerScorer
 from attnviz.models.pointer.summarizer import PointerSummarizer
-from tests.conftest import copy_pairs, make_model, random_text
+from tests.conftest import copy_pairs, intact, make_model, random_text
 from tests.test_copy_task import COPY_SETTINGS
 
 
@@ -25,7 +25,7 @@ def test_figures_equal_a_direct_computation(vocab):
     s, t_len = scorer.source_len, scorer.summary_len
     counts = token_counts(s)
     assert counts == [1, 2, 3, 5, 12]
-    f_full = scorer.full().numpy()
+    f_full = intact(scorer).numpy()
     for name in ("attention", "occlusion"):
         scores = results[name].scores
         for t in range(t_len):

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TORCH_FREE = ("attnviz.types", "attnviz.explanation", "attnviz.compare", "attnviz.faithfulness",
+TORCH_FREE = ("attnviz.types", "attnviz.explanation", "attnviz.agreement", "attnviz.faithfulness",
               "attnviz.normalise", "attnviz.plots", "attnviz.export")
 
 

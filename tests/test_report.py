@@ -5,8 +5,8 @@ import random
 import numpy as np
 import pytest
 
+from attnviz.agreement import METRICS
 from attnviz.cli import main
-from attnviz.compare import METRICS
 from attnviz.explanation import Explanation
 from attnviz.models.base import DecodingSettings
 from attnviz.models.pointer.checkpoint import save_checkpoint

@@ -10,7 +10,7 @@ from attnviz.explain.partition import text_clustering
 from attnviz.models.pointer.scorer import PointerScorer
 from attnviz.models.pointer.summarizer import PointerSummarizer
 from attnviz.models.pointer.vocabulary import PAD_ID, UNK_ID
-from tests.conftest import absent_token_effects
+from tests.conftest import absent_token_effects, intact
 
 TEXT = ("Greek finance minister Yanis Varoufakis has resigned, a day after voters rejected the terms of an "
         "international bailout. Mr Varoufakis said he had been told that some eurozone ministers preferred "
@@ -63,7 +63,7 @@ def test_a_copied_oov_word_removed_everywhere_scores_what_the_model_gives_unk(sh
         as_unk = model(scorer.ids, scorer.ext_ids, torch.ones_like(scorer.ids, dtype=torch.bool), targets,
                        presence=keep).target_logprobs[0, t]
     assert removed == pytest.approx(float(as_unk), abs=1e-6)
-    assert -20 < removed < float(scorer.full()[t]) - 1                   # copying it mattered, and -27.6 is gone
+    assert -20 < removed < float(intact(scorer)[t]) - 1                   # copying it mattered, and -27.6 is gone
     occlusion = METHODS["occlusion"](scorer).scores
     assert np.isfinite(occlusion).all() and np.abs(occlusion).max() < 15
 

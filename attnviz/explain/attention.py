@@ -15,5 +15,5 @@ def attention(scorer: Scorer) -> Attribution:
                                     head_scores=None if heads is None else heads.copy())
 
 
-ATTENTION = MethodSpec("attention", attention, cost=lambda s, t, p: (0, 0, "exact"),
+ATTENTION_SPEC = MethodSpec("attention", attention, cost=lambda s, t, p: (0, 0, "exact"),
                        summary="the decoder's cross-attention weights")

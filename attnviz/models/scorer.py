@@ -20,8 +20,8 @@ DEFAULT_MEMORY_BUDGET_MB = 512
 
 class Scorer(Protocol):
     """The model seam the explainers see: one generated summary, teacher-forced, scored under perturbed
-    sources. A model family implements it once (``PointerScorer`` for the pointer-generator); every
-    explainer, faithfulness and the cost estimate use nothing else.
+    sources. A model family implements it once (``ScorerBase`` holds what the families share); the explainers,
+    faithfulness and the cost estimate see the model through it alone.
 
     Counters: ``forward_passes`` (source sequences run), ``backward_passes`` (one summary row's gradient
     at one source), ``forward_seconds`` and ``backward_seconds`` (wall time inside those calls).
@@ -119,7 +119,3 @@ class ScorerBase:
     def score_masks(self, keep: np.ndarray) -> np.ndarray:
         """``score_keep`` as float64 numpy [N, T]."""
         return self.score_keep(keep).double().cpu().numpy()
-
-    def full(self) -> Tensor:
-        """f(x): target log-probs of the intact source [T]."""
-        return self.score_keep(torch.ones(1, self.source_len))[0]

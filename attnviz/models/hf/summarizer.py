@@ -28,7 +28,7 @@ DEFAULT_SOURCE_TOKENS = 512
 
 
 @dataclass(frozen=True)
-class EncodedSource:
+class EncodedPieces:
     """A source as the model reads it: piece ids [S] (no special tokens, cut to the limit), the word of each
     piece [S], each word's text as written [W], and the piece count before the cut."""
 
@@ -109,7 +109,7 @@ class TransformersSummarizer:
         raise CheckpointError(f"{self.name}: attnviz cannot reproduce this encoder's input embedding, so it cannot "
                               "remove tokens from it")
 
-    def encode(self, text: str) -> EncodedSource:
+    def encode(self, text: str) -> EncodedPieces:
         """The source's pieces without special tokens, cut to the limit, with the word of each and the words'
         text as written (from the tokenizer's character offsets; by decoding where it has none)."""
         if not isinstance(text, str):
@@ -137,7 +137,7 @@ class TransformersSummarizer:
             first, last = pieces[w][0], pieces[w][-1]
             written = text[offsets[first][0]:offsets[last][1]].strip() if offsets else ""
             texts.append(written or self.tokenizer.decode([kept[j] for j in pieces[w]]).strip())
-        return EncodedSource(kept, words, texts, len(ids))
+        return EncodedPieces(kept, words, texts, len(ids))
 
     def summarize(self, text: str, settings: DecodingSettings | None = None) -> Generation:
         """Generate a summary of ``text`` (beam or greedy search), with its attention and log-probs."""
@@ -211,7 +211,7 @@ class TransformersSummarizer:
                                                                       .unsqueeze(-1)).squeeze(-1)
         return attention.float().cpu().numpy().astype(np.float64), logprobs.cpu().numpy().astype(np.float64)
 
-    def _generation(self, source: EncodedSource, targets: list[int], prefix: list[int],
+    def _generation(self, source: EncodedPieces, targets: list[int], prefix: list[int],
                     settings: dict[str, Any]) -> Generation:
         ids = source.ids
         if targets:
