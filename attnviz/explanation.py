@@ -29,18 +29,9 @@ from attnviz.agreement import METRICS, agreement_matrices, agreement_rows
 from attnviz.errors import DocumentError, InputError
 from attnviz.faithfulness import RANDOM
 from attnviz.features import Features
-from attnviz.types import (
-    Attribution,
-    Counterfactual,
-    Faithfulness,
-    Generation,
-    HeadFaithfulness,
-    Stability,
-    finite,
-    read_array,
-    read_field,
-    rounded,
-)
+from attnviz.jsonvalues import finite, read_array, read_field, rounded
+from attnviz.measures import Counterfactual, Faithfulness, HeadFaithfulness, Stability
+from attnviz.types import Attribution, Generation
 
 FORMAT = "attnviz-explanation"
 FORMAT_VERSION = 2            # 1 was the page's earlier "attnviz-export" layout

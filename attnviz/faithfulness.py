@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from attnviz.types import Faithfulness, HeadFaithfulness
+from attnviz.measures import Faithfulness, HeadFaithfulness
 
 FRACTIONS = (0.01, 0.05, 0.10, 0.20, 0.50)
 RANDOM = "random"

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from attnviz.errors import DocumentError, InputError
-from attnviz.types import Attribution, Generation, read_field
+from attnviz.jsonvalues import read_field
+from attnviz.types import Attribution, Generation
 from attnviz.words import detokenize, normalise_text
 
 GRANULARITIES = ("tokens", "sentences", "spans")

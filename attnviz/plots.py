@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 
 from attnviz.agreement import METRIC_LABELS, METRICS
 from attnviz.faithfulness import RANDOM
-from attnviz.types import Generation, HeadFaithfulness
+from attnviz.measures import HeadFaithfulness
+from attnviz.types import Generation
 
 SIGNED_SCALE = "RdBu_r"      # red: raises the summary token's log-probability; blue: lowers it
 UNSIGNED_SCALE = "Purples"   # magnitudes only (attention, saliency)

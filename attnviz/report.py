@@ -26,8 +26,8 @@ from attnviz.bootstrap import bootstrap_mean
 from attnviz.errors import InputError
 from attnviz.explanation import ATTENTION
 from attnviz.faithfulness import RANDOM
+from attnviz.jsonvalues import finite
 from attnviz.models.base import DecodingSettings
-from attnviz.types import finite
 
 DEFAULT_REPORT_METHODS = ("attention", "integrated_gradients", "occlusion", "lime")
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from attnviz.errors import InputError
+from attnviz.measures import Counterfactual
 from attnviz.models.base import DecodingSettings
 from attnviz.models.pointer.counterfactual import VARIANTS, counterfactual_attention
-from attnviz.types import Counterfactual
 
 TEXT = "zz101 w3 zz202 w8 w9 w1 w7 w2 w4 w5"          # the copy model repeats the first three words
 

@@ -8,10 +8,10 @@ import pytest
 from attnviz.agreement import METRICS
 from attnviz.cli import main
 from attnviz.explanation import Explanation
+from attnviz.jsonvalues import finite
 from attnviz.models.base import DecodingSettings
 from attnviz.models.pointer.checkpoint import save_checkpoint
 from attnviz.report import ReportSettings, aggregate, run_report
-from attnviz.types import finite
 from tests.conftest import make_model, random_text
 
 

@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 from attnviz.errors import InputError
+from attnviz.measures import Counterfactual
 from attnviz.models.scorer import DEFAULT_MEMORY_BUDGET_MB, Scorer
-from attnviz.types import Counterfactual, Generation
+from attnviz.types import Generation
 
 MAX_SOURCE_TOKENS = 5000           # the ceiling of any source limit (a model's config, the CLI, the page)
 

@@ -17,12 +17,13 @@ import numpy as np
 import torch
 
 from attnviz.errors import CheckpointError, InputError
+from attnviz.measures import Counterfactual
 from attnviz.models.base import MAX_SOURCE_TOKENS, DecodingSettings, check_source_limit, pick_device
 from attnviz.models.hf.folder import load_folder
 from attnviz.models.hf.scorer import TransformersScorer
 from attnviz.models.scorer import DEFAULT_MEMORY_BUDGET_MB
 from attnviz.textfile import MAX_TEXT_CHARS
-from attnviz.types import Counterfactual, Generation
+from attnviz.types import Generation
 
 DEFAULT_SOURCE_TOKENS = 512
 

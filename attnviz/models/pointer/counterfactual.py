@@ -19,10 +19,10 @@ import torch
 from torch import Tensor
 
 from attnviz.errors import InputError
+from attnviz.measures import Counterfactual
 from attnviz.models.pointer.scorer import PointerScorer
 from attnviz.models.pointer.vocabulary import BOS_ID
 from attnviz.models.scorer import Scorer
-from attnviz.types import Counterfactual
 
 VARIANTS = ("uniform", "permuted", "top_k_removed")
 DEFAULT_TOP_K = 3

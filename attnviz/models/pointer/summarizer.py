@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from attnviz.errors import InputError
+from attnviz.measures import Counterfactual
 from attnviz.models.base import DecodingSettings, check_source_limit, pick_device
 from attnviz.models.folders import model_path
 from attnviz.models.pointer.checkpoint import load_checkpoint
@@ -18,7 +19,7 @@ from attnviz.models.pointer.seq2seq import PointerGenerator
 from attnviz.models.pointer.vocabulary import EncodedSource, Vocabulary
 from attnviz.models.scorer import DEFAULT_MEMORY_BUDGET_MB
 from attnviz.textfile import MAX_TEXT_CHARS
-from attnviz.types import Counterfactual, Generation
+from attnviz.types import Generation
 from attnviz.words import detokenize
 
 
