@@ -34,7 +34,9 @@ from attnviz.measures import Counterfactual, Faithfulness, HeadFaithfulness, Sta
 from attnviz.types import Attribution, Generation
 
 FORMAT = "attnviz-explanation"
-FORMAT_VERSION = 2            # 1 was the page's earlier "attnviz-export" layout
+FORMAT_VERSION = 3            # 3: per-head attention as [L, H, T, S] for every model; 2 ([H, T, S]) still opens;
+                              # 1 was the page's earlier "attnviz-export" layout
+READABLE_VERSIONS = (2, 3)
 ATTENTION = "attention"
 PACKAGES = ("torch", "numpy", "captum", "shap", "streamlit", "plotly", "pandas", "scipy", "scikit-learn")
 MAX_DOCUMENT_BYTES = 200 * 2**20
@@ -237,9 +239,9 @@ class Explanation:
             raise DocumentError("this is not an attnviz explanation (JSON from the page's export or "
                                 "`python -m attnviz explain --json`)")
         version = document.get("format_version")
-        if version != FORMAT_VERSION:
-            raise DocumentError(f"this explanation has layout version {version!r}; this attnviz reads version "
-                                f"{FORMAT_VERSION}: export it again with this version")
+        if version not in READABLE_VERSIONS:
+            raise DocumentError(f"this explanation has layout version {version!r}; this attnviz reads versions "
+                                f"{READABLE_VERSIONS[0]} to {FORMAT_VERSION}: export it again with this version")
         generation = Generation.from_json(read_field(document, "generation", dict))
         methods = read_field(document, "methods", dict)
         features = None if document.get("features") is None else Features.from_json(document["features"])

@@ -94,7 +94,7 @@ class Features:
         return replace(generation, source_tokens=list(self.labels if labels is None else labels),
                        source_ids=generation.source_ids[first],
                        source_ext_ids=generation.source_ext_ids[first], attention=self.aggregate(generation.attention),
-                       head_attention=summed(generation.head_attention), layer_attention=summed(generation.layer_attention),
+                       layer_attention=summed(generation.layer_attention),
                        source_words=None, word_texts=None)
 
     def to_json(self) -> dict[str, Any]:

@@ -57,13 +57,17 @@ def explanation_scorer(model: SummaryModel, explanation: Explanation) -> Scorer:
 
 
 def head_attributions(explanation: Explanation) -> list[Attribution]:
-    """Each head of a multi-head model's cross-attention as a method of its own, "attention head h" ([T, S]
-    each, free like attention); none for a model with one head or with layers (Hugging Face)."""
-    heads = explanation.attributions[ATTENTION].head_scores
-    if heads is None or heads.shape[0] < 2:
+    """Each layer and head of the cross-attention as a method of its own ([T, S] each, free like attention):
+    "attention head h" for a model with one layer of heads, "attention layer l head h" with several layers;
+    none for a model with one head in one layer."""
+    heads = explanation.attributions[ATTENTION].head_scores                          # (L, H, T, S) or None
+    if heads is None or heads.shape[0] * heads.shape[1] < 2:
         return []
-    return [replace(explanation.attributions[ATTENTION], method=f"{ATTENTION} head {h}", scores=heads[h].copy(),
-                    head_scores=None, params={"head": h}) for h in range(heads.shape[0])]
+    layered = heads.shape[0] > 1
+    return [replace(explanation.attributions[ATTENTION], scores=heads[layer, h].copy(), head_scores=None,
+                    method=f"{ATTENTION} layer {layer} head {h}" if layered else f"{ATTENTION} head {h}",
+                    params={"layer": layer, "head": h} if layered else {"head": h})
+            for layer in range(heads.shape[0]) for h in range(heads.shape[1])]
 
 
 COPY_ATTENTION, GENERATE_ATTENTION = f"{ATTENTION} (copy)", f"{ATTENTION} (generate)"
@@ -81,7 +85,7 @@ def pointer_attributions(explanation: Explanation) -> list[Attribution]:
     for name, share in ((COPY_ATTENTION, 1.0 - p_gen), (GENERATE_ATTENTION, p_gen)):
         weight = np.asarray(share, dtype=np.float64)[:, None]                        # (T, 1)
         out.append(replace(attention, method=name, scores=weight * attention.scores,
-                           head_scores=None if attention.head_scores is None else weight[None] * attention.head_scores,
+                           head_scores=None if attention.head_scores is None else weight * attention.head_scores,
                            params={"share": "1 - p_gen" if name == COPY_ATTENTION else "p_gen"}))
     return out
 

@@ -22,11 +22,24 @@ def _tokens(document: dict[str, Any], key: str, where: str) -> list[str]:
     return tokens
 
 
+def _as_layers(heads: np.ndarray | None) -> np.ndarray | None:
+    """Per-head arrays of layout-2 documents [H, T, S] as one layer [1, H, T, S]; [L, H, T, S] as they are."""
+    return heads[None] if heads is not None and heads.ndim == 3 else heads
+
+
+def _layer_attention(document: dict[str, Any], where: str) -> np.ndarray | None:
+    """``layer_attention`` [L, H, T, S], or a layout-2 document's ``head_attention`` [H, T, S] as one layer."""
+    layers = read_array(document, "layer_attention", optional=True, where=where)
+    return layers if layers is not None else _as_layers(read_array(document, "head_attention", optional=True,
+                                                                   where=where))
+
+
 @dataclass
 class Generation:
     """One generated summary with what the model did to produce it.
 
-    T = summary length (end-of-summary token excluded), S = source length, H = attention heads.
+    T = summary length (end-of-summary token excluded), S = source length, L = decoder layers with
+    cross-attention, H = attention heads.
     """
 
     source_tokens: list[str]          # [S] surface forms as the model read them
@@ -38,9 +51,8 @@ class Generation:
     attention: np.ndarray             # [T, S] cross-attention; a row sums to 1 − the null slot's weight
     token_logprobs: np.ndarray        # [T] log P(summary token t | source, prefix)
     p_gen: np.ndarray | None          # [T] probability of generating (vs copying); None without pointer
-    head_attention: np.ndarray | None = None  # [H, T, S] per head, multi-head models only
-    layer_attention: np.ndarray | None = None  # [L, H, T, S] per layer and head (transformers); ``attention``
-                                               # is then their mean
+    layer_attention: np.ndarray | None = None  # [L, H, T, S] per layer and head, for models with more than one
+                                               # (a multi-head pointer-generator: L = 1); None: ``attention`` alone
     source_words: list[int] | None = None     # [S] the word each source token (a subword piece) belongs to
     word_texts: list[str] | None = None       # [W] each of those words as written in the source
     source_oovs: list[str] = field(default_factory=list)  # lower-cased OOV words, extended-id order
@@ -57,8 +69,6 @@ class Generation:
             raise ValueError(f"token_logprobs has shape {self.token_logprobs.shape}, expected ({t},)")
         if self.p_gen is not None and self.p_gen.shape != (t,):
             raise ValueError(f"p_gen has shape {self.p_gen.shape}, expected ({t},)")
-        if self.head_attention is not None and self.head_attention.shape[1:] != (t, s):
-            raise ValueError(f"head_attention has shape {self.head_attention.shape}, expected (H, {t}, {s})")
         if self.layer_attention is not None and (self.layer_attention.ndim != 4 or self.layer_attention.shape[2:] != (t, s)):
             raise ValueError(f"layer_attention has shape {self.layer_attention.shape}, expected (L, H, {t}, {s})")
         if self.source_words is not None and (len(self.source_words) != s or any(
@@ -81,11 +91,7 @@ class Generation:
     def attention_layers(self) -> np.ndarray:
         """Cross-attention [L, H, T, S]: per layer and head where the model has them (one layer, one head
         otherwise)."""
-        if self.layer_attention is not None:
-            return self.layer_attention
-        if self.head_attention is not None:
-            return self.head_attention[None]
-        return self.attention[None, None]
+        return self.attention[None, None] if self.layer_attention is None else self.layer_attention
 
     def to_json(self) -> dict[str, Any]:
         """Plain lists (``summarize --json`` prints this; an explanation document holds it)."""
@@ -105,8 +111,6 @@ class Generation:
             "source_oovs": self.source_oovs,
             "score": round(float(self.score), 6),
         }
-        if self.head_attention is not None:
-            out["head_attention"] = rounded(self.head_attention)
         if self.layer_attention is not None:
             out["layer_attention"] = rounded(self.layer_attention)
         if self.source_words is not None:
@@ -130,8 +134,7 @@ class Generation:
                 attention=read_array(document, "attention", where=where),
                 token_logprobs=read_array(document, "token_logprobs", where=where),
                 p_gen=read_array(document, "p_gen", optional=True, where=where),
-                head_attention=read_array(document, "head_attention", optional=True, where=where),
-                layer_attention=read_array(document, "layer_attention", optional=True, where=where),
+                layer_attention=_layer_attention(document, where),
                 source_words=read_field(document, "source_words", list, where=where, default=None),
                 word_texts=read_field(document, "word_texts", list, where=where, default=None),
                 source_oovs=read_field(document, "source_oovs", list, where=where, default=[]),
@@ -156,14 +159,14 @@ class Attribution:
     backward_passes: int
     params: dict[str, Any] = field(default_factory=dict)
     checks: dict[str, Any] = field(default_factory=dict)
-    head_scores: np.ndarray | None = None    # [H, T, S], attention of multi-head models
+    head_scores: np.ndarray | None = None    # [L, H, T, S]: attention's, per layer and head, for models with several
 
     def __post_init__(self) -> None:
         expected = (len(self.summary_tokens), len(self.source_tokens))
         if self.scores.shape != expected:
             raise ValueError(f"{self.method}: scores have shape {self.scores.shape}, expected {expected}")
-        if self.head_scores is not None and self.head_scores.shape[1:] != expected:
-            raise ValueError(f"{self.method}: head_scores have shape {self.head_scores.shape}, expected (H, *{expected})")
+        if self.head_scores is not None and (self.head_scores.ndim != 4 or self.head_scores.shape[2:] != expected):
+            raise ValueError(f"{self.method}: head_scores have shape {self.head_scores.shape}, expected (L, H, *{expected})")
 
     def to_json(self) -> dict[str, Any]:
         out = {"scores": rounded(self.scores), "seconds": round(self.seconds, 4),
@@ -186,6 +189,6 @@ class Attribution:
                        backward_passes=read_field(document, "backward_passes", int, where=where, default=0),
                        params=read_field(document, "params", dict, where=where, default={}),
                        checks=read_field(document, "checks", dict, where=where, default={}),
-                       head_scores=read_array(document, "head_scores", optional=True, where=where))
+                       head_scores=_as_layers(read_array(document, "head_scores", optional=True, where=where)))
         except ValueError as exc:
             raise DocumentError(str(exc)) from None

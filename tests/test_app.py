@@ -253,7 +253,7 @@ def test_multi_head_model_offers_a_per_head_view(tmp_path, monkeypatch):
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert figure["layout"]["title"]["text"] == "attention, head 2"
     raw = np.array([[cell[4] for cell in row] for row in figure["data"][0]["customdata"]], dtype=float)
-    np.testing.assert_allclose(raw, generation.head_attention[2], atol=1e-5)
+    np.testing.assert_allclose(raw, generation.layer_attention[0, 2], atol=1e-5)
 
 
 def test_adding_a_method_asks_again_only_for_the_new_work():

@@ -30,7 +30,7 @@ def test_round_trip_gives_identical_outputs(saved: Path, vocab):
         b = loaded.summarize(TEXT, DecodingSettings(beam_size=beam))
         assert a.summary_tokens == b.summary_tokens
         np.testing.assert_array_equal(a.attention, b.attention)
-        np.testing.assert_array_equal(a.head_attention, b.head_attention)
+        np.testing.assert_array_equal(a.layer_attention, b.layer_attention)
         np.testing.assert_array_equal(a.token_logprobs, b.token_logprobs)
 
 

@@ -65,7 +65,7 @@ def test_beam_attention_and_logprobs_match_a_teacher_forced_rerun(vocab, kind, b
     np.testing.assert_allclose(gen.token_logprobs, forced.target_logprobs[0].numpy(), atol=1e-5)
     np.testing.assert_allclose(gen.p_gen, forced.p_gen[0].numpy(), atol=1e-5)
     if kind == "multihead":
-        np.testing.assert_allclose(gen.head_attention, forced.heads[0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(gen.layer_attention[0], forced.heads[0].numpy(), atol=1e-5)
     assert np.all(gen.attention.sum(axis=1) < 1)                         # the null slot has the rest
 
 

@@ -47,7 +47,7 @@ def test_a_family_imported_from_shared_code_breaks_a_contract(tmp_path):
     for name in (".importlinter", "attnviz"):
         copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
         copy(ROOT / name, tmp_path / name, **({"ignore": shutil.ignore_patterns("__pycache__")} if name == "attnviz" else {}))
-    with open(tmp_path / "attnviz" / "compare.py", "a", encoding="utf-8") as f:
+    with open(tmp_path / "attnviz" / "agreement.py", "a", encoding="utf-8") as f:
         f.write("\nfrom attnviz.models.pointer.scorer import PointerScorer  # noqa: E402,F401\n")
     with open(tmp_path / "attnviz" / "words.py", "a", encoding="utf-8") as f:
         f.write("\nfrom attnviz.features import Features  # noqa: E402,F401  (features imports words: a circle)\n")

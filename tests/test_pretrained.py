@@ -39,8 +39,8 @@ def test_summary_reads_like_a_headline(shipped: PointerSummarizer, beam: int):
     assert all(not (a == b == c) for a, b, c in zip(g.summary_tokens, g.summary_tokens[1:], g.summary_tokens[2:]))
     assert np.all((g.attention.sum(axis=1) > 0) & (g.attention.sum(axis=1) < 1))   # the null slot has the rest
     assert np.all(g.token_logprobs <= 0) and np.all((g.p_gen >= 0) & (g.p_gen <= 1))
-    if g.head_attention is not None:                                  # [H, T, S]: each head's rows, the null slot aside
-        heads = g.head_attention
+    if g.layer_attention is not None:                          # [1, H, T, S]: each head's rows, the null slot aside
+        heads = g.layer_attention[0]
         assert heads.shape[1:] == g.attention.shape and heads.shape[0] > 1
         assert np.all((heads.sum(axis=2) > 0) & (heads.sum(axis=2) <= 1 + 1e-6))
         np.testing.assert_allclose(heads.mean(axis=0), g.attention, atol=1e-6)

@@ -235,3 +235,17 @@ def test_words_group_a_subword_tokenizer_s_pieces(loaded):
         np.testing.assert_allclose(words.scores[name][:, 1], explanation.scores[name][:, 1:3].sum(axis=1), atol=1e-12)
         np.testing.assert_allclose(words.scores[name][:, 2], explanation.scores[name][:, 3], atol=1e-12)
     np.testing.assert_allclose(words.generation.layer_attention.sum(-1), generation.layer_attention.sum(-1), atol=1e-9)
+
+
+def test_every_layer_and_head_becomes_a_row_like_a_multi_head_model_s(loaded):
+    """One attention layout [L, H, T, S] for both families: a Hugging Face model's heads become methods
+    "attention layer l head h", each exactly that layer and head's cross-attention, and their mean is attention."""
+    from attnviz.pipeline import explain_text
+
+    model = loaded["bart"]
+    explanation = explain_text(model, TEXT, "attention", decoding=SETTINGS, heads_as_methods=True, with_faithfulness=False)
+    layers = explanation.generation.layer_attention                                  # (2, 4, T, S)
+    rows = {m: s for m, s in explanation.scores.items() if m.startswith("attention layer")}
+    assert len(rows) == 8 and explanation.attributions["attention"].params == {"layers": 2, "heads": 4}
+    np.testing.assert_array_equal(rows["attention layer 1 head 3"], layers[1, 3])
+    np.testing.assert_allclose(np.mean(list(rows.values()), axis=0), explanation.scores["attention"], atol=1e-6)

@@ -146,7 +146,7 @@ class PointerSummarizer:
             attention=attention,
             token_logprobs=hyp.token_logprobs.float().cpu().numpy(),
             p_gen=None if hyp.p_gen is None else hyp.p_gen.float().cpu().numpy(),
-            head_attention=None if hyp.heads is None else hyp.heads.float().cpu().numpy(),
+            layer_attention=None if hyp.heads is None else hyp.heads.float().cpu().numpy()[None],   # one layer
             source_oovs=list(source.oovs),
             truncated_from=source.truncated_from,
             score=hyp.score,
