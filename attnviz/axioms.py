@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from attnviz.explain import METHODS, explain, known, reference
-from attnviz.explain.base import Attribution, Scorer
+from attnviz.explain.base import Attribution
 from attnviz.explain.partition import text_clustering
+from attnviz.models.scorer import Scorer
 from attnviz.types import Generation
 
 ScorerOf = Callable[[Generation], Scorer]     # a model's ``scorer``: Generation → Scorer

@@ -19,8 +19,7 @@ from attnviz.bootstrap import bootstrap_mean
 from attnviz.errors import InputError
 
 if TYPE_CHECKING:
-    from attnviz.decoding import DecodingSettings
-    from attnviz.pipeline import Summarizer
+    from attnviz.models.base import DecodingSettings, SummaryModel
 
 ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL")
 
@@ -128,7 +127,7 @@ def _rounded_gain(gain: tuple[float, float, float]) -> dict[str, Any]:
     return {"mean": round(mean, 2), "ci95": [round(low, 2), round(high, 2)]}
 
 
-def evaluate_pairs(summarizer: Summarizer, pairs: Sequence[dict], settings: DecodingSettings, *,
+def evaluate_pairs(summarizer: SummaryModel, pairs: Sequence[dict], settings: DecodingSettings, *,
                    compare_predictions: str | None = None, show: int = 0,
                    progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, Any], list[str]]:
     """Summarize every pair's text and score the summaries against its summary, next to LEAD-10.

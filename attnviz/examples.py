@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from attnviz.data import DATA_DIR, read_pairs, split_path
-from attnviz.tokenizer import split_words
+from attnviz.models.folders import model_path, read_json
+from attnviz.words import split_words
 
 EXAMPLES_PATH = Path(__file__).with_name("examples.json")
 CREDITS = {"newsarticles": "NewsArticles (Dai, Tianru 2017, Harvard Dataverse, doi:10.7910/DVN/GMFCTR)",
@@ -58,10 +59,8 @@ def long_text(tokens: int, data_dir: Path = DATA_DIR) -> tuple[str, str]:
             count += len(split_words(pair["text"]))
             if count >= tokens:
                 return " ".join(parts), f"news test articles ({path})"
-    from attnviz.pipeline import Summarizer
-
     rng = random.Random(0)
-    words = Summarizer.from_checkpoint(device="cpu").vocab.words[4:2000]
+    words = read_json(model_path(None) / "vocab.json", 64 * 2**20)[4:2000]     # the shipped model's vocabulary
     return " ".join(rng.choice(words) for _ in range(tokens)), "random vocabulary words (no data/ folder)"
 
 

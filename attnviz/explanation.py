@@ -25,15 +25,18 @@ from typing import Any
 import numpy as np
 
 import attnviz
-from attnviz.compare import METRICS, agreement_matrices, agreement_rows
+from attnviz.agreement import METRICS, agreement_matrices, agreement_rows
 from attnviz.errors import DocumentError, InputError
 from attnviz.faithfulness import RANDOM
 from attnviz.features import Features
-from attnviz.types import (Attribution, Counterfactual, Faithfulness, Generation, HeadFaithfulness, Stability, finite,
-                           read_array, read_field, rounded)
+from attnviz.jsonvalues import finite, read_array, read_field, rounded
+from attnviz.measures import Counterfactual, Faithfulness, HeadFaithfulness, Stability
+from attnviz.types import Attribution, Generation
 
 FORMAT = "attnviz-explanation"
-FORMAT_VERSION = 2            # 1 was the page's earlier "attnviz-export" layout
+FORMAT_VERSION = 3            # 3: per-head attention as [L, H, T, S] for every model; 2 ([H, T, S]) still opens;
+                              # 1 was the page's earlier "attnviz-export" layout
+READABLE_VERSIONS = (2, 3)
 ATTENTION = "attention"
 PACKAGES = ("torch", "numpy", "captum", "shap", "streamlit", "plotly", "pandas", "scipy", "scikit-learn")
 MAX_DOCUMENT_BYTES = 200 * 2**20
@@ -188,13 +191,11 @@ class Explanation:
         if own:
             if self.features is None:
                 return self
-            features, summed = self.features, (lambda a: a)
-        else:
-            summed = (lambda a: None if a is None else features.aggregate(a))
+            features = self.features
         labels = features.short_labels() if short else list(features.labels)
         shown = Explanation(features.generation(self.generation, labels), self.settings, versions=self.versions)
         for a in self.attributions.values():
-            shown.add(replace(a, source_tokens=labels, scores=summed(a.scores), head_scores=summed(a.head_scores)))
+            shown.add(replace(a, source_tokens=labels) if own else features.summed(a, labels))
         shown.set_faithfulness(self.faithfulness, self.faithfulness_cost)
         shown.head_faithfulness, shown.counterfactual = self.head_faithfulness, self.counterfactual
         shown.stability = self.stability if own else None         # a spread does not add up over tokens
@@ -238,9 +239,9 @@ class Explanation:
             raise DocumentError("this is not an attnviz explanation (JSON from the page's export or "
                                 "`python -m attnviz explain --json`)")
         version = document.get("format_version")
-        if version != FORMAT_VERSION:
-            raise DocumentError(f"this explanation has layout version {version!r}; this attnviz reads version "
-                                f"{FORMAT_VERSION}: export it again with this version")
+        if version not in READABLE_VERSIONS:
+            raise DocumentError(f"this explanation has layout version {version!r}; this attnviz reads versions "
+                                f"{READABLE_VERSIONS[0]} to {FORMAT_VERSION}: export it again with this version")
         generation = Generation.from_json(read_field(document, "generation", dict))
         methods = read_field(document, "methods", dict)
         features = None if document.get("features") is None else Features.from_json(document["features"])

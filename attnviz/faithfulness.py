@@ -23,14 +23,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from attnviz.types import Faithfulness, HeadFaithfulness
+from attnviz.measures import Faithfulness, HeadFaithfulness
 
 FRACTIONS = (0.01, 0.05, 0.10, 0.20, 0.50)
 RANDOM = "random"
 
 
 class MaskScorer(Protocol):
-    """What faithfulness needs of a model's scorer (``attnviz.explain.base.ForcedScorer`` is one)."""
+    """What faithfulness needs of a model's scorer (every ``attnviz.models.scorer.Scorer`` is one)."""
 
     source_len: int
     summary_len: int

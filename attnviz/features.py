@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from attnviz.errors import DocumentError, InputError
-from attnviz.tokenizer import detokenize, normalise_text
-from attnviz.types import Generation, read_field
+from attnviz.jsonvalues import read_field
+from attnviz.types import Attribution, Generation
+from attnviz.words import detokenize, normalise_text
 
 GRANULARITIES = ("tokens", "sentences", "spans")
 DEFAULT_LANGUAGE = "en"
@@ -55,12 +56,6 @@ class Features:
     def count(self) -> int:
         return len(self.bounds)
 
-    @property
-    def covers_source(self) -> bool:
-        """Whether every source token belongs to exactly one feature."""
-        return self.bounds[0][0] == 0 and self.bounds[-1][1] == self.source_len and all(
-            a[1] == b[0] for a, b in zip(self.bounds, self.bounds[1:]))
-
     def membership(self) -> np.ndarray:
         """[S, G]: 1 where token j belongs to feature g."""
         out = np.zeros((self.source_len, self.count))
@@ -72,20 +67,16 @@ class Features:
         """[S] bool: tokens in no feature (always present)."""
         return self.membership().sum(axis=1) == 0
 
-    def feature_of(self, token: int) -> int | None:
-        """The feature holding source token ``token``, None for a held token."""
-        return next((g for g, (start, stop) in enumerate(self.bounds) if start <= token < stop), None)
-
-    def token_keep(self, keep: np.ndarray) -> np.ndarray:
-        """Feature presences [N, G] (nonzero = present) → token presences [N, S] (held tokens present)."""
-        keep = np.asarray(keep)
-        if keep.ndim != 2 or keep.shape[1] != self.count:
-            raise ValueError(f"keep must have shape [N, {self.count}], not {keep.shape}")
-        return ((keep != 0).astype(np.float64) @ self.membership().T + self.held()[None, :]) > 0
-
     def aggregate(self, scores: np.ndarray) -> np.ndarray:
         """Token scores [..., S] → feature sums [..., G] (attention, saliency)."""
         return np.asarray(scores, dtype=np.float64) @ self.membership()
+
+    def summed(self, attribution: Attribution, labels: Sequence[str] | None = None) -> Attribution:
+        """A token-level attribution summed per feature ([T, S] → [T, G], per head too) on ``labels`` (default:
+        each feature's text). The one way scores are summed over groups: the scorer, the document, the page."""
+        return replace(attribution, source_tokens=list(self.labels if labels is None else labels),
+                       scores=self.aggregate(attribution.scores),
+                       head_scores=None if attribution.head_scores is None else self.aggregate(attribution.head_scores))
 
     def short_labels(self, words: int = 6) -> list[str]:
         """Labels for a plot's axis: tokens as they are; a sentence or span as "g: its first words …"."""
@@ -103,7 +94,7 @@ class Features:
         return replace(generation, source_tokens=list(self.labels if labels is None else labels),
                        source_ids=generation.source_ids[first],
                        source_ext_ids=generation.source_ext_ids[first], attention=self.aggregate(generation.attention),
-                       head_attention=summed(generation.head_attention), layer_attention=summed(generation.layer_attention),
+                       layer_attention=summed(generation.layer_attention),
                        source_words=None, word_texts=None)
 
     def to_json(self) -> dict[str, Any]:

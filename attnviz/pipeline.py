@@ -1,224 +1,213 @@
-"""The one entry point from text to a Generation: load a checkpoint, encode, search, package."""
+"""Text → Explanation: summarize with a model, run the chosen methods on one shared scorer, compare them,
+and measure faithfulness. The CLI (``explain``, ``report``) uses ``explain_text``; the page runs the same
+steps one at a time (``new_explanation``, ``run_method``, ``measure_faithfulness``) so that it stays lazy.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-import os
-from pathlib import Path
-from typing import Protocol
+from typing import Any
 
 import numpy as np
-import torch
 
-from attnviz.checkpoint import load_checkpoint
-from attnviz.decoding import DecodingSettings, Hypothesis, search
 from attnviz.errors import InputError
-from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, ForcedScorer, Scorer
-from attnviz.hf.folder import is_transformers_folder
-from attnviz.model import PointerGenerator, pick_device
-from attnviz.textfile import MAX_TEXT_CHARS
-from attnviz.tokenizer import EncodedSource, Vocabulary, detokenize
-from attnviz.types import Generation
+from attnviz.explain import METHODS, method_names, resolve_params
+from attnviz.explain.cost import check_budget, estimate, seconds_per_pass
+from attnviz.explain.grouped import FeatureScorer
+from attnviz.explanation import ATTENTION, Explanation, ExplanationSettings, check_baseline
+from attnviz.faithfulness import faithfulness, faithfulness_passes, head_faithfulness
+from attnviz.features import DEFAULT_LANGUAGE, Features, check_granularity, make_features
+from attnviz.models.base import DecodingSettings, SummaryModel
+from attnviz.models.scorer import Scorer
+from attnviz.stability import stability
+from attnviz.types import Attribution, Generation
 
-PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
-DEFAULT_MODEL = "news-pointer-generator"
-MODELS_ENV = "ATTNVIZ_MODELS"        # a folder of the user's own model folders, offered by name
-
-
-def model_dirs() -> list[Path]:
-    """Where models are found by name: pretrained/, then the folder named by $ATTNVIZ_MODELS (if any)."""
-    extra = os.environ.get(MODELS_ENV)
-    return [PRETRAINED_DIR] + ([Path(extra).expanduser()] if extra else [])
+DEFAULT_RANDOM_ORDERS = 10
 
 
-def available_models() -> list[str]:
-    """Names of the model folders (a config.json inside) in ``model_dirs()``, shipped ones first."""
-    names: list[str] = []
-    for folder in model_dirs():
-        if folder.is_dir():
-            names += sorted(p.name for p in folder.iterdir() if (p / "config.json").is_file() and p.name not in names)
-    return names
+def method_params(names: Sequence[str], params: dict[str, dict[str, Any]] | None, seed: int) -> dict[str, dict[str, Any]]:
+    """Every named method's full parameters: defaults, ``seed`` for the sampling methods, then ``params``."""
+    seeded = {name: {**({"seed": seed} if METHODS[name].samples else {}), **(params or {}).get(name, {})}
+              for name in names}
+    return resolve_params(names, {**(params or {}), **seeded})
 
 
-def model_path(model: Path | str | None) -> Path:
-    """A model folder from a path, or a name in ``model_dirs()`` (None: the shipped model)."""
-    if model is None:
-        return PRETRAINED_DIR / DEFAULT_MODEL
-    path = Path(model).expanduser()
-    if path.exists() or path.is_absolute() or len(path.parts) > 1:
-        return path
-    return next((folder / path for folder in model_dirs() if (folder / path).exists()), path)
+def new_explanation(model: SummaryModel, generation: Generation, decoding: DecodingSettings, *,
+                    params: dict[str, dict[str, Any]] | None = None, random_orders: int = DEFAULT_RANDOM_ORDERS,
+                    seed: int = 0, features: Features | None = None) -> Explanation:
+    """An Explanation of ``generation`` holding only attention (free: it came with the generation), its
+    methods to explain ``features`` (None: the source tokens)."""
+    settings = ExplanationSettings(model=model.name, device=str(model.device), max_source_tokens=model.max_source_tokens,
+                                   decoding=decoding.to_dict(), params=params or {}, random_orders=random_orders,
+                                   seed=seed)
+    explanation = Explanation(generation, settings, features=features)
+    explanation.add(run_method(explanation_scorer(model, explanation), ATTENTION, {}))
+    return explanation
 
 
-def load_model(model: Path | str | None = None, *, device: str = "auto",
-               max_source_tokens: int | None = None) -> SummaryModel:
-    """The ``SummaryModel`` of a folder (``model_path``): an attnviz checkpoint or a Hugging Face
-    encoder-decoder saved with save_pretrained."""
-    path = model_path(model)
-    if is_transformers_folder(path):
-        from attnviz.hf.summarizer import TransformersSummarizer
-
-        return TransformersSummarizer.from_folder(path, device=device, max_source_tokens=max_source_tokens)
-    return Summarizer.from_checkpoint(path, device=device, max_source_tokens=max_source_tokens)
+def features_scorer(model: SummaryModel, generation: Generation, features: Features | None) -> Scorer:
+    """The model's scorer of this summary, on ``features`` where there are some (None: tokens)."""
+    scorer = model.scorer(generation)
+    return scorer if features is None else FeatureScorer(scorer, features)
 
 
-def check_source_limit(limit: object, ceiling: int, name: str = "") -> int:
-    """``limit`` if it is an integer from 1 to ``ceiling``; InputError saying so otherwise."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= ceiling:
-        model = f" for {name}" if name else ""
-        raise InputError(f"the source limit must be from 1 to {ceiling:,} tokens{model}, not {limit!r}")
-    return limit
+def explanation_scorer(model: SummaryModel, explanation: Explanation) -> Scorer:
+    """The scorer of the explanation's summary, on its features where it has them."""
+    return features_scorer(model, explanation.generation, explanation.features)
 
 
-class SummaryModel(Protocol):
-    """The model seam the page and the CLI see. A model family implements it once: read a text, generate
-    a summary with its attention (``Generation``), force a given summary, and build the ``Scorer`` that the
-    explainers run on (teacher-forced log-probabilities under a presence mask)."""
-
-    name: str
-    max_source_tokens: int
-    source_ceiling: int              # the largest source limit the model accepts
-
-    @property
-    def device(self) -> torch.device: ...
-
-    def limited(self, max_source_tokens: int) -> SummaryModel:
-        """The same loaded model (shared, not copied) reading at most ``max_source_tokens``."""
-
-    @property
-    def encoder_layers(self) -> int:
-        """Self-attention layers of the encoder (0: none, e.g. a recurrent encoder)."""
-
-    def encoder_attention(self, generation: Generation, layer: int) -> np.ndarray:
-        """The encoder's self-attention in ``layer`` over the source tokens [H, S, S]."""
-
-    def summarize(self, text: str, settings: DecodingSettings | None = None) -> Generation: ...
-
-    def force(self, text: str, summary: str) -> Generation: ...
-
-    def scorer(self, generation: Generation, *, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> Scorer: ...
+def head_attributions(explanation: Explanation) -> list[Attribution]:
+    """Each layer and head of the cross-attention as a method of its own ([T, S] each, free like attention):
+    "attention head h" for a model with one layer of heads, "attention layer l head h" with several layers;
+    none for a model with one head in one layer."""
+    heads = explanation.attributions[ATTENTION].head_scores                          # (L, H, T, S) or None
+    if heads is None or heads.shape[0] * heads.shape[1] < 2:
+        return []
+    layered = heads.shape[0] > 1
+    return [replace(explanation.attributions[ATTENTION], scores=heads[layer, h].copy(), head_scores=None,
+                    method=f"{ATTENTION} layer {layer} head {h}" if layered else f"{ATTENTION} head {h}",
+                    params={"layer": layer, "head": h} if layered else {"head": h})
+            for layer in range(heads.shape[0]) for h in range(heads.shape[1])]
 
 
-class Summarizer:
-    """The pointer-generator's ``SummaryModel``: a loaded model with its vocabulary; turns text into
-    Generations and Generations into Scorers."""
+COPY_ATTENTION, GENERATE_ATTENTION = f"{ATTENTION} (copy)", f"{ATTENTION} (generate)"
 
-    def __init__(self, model: PointerGenerator, vocab: Vocabulary, *, name: str = "", metadata: dict | None = None,
-                 max_source_tokens: int | None = None) -> None:
-        """``max_source_tokens`` overrides the model's source limit (longer inputs are cut to it)."""
-        self.model, self.vocab, self.name = model.eval().bind_vocabulary(vocab.words), vocab, name
-        self.metadata = metadata or {}
-        self.source_ceiling = model.config.source_ceiling
-        self.max_source_tokens = check_source_limit(
-            model.config.max_source_tokens if max_source_tokens is None else max_source_tokens, self.source_ceiling)
 
-    @property
-    def encoder_layers(self) -> int:
-        """Self-attention layers of the encoder (MiniLM's 6; none for the recurrent one)."""
-        return 6 if self.model.config.encoder == "minilm" else 0
+def pointer_attributions(explanation: Explanation) -> list[Attribution]:
+    """A pointer-generator's attention split per summary token into what the pointer copied, (1 − p_gen) ·
+    attention, and what fed the generator, p_gen · attention ([T, S] each, per head too; their sum is
+    attention); none for a model without a pointer (p_gen None)."""
+    p_gen = explanation.generation.p_gen
+    if p_gen is None:
+        return []
+    attention = explanation.attributions[ATTENTION]
+    out = []
+    for name, share in ((COPY_ATTENTION, 1.0 - p_gen), (GENERATE_ATTENTION, p_gen)):
+        weight = np.asarray(share, dtype=np.float64)[:, None]                        # (T, 1)
+        out.append(replace(attention, method=name, scores=weight * attention.scores,
+                           head_scores=None if attention.head_scores is None else weight * attention.head_scores,
+                           params={"share": "1 - p_gen" if name == COPY_ATTENTION else "p_gen"}))
+    return out
 
-    def encoder_attention(self, generation: Generation, layer: int) -> np.ndarray:
-        """The MiniLM encoder's self-attention among the source words in ``layer`` → [H, S, S]."""
-        if not self.encoder_layers:
-            raise InputError("this model's encoder is recurrent: it has no self-attention")
-        if not 0 <= layer < self.encoder_layers:
-            raise InputError(f"encoder layer {layer} does not exist: this encoder has {self.encoder_layers}")
-        ids = torch.as_tensor(generation.source_ids, device=self.device).unsqueeze(0)
-        return self.model.encoder_self_attention(ids, layer).cpu().numpy().astype(np.float64)
 
-    def limited(self, max_source_tokens: int) -> Summarizer:
-        """The same model reading at most ``max_source_tokens``."""
-        return Summarizer(self.model, self.vocab, name=self.name, metadata=self.metadata,
-                          max_source_tokens=max_source_tokens)
+def run_method(scorer: Scorer, name: str, params: dict[str, Any]) -> Attribution:
+    return METHODS[name](scorer, **params)
 
-    @classmethod
-    def from_checkpoint(cls, path: Path | str | None = None, *, device: str = "auto",
-                        max_source_tokens: int | None = None) -> Summarizer:
-        """Load ``path`` (a folder, or a name under pretrained/; default: the shipped model)."""
-        path = model_path(path)
-        model, vocab, metadata = load_checkpoint(path, pick_device(device))
-        return cls(model, vocab, name=path.name, metadata=metadata, max_source_tokens=max_source_tokens)
 
-    @property
-    def device(self) -> torch.device:
-        return self.model.device
+def measure_faithfulness(explanation: Explanation, scorer: Scorer) -> Explanation:
+    """Fill the explanation's faithfulness for every method it holds (and the random baseline)."""
+    figures, cost = faithfulness(scorer, explanation.scores, random_orders=explanation.settings.random_orders,
+                                 seed=explanation.settings.seed)
+    explanation.set_faithfulness(figures, cost)
+    return explanation
 
-    def encode(self, text: str) -> EncodedSource:
-        """Validate and tokenize a source text (cut to the model's source limit)."""
-        if not isinstance(text, str):
-            raise InputError("the text must be a string")
-        if len(text) > MAX_TEXT_CHARS:
-            raise InputError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
-        source = self.vocab.encode_source(text, max_tokens=self.max_source_tokens)
-        if not source.tokens:
-            raise InputError("the text is empty: paste or type some words to summarize")
-        return source
 
-    def source_tensors(self, source: EncodedSource) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """ids, ext_ids [1, S] long and mask [1, S] bool on the model's device."""
-        ids = torch.tensor([source.ids], device=self.device)
-        ext = torch.tensor([source.ext_ids], device=self.device)
-        return ids, ext, torch.ones_like(ids, dtype=torch.bool)
+def measure_head_faithfulness(explanation: Explanation, scorer: Scorer) -> Explanation:
+    """Fill the faithfulness of each layer and head's attention as a ranking (``Explanation.head_faithfulness``)."""
+    explanation.head_faithfulness = head_faithfulness(scorer, explanation.units.attention_layers,
+                                                      random_orders=explanation.settings.random_orders,
+                                                      seed=explanation.settings.seed)
+    return explanation
 
-    def summarize(self, text: str, settings: DecodingSettings | None = None) -> Generation:
-        """Generate a summary of ``text`` with its attention, log-probs and p_gen."""
-        source = self.encode(text)
-        # A summary need not be longer than a very short source.
-        settings = settings or DecodingSettings()
-        settings = replace(settings, min_len=min(settings.min_len, len(source.tokens)))
-        with torch.no_grad():
-            enc, state = self.model.encode(*self.source_tensors(source))
-            hyp = search(self.model, enc, state, settings)
-        return self._generation(source, hyp, settings)
 
-    def force(self, text: str, summary: str) -> Generation:
-        """A Generation of a given ``summary`` (e.g. a reference headline), teacher-forced: its attention,
-        log-probs and generate shares are what the model gives that summary, so it can be explained
-        like a generated one. Summary words the model cannot write (out of vocabulary and not in the
-        source) are scored as <unk>."""
-        source = self.encode(text)
-        ids = self.vocab.encode_target(summary, source, max_tokens=self.model.config.max_summary_tokens)
-        if not ids:
-            raise InputError("the summary is empty: there is nothing to explain")
-        with torch.no_grad():
-            out = self.model(*self.source_tensors(source), torch.tensor([ids], device=self.device))
-        hyp = Hypothesis(ids=ids, attention=out.attention[0], heads=None if out.heads is None else out.heads[0],
-                         token_logprobs=out.target_logprobs[0], p_gen=None if out.p_gen is None else out.p_gen[0],
-                         score=float(out.target_logprobs[0].sum()))
-        return self._generation(source, hyp, None)
+MAX_SEEDS = 20
 
-    def scorer(self, generation: Generation, *, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> ForcedScorer:
-        """The explainers' view of ``generation``: its summary teacher-forced under perturbed sources."""
-        return ForcedScorer(self.model, generation, memory_budget_mb=memory_budget_mb)
 
-    def _display_tokens(self, ids: list[int], attention: np.ndarray, source: EncodedSource) -> list[str]:
-        """Each summary token in the casing of its most-attended occurrence in the source, if any."""
-        tokens = []
-        lowered = [t.lower() for t in source.tokens]
-        for t, ext_id in enumerate(ids):
-            word = self.vocab.token_of(ext_id, source).lower()
-            positions = [j for j, w in enumerate(lowered) if w == word]
-            tokens.append(source.tokens[max(positions, key=lambda j: attention[t, j])] if positions else word)
-        return tokens
+def check_seeds(seeds: object) -> int:
+    """``seeds`` as a count of seeds per sampling method (1 = no stability run); InputError otherwise."""
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or not 1 <= seeds <= MAX_SEEDS:
+        raise InputError(f"seeds must be a whole number from 1 to {MAX_SEEDS}, not {seeds!r}")
+    return int(seeds)
 
-    def _generation(self, source: EncodedSource, hyp: Hypothesis, settings: DecodingSettings | None) -> Generation:
-        """``settings`` None: the summary was given (teacher-forced), not searched."""
-        attention = hyp.attention.float().cpu().numpy()
-        tokens = self._display_tokens(hyp.ids, attention, source)
-        summary = detokenize(tokens)
-        return Generation(
-            source_tokens=list(source.tokens),
-            summary_tokens=tokens,
-            summary=summary[:1].upper() + summary[1:],
-            source_ids=np.asarray(source.ids, dtype=np.int64),
-            source_ext_ids=np.asarray(source.ext_ids, dtype=np.int64),
-            summary_ids=np.asarray(hyp.ids, dtype=np.int64),
-            attention=attention,
-            token_logprobs=hyp.token_logprobs.float().cpu().numpy(),
-            p_gen=None if hyp.p_gen is None else hyp.p_gen.float().cpu().numpy(),
-            head_attention=None if hyp.heads is None else hyp.heads.float().cpu().numpy(),
-            source_oovs=list(source.oovs),
-            truncated_from=source.truncated_from,
-            score=hyp.score,
-            settings={"model": self.name, "device": str(self.device),
-                      **(settings.to_dict() if settings is not None else {"forced_summary": True})},
-        )
+
+def seed_runs(scorer: Scorer, name: str, params: dict[str, Any], seeds: int) -> list[Attribution]:
+    """``name`` run with the seeds after ``params["seed"]`` (seeds − 1 more runs) on ``scorer``."""
+    first = params["seed"]
+    return [METHODS[name](scorer, **{**params, "seed": (first + i) % 2**32}) for i in range(1, seeds)]
+
+
+def measure_stability(explanation: Explanation, scorer: Scorer, seeds: int) -> Explanation:
+    """Run every sampling method of the explanation with ``seeds`` seeds in all (its own first) and fill
+    ``explanation.stability``: spread, rank τ between seeds and agreement with attention per seed."""
+    check_seeds(seeds)
+    out = {}
+    for name, attribution in explanation.attributions.items():
+        if name in METHODS and METHODS[name].samples and seeds > 1:
+            params = METHODS[name].resolve(attribution.params)
+            runs = [attribution, *seed_runs(scorer, name, params, seeds)]
+            out[name] = stability(name, [r.params["seed"] for r in runs], [r.scores for r in runs],
+                                  explanation.scores[ATTENTION])
+    explanation.stability = out or None
+    return explanation
+
+
+def check_request(scorer: Scorer, names: Sequence[str], params: dict[str, dict[str, Any]], max_seconds: float,
+                  random_orders: int | None, heads: int = 0, free_methods: int = 1) -> float:
+    """The estimated seconds of the methods (and faithfulness, with ``random_orders``, of them, of
+    ``free_methods`` that cost no pass (attention, its heads) and of ``heads`` attention heads measured on
+    their own) on this scorer's input; InputError with the estimate when they would take longer than
+    ``max_seconds``."""
+    per_forward, per_backward = seconds_per_pass(scorer)
+    costs = estimate(list(names), params, scorer.source_len, scorer.summary_len, per_forward, per_backward)
+    passes = 0 if random_orders is None else sum(faithfulness_passes(n, scorer.summary_len, random_orders)
+                                                 for n in (len(names) + free_methods, heads) if n)
+    return check_budget(costs, max_seconds, extra_seconds=passes * per_forward)
+
+
+def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *, decoding: DecodingSettings,
+                 params: dict[str, dict[str, Any]] | None = None, random_orders: int = DEFAULT_RANDOM_ORDERS,
+                 seed: int = 0, with_faithfulness: bool = True, with_head_faithfulness: bool = False,
+                 heads_as_methods: bool = False, pointer_split: bool = False, max_seconds: float | None = None,
+                 granularity: str = "tokens", span_starts: Sequence[int] | None = None,
+                 language: str = DEFAULT_LANGUAGE, counterfactual: bool = False, seeds: int = 1,
+                 progress: Callable[[str], None] | None = None) -> Explanation:
+    """Summarize ``text`` and explain the summary with attention and ``methods`` (registry order), on one
+    scorer; agreement always, faithfulness unless ``with_faithfulness`` is False, and each attention head's
+    faithfulness with ``with_head_faithfulness``; with ``heads_as_methods``, a multi-head model's heads are
+    methods too (``head_attributions``), compared and measured like the others; with ``pointer_split``, so are
+    attention's copy and generate shares (``pointer_attributions``). ``granularity`` "sentences"
+    or "spans" (starting at ``span_starts``) makes the methods explain those features instead of tokens
+    (``attnviz.features``); ``counterfactual``: the summary re-scored with its attention replaced
+    (``attnviz.explain.counterfactual``); ``seeds`` > 1: every sampling method also runs with seeds − 1 more
+    seeds (``measure_stability``). Every parameter is checked
+    before the model runs; with ``max_seconds``, a request whose estimate (timed on this input) is longer is
+    refused before any method runs."""
+    names = [m for m in method_names(methods) if m != ATTENTION]
+    full_params = method_params(names, params, seed)
+    check_baseline(random_orders, seed)
+    check_granularity(granularity, span_starts)
+    check_seeds(seeds)
+    generation = model.summarize(text, decoding)
+    features = make_features(generation, granularity, text=text, starts=span_starts, language=language)
+    explanation = new_explanation(model, generation, decoding, params=full_params, random_orders=random_orders,
+                                  seed=seed, features=features)
+    scorer = explanation_scorer(model, explanation)
+    free = (head_attributions(explanation) if heads_as_methods else []) + (
+        pointer_attributions(explanation) if pointer_split else [])
+    heads = int(np.prod(explanation.units.attention_layers.shape[:2])) if with_head_faithfulness else 0
+    if max_seconds is not None:
+        repeated = [n for n in names if METHODS[n].samples] * (seeds - 1)          # the stability runs
+        check_request(scorer, names + repeated, full_params, max_seconds,
+                      random_orders if with_faithfulness or heads else None, heads, free_methods=1 + len(free))
+    for attribution in free:
+        explanation.add(attribution)
+    for name in names:
+        if progress is not None:
+            progress(name)
+        explanation.add(METHODS[name](scorer, **full_params[name]))
+    explanation.compare()
+    if with_faithfulness:
+        if progress is not None:
+            progress("faithfulness")
+        measure_faithfulness(explanation, scorer)
+    if with_head_faithfulness:
+        if progress is not None:
+            progress("each head's faithfulness")
+        measure_head_faithfulness(explanation, scorer)
+    if counterfactual:
+        explanation.counterfactual = model.counterfactual_attention(generation, seed=seed)
+    if seeds > 1:
+        if progress is not None:
+            progress(f"{seeds} seeds of the sampling methods")
+        measure_stability(explanation, scorer, seeds)
+    return explanation

@@ -8,9 +8,10 @@ from collections.abc import Callable
 import numpy as np
 import plotly.graph_objects as go
 
-from attnviz.compare import METRIC_LABELS, METRICS
+from attnviz.agreement import METRIC_LABELS, METRICS
 from attnviz.faithfulness import RANDOM
-from attnviz.types import Generation, HeadFaithfulness
+from attnviz.measures import HeadFaithfulness
+from attnviz.types import Generation
 
 SIGNED_SCALE = "RdBu_r"      # red: raises the summary token's log-probability; blue: lowers it
 UNSIGNED_SCALE = "Purples"   # magnitudes only (attention, saliency)

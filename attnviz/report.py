@@ -1,5 +1,5 @@
 """Agreement and faithfulness over a corpus (``python -m attnviz report``): every document becomes an
-``Explanation`` (``attnviz.explained.explain_text``), and the report keeps, per document, every
+``Explanation`` (``attnviz.pipeline.explain_text``), and the report keeps, per document, every
 method × method pair's agreement means (a multi-head model's heads included as "attention head h", and a
 random ranking against attention as the chance level) and every method's AOPC beside the random-order
 baseline, then the mean with its bootstrap 95% interval, the standard deviation and the count of each figure
@@ -21,13 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from attnviz.agreement import METRICS, agreement_rows, nanmean
 from attnviz.bootstrap import bootstrap_mean
-from attnviz.compare import METRICS, agreement_rows, nanmean
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import InputError
 from attnviz.explanation import ATTENTION
 from attnviz.faithfulness import RANDOM
-from attnviz.types import finite
+from attnviz.jsonvalues import finite
+from attnviz.models.base import DecodingSettings
 
 DEFAULT_REPORT_METHODS = ("attention", "integrated_gradients", "occlusion", "lime")
 
@@ -66,7 +66,7 @@ def _summarizer(model: str | None, max_source_tokens: int | None = None):
     if key not in _SUMMARIZERS:
         import torch
 
-        from attnviz.pipeline import load_model
+        from attnviz.models.loading import load_model
 
         torch.set_num_threads(1)
         _SUMMARIZERS[key] = load_model(model, device="cpu", max_source_tokens=max_source_tokens)
@@ -77,7 +77,7 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
     """Explain one text; → its per-pair agreement means and per-method AOPC figures (and, with
     ``keep_explanations``, the explanation document), or, for a text that cannot be summarized, its
     error message and no figures."""
-    from attnviz.explained import explain_text
+    from attnviz.pipeline import explain_text
 
     start = time.perf_counter()
     try:
@@ -87,7 +87,7 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
                                    heads_as_methods=settings.heads, pointer_split=settings.pointer_split,
                                    max_seconds=settings.max_seconds,
                                    granularity=settings.granularity, language=settings.language,
-                                   counterfactual=settings.counterfactual and _has_pointer(settings))
+                                   counterfactual=settings.counterfactual and _replaces_attention(settings))
     except InputError as exc:
         return {"error": str(exc), "pairs": {}, "faithfulness": {}, "seconds": round(time.perf_counter() - start, 3)}
     agreement = explanation.compare()
@@ -110,11 +110,9 @@ def document_figures(text: str, settings: ReportSettings) -> dict[str, Any]:
     return out
 
 
-def _has_pointer(settings: ReportSettings) -> bool:
-    """Whether the report's model has its own cross-attention to replace (an attnviz pointer-generator)."""
-    from attnviz.pipeline import Summarizer
-
-    return isinstance(_summarizer(settings.model, settings.max_source_tokens), Summarizer)
+def _replaces_attention(settings: ReportSettings) -> bool:
+    """Whether the report's model has its own cross-attention to replace (counterfactual attention)."""
+    return _summarizer(settings.model, settings.max_source_tokens).replaces_attention
 
 
 def by_token_kind(explanation: Any) -> dict[str, Any]:
@@ -176,8 +174,8 @@ def run_report(texts: list[str], settings: ReportSettings, *, scheduler: str | N
     """Every text through ``document_figures``, serially or over Dask (a local cluster of ``workers``
     single-threaded processes, or the cluster at ``scheduler``); documents keep their input order."""
     from attnviz.explain import method_names
-    from attnviz.explained import method_params
     from attnviz.explanation import check_baseline
+    from attnviz.pipeline import method_params
 
     check_baseline(settings.random_orders, settings.seed)                 # bad settings fail now, not per document
     method_params(method_names(list(settings.methods)), settings.params, settings.seed)

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from attnviz.compare import METRICS, agreement_rows, kendall_rows, nanmean
-from attnviz.types import Stability
+from attnviz.agreement import METRICS, agreement_rows, kendall_rows, nanmean
+from attnviz.measures import Stability
 
 NOISE_SPREADS = 2.0           # a difference within this many seed standard deviations is "within the noise"
 

@@ -7,20 +7,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from attnviz.decoding import DecodingSettings
 from attnviz.examples import article
-from attnviz.pipeline import Summarizer
+from attnviz.models.base import DecodingSettings
+from attnviz.models.pointer.summarizer import PointerSummarizer
 from attnviz.types import Generation
 
 SUMMARY_TOKENS = 16
 
 
 def setup(model: str | None, tokens: int, summary_tokens: int = SUMMARY_TOKENS,
-          device: str = "cpu") -> tuple[Summarizer, Generation, str]:
+          device: str = "cpu") -> tuple[PointerSummarizer, Generation, str]:
     """The shipped (or given) model on ``device``, its source limit set to ``tokens``, and the beam-4 summary,
     forced to ``summary_tokens`` tokens, of a news article of at least ``tokens`` tokens cut to ``tokens``;
     → (summarizer, generation, where the article came from)."""
-    summarizer = Summarizer.from_checkpoint(model, device=device, max_source_tokens=tokens)
+    summarizer = PointerSummarizer.from_checkpoint(model, device=device, max_source_tokens=tokens)
     text, origin = article(tokens)
     settings = DecodingSettings(beam_size=4, min_len=summary_tokens, max_len=summary_tokens)
     return summarizer, summarizer.summarize(text, settings), origin

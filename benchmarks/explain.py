@@ -34,11 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from attnviz.explain import METHODS, Scorer, explain  # noqa: E402
+from attnviz.explain import METHODS, explain  # noqa: E402
 from attnviz.explain.reference import (  # noqa: E402
-    PRESENCE_METHODS, per_token_integrated_gradients, per_token_presence,
+    PRESENCE_METHODS,
+    per_token_integrated_gradients,
+    per_token_presence,
 )
-from attnviz.pipeline import Summarizer  # noqa: E402
+from attnviz.models.pointer.summarizer import PointerSummarizer  # noqa: E402
+from attnviz.models.scorer import Scorer  # noqa: E402
 from attnviz.types import Attribution, Generation  # noqa: E402
 from benchmarks.common import clock, median, setup  # noqa: E402
 
@@ -51,7 +54,7 @@ TARGETS = {"perturbation_speedup": 8.0, "floor_overhead": 1.3, "ig_speedup": 2.0
 
 # ---------------------------------------------------------------- the two sides
 
-def ours(name: str, summarizer: Summarizer, generation: Generation) -> tuple[float, float, Attribution]:
+def ours(name: str, summarizer: PointerSummarizer, generation: Generation) -> tuple[float, float, Attribution]:
     """Our method at its defaults on a fresh scorer → (seconds, seconds in model forwards, Attribution)."""
     scorer = summarizer.scorer(generation)
     seconds, attribution = clock(lambda: METHODS[name](scorer))
@@ -71,7 +74,7 @@ def baseline_passes(name: str, source_len: int, summary_len: int) -> int:
 
 # ---------------------------------------------------------------- the measurements
 
-def bench_perturbation(name: str, summarizer: Summarizer, generation: Generation, repeats: int) -> dict[str, Any]:
+def bench_perturbation(name: str, summarizer: PointerSummarizer, generation: Generation, repeats: int) -> dict[str, Any]:
     """Ours vs per-token captum vs the floor for one perturbation method (medians, ratios)."""
     scorer = summarizer.scorer(generation)
     n_samples = METHODS[name].defaults().get("n_samples")
@@ -99,7 +102,7 @@ def bench_perturbation(name: str, summarizer: Summarizer, generation: Generation
     return out
 
 
-def bench_ig(summarizer: Summarizer, generation: Generation, repeats: int) -> dict[str, Any]:
+def bench_ig(summarizer: PointerSummarizer, generation: Generation, repeats: int) -> dict[str, Any]:
     """Our integrated gradients vs captum's IntegratedGradients on the presence gates, once per target,
     both at the default step count on captum's own nodes (path_power 1) and without refinement."""
     scorer = summarizer.scorer(generation)
@@ -124,7 +127,7 @@ def bench_ig(summarizer: Summarizer, generation: Generation, repeats: int) -> di
     return out
 
 
-def bench_all(summarizer: Summarizer, generation: Generation, repeats: int) -> dict[str, Any]:
+def bench_all(summarizer: PointerSummarizer, generation: Generation, repeats: int) -> dict[str, Any]:
     """Every registered method at its defaults through ``explain(..., "all")``: medians per method, and
     whether every IG row met its convergence rule in every round."""
     explain(summarizer.scorer(generation), "all")                         # warm-up

@@ -24,8 +24,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attnviz.model.attention import AdditiveAttention  # noqa: E402
-from attnviz.model.seq2seq import PointerGenerator  # noqa: E402
+from attnviz.models.pointer.attention import AdditiveAttention  # noqa: E402
+from attnviz.models.pointer.seq2seq import PointerGenerator  # noqa: E402
 from benchmarks.common import clock, median, setup  # noqa: E402
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attnviz.pipeline import Summarizer  # noqa: E402
+from attnviz.models.pointer.summarizer import PointerSummarizer  # noqa: E402
 from benchmarks.models import measure  # noqa: E402
 
 
@@ -28,7 +28,7 @@ def build(folder: Path) -> Path:
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import BartConfig, BartForConditionalGeneration, PreTrainedTokenizerFast
 
-    words = [w for w in Summarizer.from_checkpoint(device="cpu").vocab.words if w.strip() and " " not in w]
+    words = [w for w in PointerSummarizer.from_checkpoint(device="cpu").vocab.words if w.strip() and " " not in w]
     specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
     vocab = {w: i for i, w in enumerate(specials + [w for w in dict.fromkeys(words) if w not in specials])}
     core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))

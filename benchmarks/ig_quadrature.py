@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from attnviz.explain import METHODS, Scorer  # noqa: E402
+from attnviz.explain import METHODS  # noqa: E402
+from attnviz.models.scorer import Scorer  # noqa: E402
 from attnviz.types import Attribution  # noqa: E402
 from benchmarks.common import setup  # noqa: E402
 

@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from attnviz.explain import METHODS  # noqa: E402
-from attnviz.pipeline import load_model  # noqa: E402
 from attnviz.examples import article  # noqa: E402
+from attnviz.explain import METHODS  # noqa: E402
+from attnviz.models.loading import load_model  # noqa: E402
 from benchmarks.common import clock, median  # noqa: E402
 from benchmarks.hf_model import build  # noqa: E402
 

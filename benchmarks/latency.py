@@ -2,7 +2,7 @@
 
     python benchmarks/latency.py [--runs 21] [--tokens 400] [--device cpu] [--model M]
 
-Times ``Summarizer.summarize`` (tokenize, encode, search, package with attention) on a ``--tokens``-token
+Times ``PointerSummarizer.summarize`` (tokenize, encode, search, package with attention) on a ``--tokens``-token
 input, greedy and beam 4, with the default settings and with the summary forced to 20 tokens (the
 decoder's worst case), after warm-up runs; medians and 90th percentiles over ``--runs``.
 """
@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from attnviz.decoding import DecodingSettings  # noqa: E402
 from attnviz.examples import long_text  # noqa: E402
-from attnviz.pipeline import Summarizer  # noqa: E402
-from attnviz.tokenizer import split_words  # noqa: E402
+from attnviz.models.base import DecodingSettings  # noqa: E402
+from attnviz.models.pointer.summarizer import PointerSummarizer  # noqa: E402
+from attnviz.words import split_words  # noqa: E402
 
 
 def times(fn: Callable[[], Any], runs: int, warmup: int = 2) -> list[float]:
@@ -42,7 +42,7 @@ def times(fn: Callable[[], Any], runs: int, warmup: int = 2) -> list[float]:
 
 def run_latency(model: str | None = None, *, tokens: int = 400, runs: int = 21, device: str = "cpu") -> dict[str, Any]:
     """Median and 90th-percentile milliseconds per decoding case, with the summary length of each."""
-    summarizer = Summarizer.from_checkpoint(model, device=device)
+    summarizer = PointerSummarizer.from_checkpoint(model, device=device)
     text, origin = long_text(tokens)
     source_tokens = min(len(split_words(text)), summarizer.max_source_tokens)
     results = {"model": summarizer.name, "device": str(summarizer.device), "threads": torch.get_num_threads(),

@@ -26,14 +26,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attnviz.decoding import DecodingSettings  # noqa: E402
 from attnviz.errors import InputError  # noqa: E402
 from attnviz.examples import long_text  # noqa: E402
 from attnviz.explain import METHODS  # noqa: E402
 from attnviz.explain.cost import MAX_REQUEST_SECONDS  # noqa: E402
-from attnviz.explained import DEFAULT_RANDOM_ORDERS, check_request, method_params  # noqa: E402
-from attnviz.model.config import MAX_SOURCE_TOKENS  # noqa: E402
-from attnviz.pipeline import Summarizer  # noqa: E402
+from attnviz.models.base import (
+    MAX_SOURCE_TOKENS,  # noqa: E402
+    DecodingSettings,  # noqa: E402
+)
+from attnviz.models.pointer.summarizer import PointerSummarizer  # noqa: E402
+from attnviz.pipeline import DEFAULT_RANDOM_ORDERS, check_request, method_params  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL = [m for m in METHODS if m != "attention"]
@@ -74,7 +76,7 @@ def run_child(argv: list[str]) -> dict:
             "peak_rss_mb": round(usage.ru_maxrss / 1024), "last": lines[-1][:300] if lines else ""}
 
 
-def estimated_seconds(summarizer: Summarizer, text: str, limit: int) -> float | None:
+def estimated_seconds(summarizer: PointerSummarizer, text: str, limit: int) -> float | None:
     """The estimate of ``explain --methods all`` on ``text`` cut to ``limit`` tokens, or None if refused."""
     summarizer.max_source_tokens = limit
     scorer = summarizer.scorer(summarizer.summarize(text, DecodingSettings()))
@@ -87,7 +89,7 @@ def estimated_seconds(summarizer: Summarizer, text: str, limit: int) -> float | 
 def slowest_accepted(text: str) -> tuple[int, float]:
     """(the longest source, a multiple of 100 tokens, whose ``--methods all`` request the estimate accepts;
     that estimate in seconds)."""
-    summarizer = Summarizer.from_checkpoint(device="cpu", max_source_tokens=MAX_SOURCE_TOKENS)
+    summarizer = PointerSummarizer.from_checkpoint(device="cpu", max_source_tokens=MAX_SOURCE_TOKENS)
     at_ceiling = estimated_seconds(summarizer, text, MAX_SOURCE_TOKENS)
     if at_ceiling is not None:
         return MAX_SOURCE_TOKENS, at_ceiling

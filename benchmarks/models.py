@@ -21,10 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attnviz.decoding import DecodingSettings  # noqa: E402
 from attnviz.examples import article  # noqa: E402
 from attnviz.explain import METHODS  # noqa: E402
-from attnviz.pipeline import available_models, load_model  # noqa: E402
+from attnviz.models.base import DecodingSettings  # noqa: E402
+from attnviz.models.folders import available_models  # noqa: E402
+from attnviz.models.loading import load_model  # noqa: E402
 from benchmarks.common import clock, median  # noqa: E402
 
 

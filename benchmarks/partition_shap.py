@@ -39,15 +39,14 @@ import numpy as np  # noqa: E402
 import shap  # noqa: E402
 import torch  # noqa: E402
 
-from attnviz.decoding import DecodingSettings  # noqa: E402
 from attnviz.examples import long_text  # noqa: E402
 from attnviz.explain import METHODS  # noqa: E402
 from attnviz.explain.partition import SHAP_BATCH_SIZE  # noqa: E402
-from attnviz.pipeline import Summarizer  # noqa: E402
-from attnviz.tokenizer import (  # noqa: E402
-    BOS_ID, EOS, PAD, PAD_ID, UNK_ID, EncodedSource, Vocabulary, normalise_text, split_words,
-)
+from attnviz.models.base import DecodingSettings  # noqa: E402
+from attnviz.models.pointer.summarizer import PointerSummarizer  # noqa: E402
+from attnviz.models.pointer.vocabulary import BOS_ID, EOS, PAD, PAD_ID, UNK_ID, EncodedSource, Vocabulary
 from attnviz.types import Generation  # noqa: E402
+from attnviz.words import normalise_text, split_words
 
 _MASK = re.compile(f"({re.escape(PAD)})")
 
@@ -117,7 +116,7 @@ class PointerGeneratorTeacherForcing(shap.models.TeacherForcing):
     """shap's TeacherForcing with the HF model call replaced by our model's teacher forcing; ``calls``
     holds the rows of every call, ``lengths`` the token counts of the masked strings."""
 
-    def __init__(self, summarizer: Summarizer, tokenizer: WordTokenizer, **kwargs: Any) -> None:
+    def __init__(self, summarizer: PointerSummarizer, tokenizer: WordTokenizer, **kwargs: Any) -> None:
         self.summarizer = summarizer
         super().__init__(self._no_generation, tokenizer=tokenizer, similarity_tokenizer=tokenizer, **kwargs)
         self.lengths: set[int] = set()
@@ -155,7 +154,7 @@ class PointerGeneratorTeacherForcing(shap.models.TeacherForcing):
         return torch.stack(steps, dim=1).cpu().numpy().astype("float64")
 
 
-def shap_route(summarizer: Summarizer, text: str, generation: Generation, source: EncodedSource, *,
+def shap_route(summarizer: PointerSummarizer, text: str, generation: Generation, source: EncodedSource, *,
                max_evals: int, batch_size: int | str = "auto") -> tuple[np.ndarray, dict[str, Any]]:
     """shap.Explainer(TeacherForcing model, Text masker) as in shap's summarization example → values [T, S]."""
     tokenizer = WordTokenizer(summarizer.vocab, source)
@@ -169,7 +168,7 @@ def shap_route(summarizer: Summarizer, text: str, generation: Generation, source
                     "lengths": sorted(model.lengths), "masker": type(explainer.masker).__name__}
 
 
-def raw_teacher_forcing_error(summarizer: Summarizer, text: str, generation: Generation, source: EncodedSource) -> str:
+def raw_teacher_forcing_error(summarizer: PointerSummarizer, text: str, generation: Generation, source: EncodedSource) -> str:
     """What shap's TeacherForcing does with our model as it is (no adapter for the model call)."""
     tokenizer = WordTokenizer(summarizer.vocab, source)
     try:
@@ -202,7 +201,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    summarizer = Summarizer.from_checkpoint(device="cpu")
+    summarizer = PointerSummarizer.from_checkpoint(device="cpu")
     raw, origin = long_text(args.tokens)
     text = cut_text(raw, min(args.tokens, summarizer.model.config.max_source_tokens))
     n = args.summary_tokens
@@ -216,7 +215,7 @@ def main() -> None:
     print("shap TeacherForcing with our model and no adapter:",
           raw_teacher_forcing_error(summarizer, text, generation, source))
 
-    # the adapter reads the text as the Summarizer did, and its teacher forcing gives our log-probs
+    # the adapter reads the text as the PointerSummarizer did, and its teacher forcing gives our log-probs
     tokenizer = WordTokenizer(summarizer.vocab, source)
     if tokenizer(text)["input_ids"] != list(generation.source_ext_ids):
         raise SystemExit("the adapter tokenizer does not reproduce the source ids")
@@ -224,11 +223,11 @@ def main() -> None:
     logp = adapter.get_teacher_forced_logits(np.array([text]), generation.summary_ids[None])[0]
     full = scorer.score_keep(torch.ones(1, s))[0].numpy()
     gap = np.abs(logp[np.arange(t), generation.summary_ids] - full).max()
-    print(f"adapter check: same source ids; max |log p adapter - log p ForcedScorer| = {gap:.1e}")
+    print(f"adapter check: same source ids; max |log p adapter - log p PointerScorer| = {gap:.1e}")
 
     ours_batch = SHAP_BATCH_SIZE
     sides = {
-        "ours: partition_shap (ForcedScorer, keep masks)":
+        "ours: partition_shap (PointerScorer, keep masks)":
             lambda: METHODS["partition_shap"](scorer, max_evals=args.max_evals, seed=0),
         "shap route: TeacherForcing + Text masker, batch_size auto":
             lambda: shap_route(summarizer, text, generation, source, max_evals=args.max_evals),

@@ -13,13 +13,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attnviz.checkpoint import WEIGHTS, load_checkpoint, save_checkpoint  # noqa: E402
 from attnviz.data import read_pairs  # noqa: E402
-from attnviz.pipeline import Summarizer  # noqa: E402
+from attnviz.models.pointer.checkpoint import WEIGHTS, load_checkpoint, save_checkpoint  # noqa: E402
+from attnviz.models.pointer.summarizer import PointerSummarizer  # noqa: E402
 
 
 def summaries(folder: Path, texts: list[str]) -> list[str]:
-    return [Summarizer.from_checkpoint(folder, device="cpu").summarize(t).summary for t in texts]
+    return [PointerSummarizer.from_checkpoint(folder, device="cpu").summarize(t).summary for t in texts]
 
 
 def main() -> None:

@@ -3,7 +3,7 @@ models can be compared pair by pair (``python -m attnviz evaluate --compare-pred
 
     .venv/bin/python scripts/predict.py --pairs data/news/test.jsonl --out runs/predictions.jsonl [--model DIR]
 
-It uses only ``Summarizer.from_checkpoint(...).summarize(text)`` with the default decoding settings, so it
+It uses only ``PointerSummarizer.from_checkpoint(...).summarize(text)`` with the default decoding settings, so it
 also runs against an older checkout of attnviz (put that checkout first on PYTHONPATH) to get the
 predictions of a model the current code no longer loads.
 """
@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from attnviz.pipeline import Summarizer
+from attnviz.models.pointer.summarizer import PointerSummarizer
 
 
 def main() -> None:
@@ -22,7 +22,7 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--model", default=None)
     args = parser.parse_args()
-    summarizer = Summarizer.from_checkpoint(args.model, device="cpu")
+    summarizer = PointerSummarizer.from_checkpoint(args.model, device="cpu")
     lines = [json.loads(line) for line in Path(args.pairs).read_text(encoding="utf-8").splitlines() if line.strip()]
     with open(args.out, "w", encoding="utf-8") as out:
         for pair in lines:

@@ -8,9 +8,10 @@ import tempfile
 import pytest
 import torch
 
-from attnviz.model import ModelConfig, PointerGenerator
-from attnviz.pipeline import Summarizer
-from attnviz.tokenizer import SPECIALS, Vocabulary
+from attnviz.models.pointer.config import ModelConfig
+from attnviz.models.pointer.seq2seq import PointerGenerator
+from attnviz.models.pointer.summarizer import PointerSummarizer
+from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
 
 for _var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "MPLCONFIGDIR"):
     os.environ.setdefault(_var, tempfile.mkdtemp(prefix=f"attnviz-{_var.lower()}-"))
@@ -37,8 +38,8 @@ def random_text(rng: random.Random, n: int, oov_rate: float = 0.0) -> str:
 
 
 @pytest.fixture
-def summarizer(vocab: Vocabulary) -> Summarizer:
-    return Summarizer(make_model(vocab), vocab, name="tiny")
+def summarizer(vocab: Vocabulary) -> PointerSummarizer:
+    return PointerSummarizer(make_model(vocab), vocab, name="tiny")
 
 
 def copy_pairs(rng: random.Random, n: int) -> list[dict]:
@@ -51,9 +52,9 @@ def copy_pairs(rng: random.Random, n: int) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def copy_summarizer() -> Summarizer:
+def copy_summarizer() -> PointerSummarizer:
     """A tiny pointer-generator trained for 300 steps to copy the first three words (about 10 s)."""
-    from attnviz.train import batch_loss, collate, encode_pairs, make_batches
+    from attnviz.models.pointer.train import batch_loss, collate, encode_pairs, make_batches
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)
     rng = random.Random(0)
@@ -71,7 +72,7 @@ def copy_summarizer() -> Summarizer:
             steps += 1
             if steps == 300:
                 break
-    return Summarizer(model.eval(), vocab, name="copy")
+    return PointerSummarizer(model.eval(), vocab, name="copy")
 
 
 @torch.no_grad()
@@ -90,3 +91,8 @@ def absent_token_effects(scorer, j: int, replacement_id: int) -> tuple[float, fl
         outputs.append(scorer.model(ids, ext, mask, scorer.targets, presence=presence))
     change = (outputs[0].target_logprobs - outputs[1].target_logprobs).abs().max()
     return float(change), float(max(out.attention[0, :, j].max() for out in outputs))
+
+
+def intact(scorer) -> torch.Tensor:
+    """f(x): the scorer's target log-probs of the intact source [T]."""
+    return scorer.score_keep(torch.ones(1, scorer.source_len))[0]

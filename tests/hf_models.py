@@ -52,9 +52,18 @@ def tokenizer(family: str, pieces: bool = False):
 
 def model(family: str, seed: int = 0, pieces: bool = False):
     import torch
-    from transformers import (BartConfig, BartForConditionalGeneration, MarianConfig, MarianMTModel, MBartConfig,
-                              MBartForConditionalGeneration, PegasusConfig, PegasusForConditionalGeneration, T5Config,
-                              T5ForConditionalGeneration)
+    from transformers import (
+        BartConfig,
+        BartForConditionalGeneration,
+        MarianConfig,
+        MarianMTModel,
+        MBartConfig,
+        MBartForConditionalGeneration,
+        PegasusConfig,
+        PegasusForConditionalGeneration,
+        T5Config,
+        T5ForConditionalGeneration,
+    )
 
     size = len(vocabulary(family, pieces))
     torch.manual_seed(seed)

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import DocumentError
 from attnviz.explanation import Explanation
+from attnviz.models.base import DecodingSettings
+from tests.conftest import intact
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TEXT = ("The European Union agreed on Tuesday to extend economic sanctions against Russia for another six months, "
@@ -117,11 +118,12 @@ def _figures(at: AppTest) -> list[dict]:
 def test_example_explain_focus_agreement_and_export(kept_media):
     import io
 
-    from attnviz.compare import agreement_rows, nanmean
-    from attnviz.decoding import DecodingSettings
+    from attnviz.agreement import agreement_rows, nanmean
     from attnviz.examples import load_examples
-    from attnviz.explain import ForcedScorer, explain
-    from attnviz.pipeline import Summarizer
+    from attnviz.explain import explain
+    from attnviz.models.base import DecodingSettings
+    from attnviz.models.pointer.scorer import PointerScorer
+    from attnviz.models.pointer.summarizer import PointerSummarizer
 
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()
@@ -138,9 +140,9 @@ def test_example_explain_focus_agreement_and_export(kept_media):
     assert not at.exception and not at.error
 
     # the same numbers straight from the package
-    summarizer = Summarizer.from_checkpoint(None, device="auto")
+    summarizer = PointerSummarizer.from_checkpoint(None, device="auto")
     generation = summarizer.summarize(example["text"], DecodingSettings())
-    results = explain(ForcedScorer(summarizer.model, generation), ["attention", "occlusion"])
+    results = explain(PointerScorer(summarizer.model, generation), ["attention", "occlusion"])
     t, s = generation.attention.shape
     window = at.slider(key="window")
     assert window.value == (0, 120)                               # long sources open on a column window
@@ -194,7 +196,7 @@ def test_example_explain_focus_agreement_and_export(kept_media):
     at.radio(key="curve_scope").set_value(at.radio(key="curve_scope").options[1])
     at.run()
     curve = [f for f in _figures(at) if f["layout"]["title"]["text"].startswith("Deletion curves")][0]["data"][1]
-    full = ForcedScorer(summarizer.model, generation).full()[2].item()
+    full = intact(PointerScorer(summarizer.model, generation))[2].item()
     np.testing.assert_allclose(plotly_array(curve["y"])[0], full, atol=1e-4)     # token #2 before any removal
     document = json.loads(_download(at, "download-json", kept_media))
     assert set(document["faithfulness"]["methods"]) == {"attention", "occlusion", "random"}
@@ -229,16 +231,17 @@ def test_cuda_without_a_gpu_is_a_message(monkeypatch):
 
 
 def test_multi_head_model_offers_a_per_head_view(tmp_path, monkeypatch):
-    from attnviz import pipeline
-    from attnviz.checkpoint import save_checkpoint
-    from attnviz.decoding import DecodingSettings
-    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from attnviz.models import folders
+    from attnviz.models.base import DecodingSettings
+    from attnviz.models.pointer.checkpoint import save_checkpoint
+    from attnviz.models.pointer.summarizer import PointerSummarizer
+    from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
     from tests.conftest import WORDS, make_model
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)
     model = make_model(vocab, seed=6, attention="multihead")
     save_checkpoint(tmp_path / "tiny-multihead", model, vocab)
-    monkeypatch.setattr(pipeline, "PRETRAINED_DIR", tmp_path)
+    monkeypatch.setattr(folders, "PRETRAINED_DIR", tmp_path)
     text = "w1 w2 w3 the w4 w5 . w6 w7 a w8 w9 w10 w11"
     at = _run(text)
     assert not at.exception and not at.error
@@ -246,11 +249,11 @@ def test_multi_head_model_offers_a_per_head_view(tmp_path, monkeypatch):
     assert heads.options == ["average", "head 0", "head 1", "head 2", "head 3"]
     heads.select("head 2")
     at.run()
-    generation = pipeline.Summarizer(model, vocab).summarize(text, DecodingSettings())
+    generation = PointerSummarizer(model, vocab).summarize(text, DecodingSettings())
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert figure["layout"]["title"]["text"] == "attention, head 2"
     raw = np.array([[cell[4] for cell in row] for row in figure["data"][0]["customdata"]], dtype=float)
-    np.testing.assert_allclose(raw, generation.head_attention[2], atol=1e-5)
+    np.testing.assert_allclose(raw, generation.layer_attention[0, 2], atol=1e-5)
 
 
 def test_adding_a_method_asks_again_only_for_the_new_work():
@@ -351,10 +354,10 @@ def test_the_page_export_is_explain_json_and_opens_again(kept_media, capsys):
 
 
 def test_an_explanation_from_another_model_says_so(kept_media):
-    from attnviz.explained import explain_text
-    from attnviz.pipeline import Summarizer
+    from attnviz.models.pointer.summarizer import PointerSummarizer
+    from attnviz.pipeline import explain_text
 
-    explanation = explain_text(Summarizer.from_checkpoint(None, device="cpu"), TEXT, "occlusion",
+    explanation = explain_text(PointerSummarizer.from_checkpoint(None, device="cpu"), TEXT, "occlusion",
                                decoding=DecodingSettings(), with_faithfulness=False)
     document = explanation.to_json()
     document["settings"]["model"] = "someone-elses-model"
@@ -575,8 +578,8 @@ def test_a_budget_typed_out_of_range_says_so_and_the_last_good_value_is_used():
 
 
 def test_two_models_side_by_side_with_a_method_faithfulness_and_one_export(tmp_path, monkeypatch, kept_media):
-    from attnviz.checkpoint import save_checkpoint
-    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from attnviz.models.pointer.checkpoint import save_checkpoint
+    from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
     from tests.conftest import WORDS, make_model
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)

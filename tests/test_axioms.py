@@ -1,41 +1,41 @@
 """The axiom check (``python -m attnviz check``) and its references, on a tiny seeded model."""
 import dataclasses
-from functools import partial
 import json
 import random
+from functools import partial
 
 import numpy as np
 import pytest
 
 from attnviz.axioms import Check, absent_token_change, exact_checks, run_checks
 from attnviz.cli import main
-from attnviz.decoding import DecodingSettings
-from attnviz.explain import METHODS, ForcedScorer
-from attnviz.explain import reference
-from attnviz.pipeline import Summarizer
+from attnviz.explain import METHODS, reference
+from attnviz.models.base import DecodingSettings
+from attnviz.models.pointer.scorer import PointerScorer
+from attnviz.models.pointer.summarizer import PointerSummarizer
 from tests.conftest import absent_token_effects, make_model, random_text
 from tests.test_cli import TEXT, model_dir  # noqa: F401  (fixture)
 
 
 @pytest.fixture(scope="module")
 def case():
-    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
     from tests.conftest import WORDS
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)
     model = make_model(vocab, seed=4, coverage=True)
     text = random_text(random.Random(2), 12, oov_rate=0.2)
-    return model, Summarizer(model, vocab).summarize(text, DecodingSettings(beam_size=2, min_len=3, max_len=4))
+    return model, PointerSummarizer(model, vocab).summarize(text, DecodingSettings(beam_size=2, min_len=3, max_len=4))
 
 
 @pytest.fixture(scope="module")
 def short_case(case):
     """The same model on the first 8 source tokens, where coalitions can be enumerated → (model, generation)."""
-    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
     from tests.conftest import WORDS
 
     model, generation = case
-    short = Summarizer(model, Vocabulary(list(SPECIALS) + WORDS)).summarize(
+    short = PointerSummarizer(model, Vocabulary(list(SPECIALS) + WORDS)).summarize(
         " ".join(generation.source_tokens[:8]), DecodingSettings(beam_size=1, min_len=2, max_len=3))
     return model, short
 
@@ -44,7 +44,7 @@ def short_case(case):
 
 def test_leave_one_out_reference_is_occlusion(case):
     model, generation = case
-    scorer = ForcedScorer(model, generation)
+    scorer = PointerScorer(model, generation)
     loo = reference.leave_one_out(scorer)
     assert loo.shape == generation.attention.shape
     np.testing.assert_allclose(METHODS["occlusion"](scorer).scores, loo, atol=1e-5)
@@ -52,7 +52,7 @@ def test_leave_one_out_reference_is_occlusion(case):
 
 def test_every_check_passes_on_a_tiny_model(case, short_case):
     model, generation = case
-    checks, results = run_checks(partial(ForcedScorer, model), generation, rows=2, short=short_case[1],
+    checks, results = run_checks(partial(PointerScorer, model), generation, rows=2, short=short_case[1],
                                  progress=lambda _m: None)
     names = {(c.method, c.name) for c in checks}
     assert ("partition_shap", "equals exact Owen values") in names
@@ -78,23 +78,23 @@ def test_the_exact_checks_fail_when_an_estimator_is_wrong(short_case, monkeypatc
         return result
 
     monkeypatch.setitem(explain_module.METHODS, "partition_shap", dataclasses.replace(original, run=shifted))
-    verdicts = {(c.method, c.name): c.passed for c in exact_checks(partial(ForcedScorer, model), short)}
+    verdicts = {(c.method, c.name): c.passed for c in exact_checks(partial(PointerScorer, model), short)}
     assert not verdicts[("partition_shap", "equals exact Owen values")]
     assert verdicts[("lime", "equals weighted ridge solved directly")]
 
 
 def test_an_absent_token_is_invisible(case):
     model, generation = case
-    change, weight = absent_token_effects(ForcedScorer(model, generation), 1, 7)
+    change, weight = absent_token_effects(PointerScorer(model, generation), 1, 7)
     assert change == 0 and weight == 0
-    assert absent_token_change(partial(ForcedScorer, model), generation, 1, 7) == 0
+    assert absent_token_change(partial(PointerScorer, model), generation, 1, 7) == 0
 
 
 def test_the_removal_check_fails_when_an_absent_token_leaks(case, monkeypatch):
     """A scorer that ignores the presence mask: the generic check sees the word put in the absent place."""
     model, generation = case
 
-    class Leaky(ForcedScorer):
+    class Leaky(PointerScorer):
         def score_masks(self, keep):
             return super().score_masks(np.ones_like(keep))
     assert absent_token_change(partial(Leaky, model), generation, 1, 7) > 1e-3

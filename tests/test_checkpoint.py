@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attnviz.checkpoint import CONFIG, VOCAB, WEIGHTS, load_checkpoint, save_checkpoint
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import CheckpointError
-from attnviz.pipeline import Summarizer
+from attnviz.models.base import DecodingSettings
+from attnviz.models.pointer.checkpoint import CONFIG, VOCAB, WEIGHTS, load_checkpoint, save_checkpoint
+from attnviz.models.pointer.summarizer import PointerSummarizer
 from tests.conftest import make_model
 
 TEXT = "w1 w2 zorblax w3 the w4 . w5 w6 w7 , w8 w9 a w10"
@@ -22,15 +22,15 @@ def saved(tmp_path: Path, vocab) -> Path:
 
 
 def test_round_trip_gives_identical_outputs(saved: Path, vocab):
-    original = Summarizer(make_model(vocab, seed=5, attention="multihead", coverage=True), vocab)
-    loaded = Summarizer.from_checkpoint(saved, device="cpu")
+    original = PointerSummarizer(make_model(vocab, seed=5, attention="multihead", coverage=True), vocab)
+    loaded = PointerSummarizer.from_checkpoint(saved, device="cpu")
     assert loaded.metadata == {"note": "test"}
     for beam in (1, 4):
         a = original.summarize(TEXT, DecodingSettings(beam_size=beam))
         b = loaded.summarize(TEXT, DecodingSettings(beam_size=beam))
         assert a.summary_tokens == b.summary_tokens
         np.testing.assert_array_equal(a.attention, b.attention)
-        np.testing.assert_array_equal(a.head_attention, b.head_attention)
+        np.testing.assert_array_equal(a.layer_attention, b.layer_attention)
         np.testing.assert_array_equal(a.token_logprobs, b.token_logprobs)
 
 
@@ -46,8 +46,8 @@ def test_float16_weights_load_as_float32_within_float16_rounding(tmp_path: Path,
         original = model.state_dict()[name]
         assert weight.dtype == original.dtype
         np.testing.assert_allclose(weight.numpy(), original.numpy(), rtol=2**-10, atol=1e-7)
-    a = Summarizer(model, vocab).summarize(TEXT, DecodingSettings(beam_size=1))
-    b = Summarizer(loaded, vocab).summarize(TEXT, DecodingSettings(beam_size=1))
+    a = PointerSummarizer(model, vocab).summarize(TEXT, DecodingSettings(beam_size=1))
+    b = PointerSummarizer(loaded, vocab).summarize(TEXT, DecodingSettings(beam_size=1))
     np.testing.assert_allclose(a.token_logprobs, b.token_logprobs, atol=1e-2)
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attnviz.checkpoint import save_checkpoint
 from attnviz.cli import main
+from attnviz.models.pointer.checkpoint import save_checkpoint
 from tests.conftest import make_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,14 +150,14 @@ def test_explain_bad_options(model_dir: str, capsys, argv, message):
 
 
 def test_explain_an_empty_summary_is_a_message(model_dir: str, capsys, monkeypatch):
-    from attnviz import pipeline
-    from attnviz.decoding import Hypothesis
+    from attnviz.models.pointer import summarizer
+    from attnviz.models.pointer.search import Hypothesis
 
     def empty_search(model, enc, state, settings):
         import torch
         return Hypothesis([], torch.zeros(0, enc.source_len), None, torch.zeros(0), torch.zeros(0), 0.0)
 
-    monkeypatch.setattr(pipeline, "search", empty_search)
+    monkeypatch.setattr(summarizer, "search", empty_search)
     assert main(["explain", "--text", TEXT, "--model", model_dir, "--methods", "occlusion"]) == 2
     assert "the summary is empty" in capsys.readouterr().err
 

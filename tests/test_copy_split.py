@@ -5,8 +5,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from attnviz.decoding import DecodingSettings
-from attnviz.explained import COPY_ATTENTION, GENERATE_ATTENTION, explain_text, new_explanation, pointer_attributions
+from attnviz.models.base import DecodingSettings
+from attnviz.pipeline import COPY_ATTENTION, GENERATE_ATTENTION, explain_text, new_explanation, pointer_attributions
 from attnviz.report import by_token_kind
 
 

@@ -1,7 +1,7 @@
 """A tiny pointer-generator trained for a few hundred steps learns to copy, including unseen words."""
 import random
 
-from attnviz.decoding import DecodingSettings
+from attnviz.models.base import DecodingSettings
 from tests.conftest import copy_pairs
 
 COPY_SETTINGS = DecodingSettings(beam_size=1, min_len=0, max_len=6, no_repeat_ngram=0, block_adjacent_repeat=False)

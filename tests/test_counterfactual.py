@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import InputError
-from attnviz.explain.counterfactual import VARIANTS, counterfactual_attention
-from attnviz.types import Counterfactual
+from attnviz.measures import Counterfactual
+from attnviz.models.base import DecodingSettings
+from attnviz.models.pointer.counterfactual import VARIANTS, counterfactual_attention
 
 TEXT = "zz101 w3 zz202 w8 w9 w1 w7 w2 w4 w5"          # the copy model repeats the first three words
 
@@ -57,8 +57,8 @@ def test_bad_k_and_foreign_scorers_are_refused(copy_summarizer, generation):
 
 
 def test_the_explanation_document_carries_it(copy_summarizer):
-    from attnviz.explained import explain_text
     from attnviz.explanation import Explanation
+    from attnviz.pipeline import explain_text
 
     explanation = explain_text(copy_summarizer, TEXT, "occlusion", with_faithfulness=False, counterfactual=True,
                                decoding=DecodingSettings(beam_size=1, min_len=3, max_len=3))

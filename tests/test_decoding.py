@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from attnviz.decoding import DecodingSettings, banned_next_tokens, beam_search, greedy_search
 from attnviz.errors import InputError
-from attnviz.model.seq2seq import DecoderState, EncoderOutput, StepOutput
-from attnviz.pipeline import Summarizer
-from attnviz.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+from attnviz.models.base import DecodingSettings
+from attnviz.models.pointer.search import banned_next_tokens, beam_search, greedy_search
+from attnviz.models.pointer.seq2seq import DecoderState, EncoderOutput, StepOutput
+from attnviz.models.pointer.summarizer import PointerSummarizer
+from attnviz.models.pointer.vocabulary import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from tests.conftest import make_model, random_text
 
 KINDS = ["additive", "dot", "general", "multihead"]
@@ -35,7 +36,7 @@ def test_impossible_settings_are_refused_with_a_message(bad):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_beam_of_one_equals_greedy(vocab, kind, seed):
     model = make_model(vocab, seed=seed, attention=kind, coverage=seed == 1)
-    summarizer = Summarizer(model, vocab)
+    summarizer = PointerSummarizer(model, vocab)
     text = random_text(random.Random(seed), 30, oov_rate=0.2)
     settings = DecodingSettings(beam_size=1, max_len=12, min_len=3)
     source = summarizer.encode(text)
@@ -53,7 +54,7 @@ def test_beam_of_one_equals_greedy(vocab, kind, seed):
 def test_beam_attention_and_logprobs_match_a_teacher_forced_rerun(vocab, kind, beam_size):
     """What the beam kept for its winner equals recomputing that summary from scratch."""
     model = make_model(vocab, seed=3, attention=kind, coverage=True)
-    summarizer = Summarizer(model, vocab)
+    summarizer = PointerSummarizer(model, vocab)
     text = random_text(random.Random(7), 25, oov_rate=0.2)
     gen = summarizer.summarize(text, DecodingSettings(beam_size=beam_size, max_len=10, min_len=4))
     assert 4 <= len(gen.summary_tokens) <= 10
@@ -64,13 +65,13 @@ def test_beam_attention_and_logprobs_match_a_teacher_forced_rerun(vocab, kind, b
     np.testing.assert_allclose(gen.token_logprobs, forced.target_logprobs[0].numpy(), atol=1e-5)
     np.testing.assert_allclose(gen.p_gen, forced.p_gen[0].numpy(), atol=1e-5)
     if kind == "multihead":
-        np.testing.assert_allclose(gen.head_attention, forced.heads[0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(gen.layer_attention[0], forced.heads[0].numpy(), atol=1e-5)
     assert np.all(gen.attention.sum(axis=1) < 1)                         # the null slot has the rest
 
 
 def test_no_token_three_times_in_a_row_and_length_limits(vocab):
     model = make_model(vocab, seed=4)
-    summarizer = Summarizer(model, vocab)
+    summarizer = PointerSummarizer(model, vocab)
     for seed in range(5):
         text = random_text(random.Random(seed), 20)
         for beam in (1, 3):

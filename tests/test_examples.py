@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from attnviz.examples import load_examples
-from attnviz.tokenizer import split_words
+from attnviz.words import split_words
 
 
 def test_shipped_examples_are_test_split_articles_with_credits():

@@ -7,22 +7,23 @@ import pytest
 import torch
 from captum.attr import FeatureAblation
 
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import InputError
-from attnviz.explain import METHODS, ForcedScorer, explain, known, method_names, reference
+from attnviz.explain import METHODS, explain, known, method_names, reference
 from attnviz.explain.partition import text_clustering
-from attnviz.pipeline import Summarizer
+from attnviz.models.base import DecodingSettings
+from attnviz.models.pointer.scorer import PointerScorer
+from attnviz.models.pointer.summarizer import PointerSummarizer
 from tests.conftest import make_model, random_text
 
 
 @pytest.fixture(scope="module")
 def case():
-    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
     from tests.conftest import WORDS
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)
     model = make_model(vocab, seed=11, coverage=True)
-    summarizer = Summarizer(model, vocab)
+    summarizer = PointerSummarizer(model, vocab)
     text = random_text(random.Random(5), 14, oov_rate=0.2)
     generation = summarizer.summarize(text, DecodingSettings(beam_size=2, min_len=4, max_len=5))
     return model, generation
@@ -31,18 +32,18 @@ def case():
 @pytest.fixture(scope="module")
 def short_case():
     """8 source tokens (one OOV word), so that all 256 coalitions can be enumerated."""
-    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
     from tests.conftest import WORDS
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)
     model = make_model(vocab, seed=7, coverage=True)
-    generation = Summarizer(model, vocab).summarize("w3 w17 zz9 w5 the w21 , w8",
+    generation = PointerSummarizer(model, vocab).summarize("w3 w17 zz9 w5 the w21 , w8",
                                                     DecodingSettings(beam_size=1, min_len=3, max_len=3))
-    scorer = ForcedScorer(model, generation)
+    scorer = PointerScorer(model, generation)
     return model, generation, scorer, known.coalition_values(scorer)
 
 
-def _forward_presence(scorer: ForcedScorer):
+def _forward_presence(scorer: PointerScorer):
     def forward(presence):
         return scorer.score_keep(presence > 0.5)
     return forward
@@ -55,14 +56,14 @@ def test_registry_names_and_errors(case):
     with pytest.raises(InputError, match="valid choices: .*integrated_gradients"):
         method_names("integrated_gradient")
     with pytest.raises(InputError, match="takes: n_steps, max_steps, tolerance, abs_tolerance, method, path_power"):
-        explain(ForcedScorer(model, generation), "integrated_gradients", params={"integrated_gradients": {"steps": 3}})
+        explain(PointerScorer(model, generation), "integrated_gradients", params={"integrated_gradients": {"steps": 3}})
     with pytest.raises(InputError, match="n_samples must be at least 2"):
-        explain(ForcedScorer(model, generation), "lime", params={"lime": {"n_samples": 1}})
+        explain(PointerScorer(model, generation), "lime", params={"lime": {"n_samples": 1}})
 
 
 def test_all_methods_give_finite_t_by_s_scores_and_costs(case):
     model, generation = case
-    results = explain(ForcedScorer(model, generation), "all", params={"lime": {"n_samples": 40}, "kernel_shap": {"n_samples": 40},
+    results = explain(PointerScorer(model, generation), "all", params={"lime": {"n_samples": 40}, "kernel_shap": {"n_samples": 40},
                                                         "integrated_gradients": {"n_steps": 8, "max_steps": 8},
                                                         "partition_shap": {"max_evals": 40}})
     t, s = generation.attention.shape
@@ -79,7 +80,7 @@ def test_all_methods_give_finite_t_by_s_scores_and_costs(case):
 
 def test_integrated_gradients_equals_captum_and_a_fine_quadrature(case):
     model, generation = case
-    scorer = ForcedScorer(model, generation)
+    scorer = PointerScorer(model, generation)
     plain = METHODS["integrated_gradients"](scorer, n_steps=50, path_power=1)   # captum's own nodes
     rows = range(scorer.summary_len)
     steps = plain.checks["steps_per_row"]
@@ -96,7 +97,7 @@ def test_integrated_gradients_equals_captum_and_a_fine_quadrature(case):
 @pytest.mark.parametrize("name", ["input_x_gradient", "saliency"])
 def test_gradient_methods_equal_captum_per_token(case, name):
     model, generation = case
-    scorer = ForcedScorer(model, generation)
+    scorer = PointerScorer(model, generation)
     ours = METHODS[name](scorer)
     expected = reference.per_token_gradient(name, scorer, range(scorer.summary_len))
     np.testing.assert_allclose(ours.scores, expected, atol=1e-5)
@@ -105,7 +106,7 @@ def test_gradient_methods_equal_captum_per_token(case, name):
 def test_input_x_gradient_is_the_slope_of_removing_a_token(case):
     """∂f/∂g_j at g = 1 against a central finite difference of the presence gate."""
     model, generation = case
-    scorer = ForcedScorer(model, generation)
+    scorer = PointerScorer(model, generation)
     ours = METHODS["input_x_gradient"](scorer).scores
     h = 1e-2
     for j in (0, scorer.source_len // 2):
@@ -118,7 +119,7 @@ def test_input_x_gradient_is_the_slope_of_removing_a_token(case):
 
 def test_occlusion_equals_leave_one_out_and_captum(case):
     model, generation = case
-    scorer = ForcedScorer(model, generation)
+    scorer = PointerScorer(model, generation)
     ours = METHODS["occlusion"](scorer)
     np.testing.assert_allclose(ours.scores, reference.leave_one_out(scorer), atol=1e-5)
     ablation = FeatureAblation(_forward_presence(scorer))
@@ -131,9 +132,9 @@ def test_occlusion_equals_leave_one_out_and_captum(case):
 @pytest.mark.parametrize("name", ["lime", "kernel_shap"])
 def test_shared_pass_equals_per_token_captum_calls(case, name):
     model, generation = case
-    scorer = ForcedScorer(model, generation)
+    scorer = PointerScorer(model, generation)
     ours = METHODS[name](scorer, n_samples=60, seed=3)
-    again = METHODS[name](ForcedScorer(model, generation), n_samples=60, seed=3)
+    again = METHODS[name](PointerScorer(model, generation), n_samples=60, seed=3)
     np.testing.assert_array_equal(ours.scores, again.scores)                 # a seed gives identical results
     assert ours.forward_passes <= 60
     expected = reference.per_token_presence(name, scorer, range(scorer.summary_len), seed=3, n_samples=60)
@@ -142,8 +143,8 @@ def test_shared_pass_equals_per_token_captum_calls(case, name):
 
 def test_rows_of_ig_kernel_shap_and_partition_sum_to_the_same_gap(case):
     model, generation = case
-    results = explain(ForcedScorer(model, generation), ["integrated_gradients", "kernel_shap", "partition_shap"])
-    scorer = ForcedScorer(model, generation)
+    results = explain(PointerScorer(model, generation), ["integrated_gradients", "kernel_shap", "partition_shap"])
+    scorer = PointerScorer(model, generation)
     ends = scorer.score_keep(torch.stack([torch.ones(scorer.source_len), torch.zeros(scorer.source_len)]))
     gap = (ends[0] - ends[1]).numpy()
     for name, result in results.items():
@@ -187,8 +188,8 @@ def test_lime_equals_its_weighted_ridge_solved_directly(short_case):
 
 def test_batches_respect_a_small_memory_budget(case):
     model, generation = case
-    small = ForcedScorer(model, generation, memory_budget_mb=1)
-    large = ForcedScorer(model, generation)
+    small = PointerScorer(model, generation, memory_budget_mb=1)
+    large = PointerScorer(model, generation)
     assert small.batch_size < large.batch_size
     keep = torch.rand(37, small.source_len) > 0.3
     np.testing.assert_allclose(small.score_keep(keep).numpy(), large.score_keep(keep).numpy(), atol=1e-5)
@@ -200,19 +201,19 @@ def test_multi_batch_paths_equal_one_batch(case):
     params = {"integrated_gradients": {"n_steps": 20}, "lime": {"n_samples": 50}, "kernel_shap": {"n_samples": 50},
               "partition_shap": {"max_evals": 60}}
     names = ["integrated_gradients", "input_x_gradient", "occlusion", "lime", "kernel_shap", "partition_shap"]
-    small = explain(ForcedScorer(model, generation, memory_budget_mb=0.2), names, params=params)
-    large = explain(ForcedScorer(model, generation), names, params=params)
-    assert ForcedScorer(model, generation, memory_budget_mb=0.2).batch_size < 10
+    small = explain(PointerScorer(model, generation, memory_budget_mb=0.2), names, params=params)
+    large = explain(PointerScorer(model, generation), names, params=params)
+    assert PointerScorer(model, generation, memory_budget_mb=0.2).batch_size < 10
     for name in names:
         np.testing.assert_allclose(small[name].scores, large[name].scores, atol=1e-5, err_msg=name)
 
 
 def test_integrated_gradients_refines_rows_that_miss_the_tolerance(case):
     model, generation = case
-    scorer = ForcedScorer(model, generation)
+    scorer = PointerScorer(model, generation)
     coarse = METHODS["integrated_gradients"](scorer, n_steps=2, max_steps=2, abs_tolerance=0,
                                              path_power=1)
-    refined = METHODS["integrated_gradients"](ForcedScorer(model, generation), n_steps=2, max_steps=32,
+    refined = METHODS["integrated_gradients"](PointerScorer(model, generation), n_steps=2, max_steps=32,
                                               tolerance=1e-3, abs_tolerance=0, path_power=1)
     steps = refined.checks["steps_per_row"]
     assert coarse.checks["worst_delta_over_allowed"] > 1 and refined.checks["rows_refined"] >= 1
@@ -223,12 +224,12 @@ def test_integrated_gradients_refines_rows_that_miss_the_tolerance(case):
     np.testing.assert_allclose(refined.scores, expected, atol=1e-5)   # each row equals captum at its own steps
     assert refined.backward_passes == sum(2 * n - 2 for n in steps)     # rounds of 2, 4, …, n steps per row
     with pytest.raises(InputError, match="n_steps <= max_steps"):
-        explain(ForcedScorer(model, generation), "integrated_gradients", params={"integrated_gradients": {"n_steps": 8, "max_steps": 4}})
+        explain(PointerScorer(model, generation), "integrated_gradients", params={"integrated_gradients": {"n_steps": 8, "max_steps": 4}})
 
 
 def test_an_absolute_tolerance_stops_refining_rows_with_a_tiny_gap(case):
     model, generation = case
-    loose = METHODS["integrated_gradients"](ForcedScorer(model, generation), n_steps=2, max_steps=32,
+    loose = METHODS["integrated_gradients"](PointerScorer(model, generation), n_steps=2, max_steps=32,
                                             tolerance=1e-3, abs_tolerance=10.0)
     assert loose.checks["rows_refined"] == 0 and loose.checks["all_rows_converged"]
     np.testing.assert_allclose(loose.checks["allowed_delta"], 10.0)
@@ -237,7 +238,7 @@ def test_an_absolute_tolerance_stops_refining_rows_with_a_tiny_gap(case):
 def test_a_nested_rule_reuses_the_nodes_it_has_seen(case):
     """riemann_trapezoid at 3 → 5 → 9 nodes: each refinement evaluates only the new nodes."""
     model, generation = case
-    scorer = ForcedScorer(model, generation)
+    scorer = PointerScorer(model, generation)
     result = METHODS["integrated_gradients"](scorer, n_steps=3, max_steps=9, tolerance=0,
                                              abs_tolerance=1e-9, method="riemann_trapezoid", path_power=1)
     t = scorer.summary_len
@@ -251,9 +252,9 @@ def test_the_convergence_note_names_rows_that_did_not_converge(case):
     from attnviz.explain.gradients import convergence_note
 
     model, generation = case
-    good = METHODS["integrated_gradients"](ForcedScorer(model, generation))
+    good = METHODS["integrated_gradients"](PointerScorer(model, generation))
     assert convergence_note(good.checks).startswith("Every row converged")
-    bad = METHODS["integrated_gradients"](ForcedScorer(model, generation), n_steps=2, max_steps=2,
+    bad = METHODS["integrated_gradients"](PointerScorer(model, generation), n_steps=2, max_steps=2,
                                           method="riemann_left", abs_tolerance=1e-9)
     rows = [t for t, (d, a) in enumerate(zip(bad.checks["convergence_delta"], bad.checks["allowed_delta"]))
             if abs(d) > a]
@@ -261,12 +262,12 @@ def test_the_convergence_note_names_rows_that_did_not_converge(case):
 
 
 def test_kernel_shap_of_a_one_token_source_is_the_whole_gap():
-    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
     from tests.conftest import WORDS
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)
     model = make_model(vocab, seed=2)
-    generation = Summarizer(model, vocab).summarize("w7", DecodingSettings(beam_size=1, min_len=2, max_len=3))
-    scorer = ForcedScorer(model, generation)
+    generation = PointerSummarizer(model, vocab).summarize("w7", DecodingSettings(beam_size=1, min_len=2, max_len=3))
+    scorer = PointerScorer(model, generation)
     ends = scorer.score_keep(torch.tensor([[1], [0]])).numpy()
     np.testing.assert_allclose(METHODS["kernel_shap"](scorer).scores[:, 0], ends[0] - ends[1], atol=1e-6)

@@ -8,22 +8,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attnviz.decoding import DecodingSettings
-from attnviz.explained import explain_text
 from attnviz.explanation import Explanation
 from attnviz.export import COLUMNS, figure_html, long_frame
-from attnviz.pipeline import Summarizer
+from attnviz.models.base import DecodingSettings
+from attnviz.models.pointer.summarizer import PointerSummarizer
+from attnviz.pipeline import explain_text
 from attnviz.plots import attention_heatmap
 from tests.conftest import make_model, random_text
 
 
 @pytest.fixture(scope="module")
 def explained():
-    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
     from tests.conftest import WORDS
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)
-    summarizer = Summarizer(make_model(vocab, seed=3), vocab, name="tiny")
+    summarizer = PointerSummarizer(make_model(vocab, seed=3), vocab, name="tiny")
     explanation = explain_text(summarizer, "<b>x</b> " + random_text(random.Random(1), 10), "occlusion",
                                decoding=DecodingSettings(beam_size=1, min_len=3, max_len=4), random_orders=2)
     return explanation.generation, explanation.attributions, explanation
@@ -133,3 +133,28 @@ def test_an_explanation_read_by_words_sums_each_words_pieces():
     assert explanation.generation.source_tokens == pieces                       # the original keeps pieces
     plain = Explanation(replace(generation, source_words=[0, 1, 2, 3]), explanation.settings)
     assert plain.by_words() is plain                                            # one piece per word: nothing to sum
+
+
+def test_a_layout_2_document_of_a_multi_head_model_still_opens(vocab):
+    """Layout 3 keeps per-head attention as [L, H, T, S] for every model; a layout-2 file held a multi-head
+    pointer-generator's heads as [H, T, S] (generation.head_attention, attention's head_scores): it opens as one
+    layer, with the same numbers."""
+    from attnviz.errors import DocumentError
+
+    summarizer = PointerSummarizer(make_model(vocab, seed=4, attention="multihead", num_heads=2), vocab)
+    text = random_text(random.Random(5), 12)
+    now = explain_text(summarizer, text, ["occlusion"], decoding=DecodingSettings(beam_size=2, min_len=3, max_len=4),
+                       random_orders=2, heads_as_methods=True).to_json()
+    assert now["format_version"] == 3
+    old = json.loads(json.dumps(now))
+    old["format_version"] = 2
+    old["generation"]["head_attention"] = old["generation"].pop("layer_attention")[0]
+    old["methods"]["attention"]["head_scores"] = old["methods"]["attention"]["head_scores"][0]
+    opened, again = Explanation.from_json(old), Explanation.from_json(now)
+    assert np.asarray(now["generation"]["layer_attention"]).shape[:2] == (1, 2)
+    np.testing.assert_array_equal(opened.generation.layer_attention, again.generation.layer_attention)
+    np.testing.assert_array_equal(opened.attributions["attention"].head_scores, again.attributions["attention"].head_scores)
+    assert opened.to_json() == again.to_json()
+    old["format_version"] = 1
+    with pytest.raises(DocumentError, match="layout version 1"):
+        Explanation.from_json(old)

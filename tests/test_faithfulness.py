@@ -5,26 +5,27 @@ import numpy as np
 import pytest
 import torch
 
-from attnviz.decoding import DecodingSettings
-from attnviz.explain import ForcedScorer, explain
+from attnviz.explain import explain
 from attnviz.faithfulness import FRACTIONS, RANDOM, faithfulness, token_counts
-from attnviz.pipeline import Summarizer
-from tests.conftest import copy_pairs, make_model, random_text
+from attnviz.models.base import DecodingSettings
+from attnviz.models.pointer.scorer import PointerScorer
+from attnviz.models.pointer.summarizer import PointerSummarizer
+from tests.conftest import copy_pairs, intact, make_model, random_text
 from tests.test_copy_task import COPY_SETTINGS
 
 
 def test_figures_equal_a_direct_computation(vocab):
     model = make_model(vocab, seed=8, coverage=True)
-    generation = Summarizer(model, vocab).summarize(random_text(random.Random(4), 23),
+    generation = PointerSummarizer(model, vocab).summarize(random_text(random.Random(4), 23),
                                                     DecodingSettings(beam_size=1, min_len=3, max_len=3))
-    results = explain(ForcedScorer(model, generation), ["attention", "occlusion"])
-    scorer = ForcedScorer(model, generation)
+    results = explain(PointerScorer(model, generation), ["attention", "occlusion"])
+    scorer = PointerScorer(model, generation)
     figures, cost = faithfulness(scorer, {m: a.scores for m, a in results.items()}, random_orders=3, seed=1)
     assert set(figures) == {"attention", "occlusion", RANDOM}
     s, t_len = scorer.source_len, scorer.summary_len
     counts = token_counts(s)
     assert counts == [1, 2, 3, 5, 12]
-    f_full = scorer.full().numpy()
+    f_full = intact(scorer).numpy()
     for name in ("attention", "occlusion"):
         scores = results[name].scores
         for t in range(t_len):
@@ -39,7 +40,7 @@ def test_figures_equal_a_direct_computation(vocab):
     np.testing.assert_allclose(figures["occlusion"].deletion[:, 0], f_full, atol=1e-5)
     assert cost["forward_passes"] == cost["distinct_masks"] <= 1 + (2 + 3) * t_len * len(FRACTIONS) * 2
     assert set(figures[RANDOM].aopc_spread) == {"comprehensiveness", "sufficiency"}
-    again, _ = faithfulness(ForcedScorer(model, generation), {m: a.scores for m, a in results.items()},
+    again, _ = faithfulness(PointerScorer(model, generation), {m: a.scores for m, a in results.items()},
                             random_orders=3, seed=1)
     np.testing.assert_array_equal(again[RANDOM].comprehensiveness, figures[RANDOM].comprehensiveness)
 
@@ -54,8 +55,8 @@ def test_copy_model_known_answer(copy_summarizer):
         if generation.summary_tokens[:3] != source[:3] or len(set(source)) < len(source):
             continue                                        # only clean copies of distinct words
         model = copy_summarizer.model
-        results = explain(ForcedScorer(model, generation), ["attention", "occlusion", "integrated_gradients", "input_x_gradient"])
-        figures, _ = faithfulness(ForcedScorer(model, generation), {m: a.scores for m, a in results.items()},
+        results = explain(PointerScorer(model, generation), ["attention", "occlusion", "integrated_gradients", "input_x_gradient"])
+        figures, _ = faithfulness(PointerScorer(model, generation), {m: a.scores for m, a in results.items()},
                                   fractions=(0.01,), random_orders=20)
         for t in range(3):
             assert int(np.argmax(results["occlusion"].scores[t])) == t

@@ -11,9 +11,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from attnviz.checkpoint import CONFIG, VOCAB, WEIGHTS, save_checkpoint
 from attnviz.cli import main
-from attnviz.tokenizer import SPECIALS, Vocabulary
+from attnviz.models.pointer.checkpoint import CONFIG, VOCAB, WEIGHTS, save_checkpoint
+from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
 from tests.conftest import WORDS, make_model
 
 TEXT = "w1 w2 zorblax w3 the w4 . w5 w6 w7 , w8 w9 a w10"

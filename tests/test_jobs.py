@@ -4,10 +4,10 @@ import threading
 
 import pytest
 
-from attnviz.decoding import DecodingSettings
 from attnviz.explain import METHODS
-from attnviz.explained import run_method
 from attnviz.jobs import Cancelled, JobBoard
+from attnviz.models.base import DecodingSettings
+from attnviz.pipeline import run_method
 
 
 def test_a_finished_job_is_kept_and_a_running_one_is_joined():

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TORCH_FREE = ("attnviz.types", "attnviz.explanation", "attnviz.compare", "attnviz.faithfulness",
+TORCH_FREE = ("attnviz.types", "attnviz.explanation", "attnviz.agreement", "attnviz.faithfulness",
               "attnviz.normalise", "attnviz.plots", "attnviz.export")
 
 
@@ -26,3 +26,32 @@ def test_the_package_never_loads_streamlit():
                if p.name not in ("__main__.py",)]
     loaded = _loaded_after("; ".join(f"import {m.removesuffix('.__init__')}" for m in modules))
     assert "torch" in loaded and "streamlit" not in loaded
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess:
+    """import-linter's contracts (.importlinter) on the tree at ``root``."""
+    linter = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run([str(linter), "--no-cache"], cwd=root, capture_output=True, text=True, timeout=300,
+                          env={"PATH": str(linter.parent), "PYTHONPATH": str(root)})
+
+
+def test_the_import_contracts_hold():
+    run = _lint_imports(ROOT)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "BROKEN" not in run.stdout and "KEPT" in run.stdout
+
+
+def test_a_family_imported_from_shared_code_breaks_a_contract(tmp_path):
+    import shutil
+
+    for name in (".importlinter", "attnviz"):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
+        copy(ROOT / name, tmp_path / name, **({"ignore": shutil.ignore_patterns("__pycache__")} if name == "attnviz" else {}))
+    with open(tmp_path / "attnviz" / "agreement.py", "a", encoding="utf-8") as f:
+        f.write("\nfrom attnviz.models.pointer.scorer import PointerScorer  # noqa: E402,F401\n")
+    with open(tmp_path / "attnviz" / "words.py", "a", encoding="utf-8") as f:
+        f.write("\nfrom attnviz.features import Features  # noqa: E402,F401  (features imports words: a circle)\n")
+    run = _lint_imports(tmp_path)
+    assert run.returncode != 0
+    assert "Shared code never imports a model family" in run.stdout and "No import circles" in run.stdout
+    assert run.stdout.count("BROKEN") >= 3          # the family, torch through it, and the circle

@@ -13,13 +13,14 @@ import pytest
 import torch
 
 from attnviz.axioms import run_checks
-from attnviz.checkpoint import save_checkpoint
-from attnviz.decoding import DecodingSettings
-from attnviz.explain import ForcedScorer
-from attnviz.model import minilm
-from attnviz.pipeline import Summarizer, load_model
-from attnviz.tokenizer import SPECIALS, Vocabulary
-from tests.conftest import WORDS, make_model, random_text
+from attnviz.models.base import DecodingSettings
+from attnviz.models.loading import load_model
+from attnviz.models.pointer import minilm
+from attnviz.models.pointer.checkpoint import save_checkpoint
+from attnviz.models.pointer.scorer import PointerScorer
+from attnviz.models.pointer.summarizer import PointerSummarizer
+from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
+from tests.conftest import WORDS, intact, make_model, random_text
 
 SETTINGS = DecodingSettings(beam_size=2, min_len=3, max_len=4)
 
@@ -30,8 +31,8 @@ def vocab() -> Vocabulary:
 
 
 @pytest.fixture(scope="module")
-def summarizer(vocab) -> Summarizer:
-    return Summarizer(make_model(vocab, seed=3, encoder="minilm", coverage=True), vocab, name="tiny-minilm")
+def summarizer(vocab) -> PointerSummarizer:
+    return PointerSummarizer(make_model(vocab, seed=3, encoder="minilm", coverage=True), vocab, name="tiny-minilm")
 
 
 def test_a_word_reads_the_mean_of_its_pieces_and_specials_read_minilm_s_own(vocab):
@@ -52,7 +53,7 @@ def test_a_word_reads_the_mean_of_its_pieces_and_specials_read_minilm_s_own(voca
 def test_removal_takes_a_word_out_of_the_encoder_entirely(summarizer):
     generation = summarizer.summarize(random_text(random.Random(1), 12), SETTINGS)
     scorer = summarizer.scorer(generation)
-    np.testing.assert_allclose(scorer.full().numpy(), generation.token_logprobs, atol=1e-5)
+    np.testing.assert_allclose(intact(scorer).numpy(), generation.token_logprobs, atol=1e-5)
     keep = np.ones((1, scorer.source_len), dtype=bool)
     keep[0, 2] = False
     other = generation.source_ids.copy()
@@ -70,7 +71,7 @@ def test_every_check_passes(summarizer, vocab):
     rng = random.Random(5)
     generation = summarizer.summarize(random_text(rng, 14), SETTINGS)
     short = summarizer.summarize(random_text(rng, 7), DecodingSettings(beam_size=1, min_len=2, max_len=2))
-    checks, _ = run_checks(partial(ForcedScorer, summarizer.model), generation, rows=2, short=short,
+    checks, _ = run_checks(partial(PointerScorer, summarizer.model), generation, rows=2, short=short,
                            progress=lambda _m: None)
     assert any(c.name == "equals exact Owen values" for c in checks)
     assert all(c.passed for c in checks), [c for c in checks if not c.passed]
@@ -94,7 +95,7 @@ def test_a_checkpoint_holds_only_what_was_trained_and_loads_offline(summarizer, 
     assert "encoder_projection.weight" in names and not any("bert" in n or "encoder.layer" in n for n in names)
     text = random_text(random.Random(3), 10)
     expected = summarizer.summarize(text, SETTINGS)
-    script = ("import sys, json; from attnviz.pipeline import load_model; from attnviz.decoding import DecodingSettings;"
+    script = ("import sys, json; from attnviz.models.loading import load_model; from attnviz.models.base import DecodingSettings;"
               "g = load_model(sys.argv[1], device='cpu').summarize(sys.argv[2], DecodingSettings(beam_size=2, min_len=3,"
               " max_len=4)); print(json.dumps(g.token_logprobs.tolist()))")
     run = subprocess.run([sys.executable, "-c", script, str(tmp_path / "tiny-minilm"), text], capture_output=True,

@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from attnviz.errors import InputError
-from attnviz.model import ATTENTION_KINDS, ModelConfig, pick_device
+from attnviz.models.base import pick_device
+from attnviz.models.pointer.config import ATTENTION_KINDS, ModelConfig
 from tests.conftest import make_model
 
 VARIANTS = [(kind, cov) for kind in ATTENTION_KINDS for cov in (False, True)]
@@ -171,7 +172,7 @@ def test_bridge_activation_is_configurable_and_old_configs_mean_relu(vocab):
 def test_additive_scores_are_bahdanaus_tanh_form_in_value_and_gradient(coverage):
     """The additive scores are computed through a sigmoid for speed; they must be v · tanh(W_m m + W_q q +
     w_c c) itself, including where tanh saturates, and so must their gradients."""
-    from attnviz.model.attention import AdditiveAttention
+    from attnviz.models.pointer.attention import AdditiveAttention
 
     torch.manual_seed(3)
     attention = AdditiveAttention(8, 12, coverage)

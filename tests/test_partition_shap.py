@@ -6,13 +6,13 @@ import pytest
 import shap
 import torch
 
-from attnviz.decoding import DecodingSettings
 from attnviz.explain import METHODS
-from attnviz.explain.base import ForcedScorer
 from attnviz.explain.partition import SHAP_BATCH_SIZE, AbsentTokenMasker, partition_shap, text_clustering
-from attnviz.pipeline import Summarizer
-from attnviz.tokenizer import _TOKEN, detokenize, split_words
+from attnviz.models.base import DecodingSettings
+from attnviz.models.pointer.scorer import PointerScorer
+from attnviz.models.pointer.summarizer import PointerSummarizer
 from attnviz.types import Generation
+from attnviz.words import _TOKEN, detokenize, split_words
 from tests.conftest import make_model
 
 # 16 source tokens: the Owen recursion over shap's text clustering is exhausted after 214 evaluations.
@@ -21,19 +21,19 @@ TEXT = "w1 w2 , w3 w4 . w5 w6 w7 and w8 w9 . the w10 w11"
 
 def generate(vocab, text: str = TEXT, *, seed: int = 0, **overrides) -> tuple[torch.nn.Module, Generation]:
     model = make_model(vocab, seed=seed, **overrides)
-    return model, Summarizer(model, vocab).summarize(text, DecodingSettings(beam_size=1, max_len=6))
+    return model, PointerSummarizer(model, vocab).summarize(text, DecodingSettings(beam_size=1, max_len=6))
 
 
 def ends(model, generation: Generation) -> np.ndarray:
     """f_t(x) − f_t(∅) [T] from a fresh scorer."""
-    out = ForcedScorer(model, generation).score_keep(torch.tensor([[1] * len(generation.source_tokens),
+    out = PointerScorer(model, generation).score_keep(torch.tensor([[1] * len(generation.source_tokens),
                                                                   [0] * len(generation.source_tokens)]))
     return (out[0] - out[1]).double().numpy()
 
 
 def test_shapes_params_and_costs(vocab):
     model, generation = generate(vocab)
-    scorer = ForcedScorer(model, generation)
+    scorer = PointerScorer(model, generation)
     result = partition_shap(scorer, max_evals=60, seed=0)
     t, s = len(generation.summary_tokens), len(generation.source_tokens)
     assert result.method == "partition_shap"
@@ -48,7 +48,7 @@ def test_shapes_params_and_costs(vocab):
 @pytest.mark.parametrize("max_evals", [12, 60, 500])
 def test_rows_sum_to_the_gap_at_every_budget(vocab, max_evals):
     model, generation = generate(vocab, seed=1, coverage=True)
-    result = partition_shap(ForcedScorer(model, generation), max_evals=max_evals)
+    result = partition_shap(PointerScorer(model, generation), max_evals=max_evals)
     np.testing.assert_allclose(result.scores.sum(axis=1), ends(model, generation), rtol=0, atol=1e-4)
 
 
@@ -57,9 +57,9 @@ def test_same_seed_same_result_and_global_rng_untouched(vocab):
     np.random.seed(123)
     expected_draw = np.random.rand()
     np.random.seed(123)
-    first = partition_shap(ForcedScorer(model, generation), max_evals=40, seed=7)
+    first = partition_shap(PointerScorer(model, generation), max_evals=40, seed=7)
     assert np.random.rand() == expected_draw                     # the caller's numpy RNG state is given back
-    second = partition_shap(ForcedScorer(model, generation), max_evals=40, seed=7)
+    second = partition_shap(PointerScorer(model, generation), max_evals=40, seed=7)
     np.testing.assert_array_equal(first.scores, second.scores)
 
 
@@ -72,7 +72,7 @@ def test_equals_shap_run_per_summary_token(vocab, seed, overrides):
     its evaluations where any summary token changes most, a scalar run where its own token does.
     """
     model, generation = generate(vocab, seed=seed, **overrides)
-    scorer = ForcedScorer(model, generation)
+    scorer = PointerScorer(model, generation)
     result = partition_shap(scorer, max_evals=500, seed=0)
     assert result.checks["evaluations"] < 500                    # exhausted, not cut by the budget
     x = np.asarray(generation.source_ids)[None, :]
@@ -86,7 +86,7 @@ def test_equals_shap_run_per_summary_token(vocab, seed, overrides):
 
 def test_model_gets_batches_not_rows(vocab):
     model, generation = generate(vocab)
-    scorer = ForcedScorer(model, generation)
+    scorer = PointerScorer(model, generation)
     sizes: list[int] = []
     score_keep = scorer.score_keep
     scorer.score_keep = lambda keep: (sizes.append(len(keep)), score_keep(keep))[1]
@@ -114,7 +114,7 @@ def test_clustering_is_shap_text_maskers(vocab):
 
 def test_single_source_token(vocab):
     model, generation = generate(vocab, "w5")
-    result = partition_shap(ForcedScorer(model, generation))
+    result = partition_shap(PointerScorer(model, generation))
     assert result.scores.shape == (len(generation.summary_tokens), 1)
     np.testing.assert_allclose(result.scores[:, 0], ends(model, generation), rtol=0, atol=1e-6)
 
@@ -126,4 +126,4 @@ def test_single_source_token(vocab):
 def test_invalid_arguments(vocab, kwargs, message):
     model, generation = generate(vocab)
     with pytest.raises(ValueError, match=message):
-        METHODS["partition_shap"](ForcedScorer(model, generation), **kwargs)
+        METHODS["partition_shap"](PointerScorer(model, generation), **kwargs)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from attnviz.plots import attention_views, attention_weights, attention_heatmap, token_heatmap
+from attnviz.plots import attention_heatmap, attention_views, attention_weights, token_heatmap
 from attnviz.types import Generation
 
 
@@ -11,7 +11,7 @@ def _generation() -> Generation:
         source_tokens=["the", "<b>x</b>", "the"], summary_tokens=["the", "the"], summary="The the",
         source_ids=np.array([4, 1, 4]), source_ext_ids=np.array([4, 30, 4]), summary_ids=np.array([4, 4]),
         attention=attention, token_logprobs=np.array([-0.1, -0.2]), p_gen=np.array([0.5, 0.4]),
-        head_attention=np.stack([attention, attention[::-1]]))
+        layer_attention=np.stack([attention, attention[::-1]])[None])
 
 
 def test_heatmap_uses_positions_and_escaped_token_labels():
@@ -44,7 +44,7 @@ def test_layer_and_head_views_of_a_transformer():
     rng = np.random.default_rng(0)
     layers = rng.dirichlet(np.ones(3), size=(2, 4, 2))                          # (L=2, H=4, T=2, S=3)
     gen = _generation()
-    gen = Generation(**{**gen.__dict__, "head_attention": None, "layer_attention": layers,
+    gen = Generation(**{**gen.__dict__, "layer_attention": layers,
                         "attention": layers.mean(axis=(0, 1))})
     views = attention_views(gen)
     assert list(views)[:3] == ["average", "layer 0 (mean over heads)", "layer 0, head 0"] and len(views) == 1 + 2 * 5

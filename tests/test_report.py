@@ -5,18 +5,18 @@ import random
 import numpy as np
 import pytest
 
-from attnviz.checkpoint import save_checkpoint
+from attnviz.agreement import METRICS
 from attnviz.cli import main
-from attnviz.compare import METRICS
-from attnviz.decoding import DecodingSettings
 from attnviz.explanation import Explanation
+from attnviz.jsonvalues import finite
+from attnviz.models.base import DecodingSettings
+from attnviz.models.pointer.checkpoint import save_checkpoint
 from attnviz.report import ReportSettings, aggregate, run_report
-from attnviz.types import finite
 from tests.conftest import make_model, random_text
 
 
 def _checkpoint(tmp_path_factory, name: str, **config) -> str:
-    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
     from tests.conftest import WORDS
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)

@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from attnviz.explain import METHODS, ForcedScorer, explain, known, reference
+from attnviz.explain import METHODS, explain, known, reference
 from attnviz.explain.partition import text_clustering
-from attnviz.pipeline import Summarizer
-from attnviz.tokenizer import PAD_ID, UNK_ID
-from tests.conftest import absent_token_effects
+from attnviz.models.pointer.scorer import PointerScorer
+from attnviz.models.pointer.summarizer import PointerSummarizer
+from attnviz.models.pointer.vocabulary import PAD_ID, UNK_ID
+from tests.conftest import absent_token_effects, intact
 
 TEXT = ("Greek finance minister Yanis Varoufakis has resigned, a day after voters rejected the terms of an "
         "international bailout. Mr Varoufakis said he had been told that some eurozone ministers preferred "
@@ -18,21 +19,21 @@ SUMMARY = "Varoufakis resigns as Greek finance minister"      # "varoufakis" is 
 
 
 @pytest.fixture(scope="module")
-def shipped() -> Summarizer:
-    return Summarizer.from_checkpoint(device="cpu")
+def shipped() -> PointerSummarizer:
+    return PointerSummarizer.from_checkpoint(device="cpu")
 
 
 @pytest.fixture(scope="module")
 def case(shipped):
     generation = shipped.force(TEXT, SUMMARY)
-    return shipped.model, generation, ForcedScorer(shipped.model, generation)
+    return shipped.model, generation, PointerScorer(shipped.model, generation)
 
 
 @pytest.fixture(scope="module")
 def short(shipped):
     """The first 10 source tokens and a 3-token summary: 1,024 coalitions to enumerate."""
     generation = shipped.force(" ".join(TEXT.split()[:9]), "Varoufakis resigns")
-    scorer = ForcedScorer(shipped.model, generation)
+    scorer = PointerScorer(shipped.model, generation)
     return shipped.model, generation, scorer, known.coalition_values(scorer)
 
 
@@ -62,14 +63,14 @@ def test_a_copied_oov_word_removed_everywhere_scores_what_the_model_gives_unk(sh
         as_unk = model(scorer.ids, scorer.ext_ids, torch.ones_like(scorer.ids, dtype=torch.bool), targets,
                        presence=keep).target_logprobs[0, t]
     assert removed == pytest.approx(float(as_unk), abs=1e-6)
-    assert -20 < removed < float(scorer.full()[t]) - 1                   # copying it mattered, and -27.6 is gone
+    assert -20 < removed < float(intact(scorer)[t]) - 1                   # copying it mattered, and -27.6 is gone
     occlusion = METHODS["occlusion"](scorer).scores
     assert np.isfinite(occlusion).all() and np.abs(occlusion).max() < 15
 
 
 def test_ig_kernel_shap_and_partition_rows_sum_to_the_same_gap(case):
     model, generation, scorer = case
-    results = explain(ForcedScorer(model, generation), ["integrated_gradients", "kernel_shap", "partition_shap"])
+    results = explain(PointerScorer(model, generation), ["integrated_gradients", "kernel_shap", "partition_shap"])
     ends = scorer.score_keep(torch.stack([torch.ones(scorer.source_len), torch.zeros(scorer.source_len)]))
     gap = (ends[0] - ends[1]).numpy()
     assert np.abs(gap).max() > 1                                          # the identity is not 0 = 0

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import InputError
 from attnviz.explain import METHODS
-from attnviz.explained import check_seeds, explain_text
 from attnviz.explanation import Explanation
+from attnviz.models.base import DecodingSettings
+from attnviz.pipeline import check_seeds, explain_text
 from attnviz.stability import stability, within_noise
 
 TEXT = "zz101 w3 zz202 w8 w9 w1 w7 w2 w4 w5 w6 w10"

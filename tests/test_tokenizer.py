@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from attnviz.tokenizer import EOS_ID, SPECIALS, UNK_ID, Vocabulary, detokenize, split_words
+from attnviz.models.pointer.vocabulary import EOS_ID, SPECIALS, UNK_ID, Vocabulary
+from attnviz.words import detokenize, split_words
 
 
 def test_split_words_penn_style_and_curly_quotes():

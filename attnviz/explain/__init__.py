@@ -11,18 +11,18 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from attnviz.errors import InputError, UnknownOptionError
-from attnviz.explain.attention import ATTENTION
-from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, ForcedScorer, Scorer
+from attnviz.explain.attention import ATTENTION_SPEC
 from attnviz.explain.gradients import INPUT_X_GRADIENT, INTEGRATED_GRADIENTS, SALIENCY
 from attnviz.explain.partition import PARTITION_SHAP
 from attnviz.explain.perturbation import KERNEL_SHAP, LIME, OCCLUSION
 from attnviz.explain.spec import MethodSpec, Param
+from attnviz.models.scorer import DEFAULT_MEMORY_BUDGET_MB, Scorer
 from attnviz.types import Attribution
 
 METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in (
-    ATTENTION, INTEGRATED_GRADIENTS, INPUT_X_GRADIENT, SALIENCY, OCCLUSION, LIME, KERNEL_SHAP, PARTITION_SHAP)}
+    ATTENTION_SPEC, INTEGRATED_GRADIENTS, INPUT_X_GRADIENT, SALIENCY, OCCLUSION, LIME, KERNEL_SHAP, PARTITION_SHAP)}
 
-__all__ = ["DEFAULT_MEMORY_BUDGET_MB", "METHODS", "Attribution", "ForcedScorer", "MethodSpec", "Param", "Scorer",
+__all__ = ["DEFAULT_MEMORY_BUDGET_MB", "METHODS", "Attribution", "MethodSpec", "Param", "Scorer",
            "explain", "method_names", "register", "resolve_params", "unregister"]
 
 

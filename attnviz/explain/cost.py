@@ -16,7 +16,7 @@ import torch
 
 from attnviz.errors import InputError
 from attnviz.explain import METHODS
-from attnviz.explain.base import Scorer
+from attnviz.models.scorer import Scorer
 
 PYTHON_OVERHEAD = 1.2         # captum's / shap's own per-sample work on top of the model
 MAX_REQUEST_SECONDS = 900.0   # one request's expected time at most (CLI --max-seconds, the page's Explain)

@@ -12,8 +12,9 @@ from torch import Tensor
 
 from attnviz.errors import InputError
 from attnviz.explain import reference
-from attnviz.explain.base import Scorer, Stopwatch
+from attnviz.explain.base import Stopwatch
 from attnviz.explain.spec import MethodSpec, Param
+from attnviz.models.scorer import Scorer
 from attnviz.types import Attribution
 
 

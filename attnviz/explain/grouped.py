@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from attnviz.explain.base import Scorer
 from attnviz.features import Features
+from attnviz.models.scorer import Scorer
 from attnviz.types import Attribution
 
 
@@ -71,9 +71,6 @@ class FeatureScorer:
     def score_masks(self, keep: np.ndarray) -> np.ndarray:
         return self.score_keep(keep).double().cpu().numpy()
 
-    def full(self) -> Tensor:
-        return self.inner.full()
-
     def gradients(self, output: Tensor, inputs: Tensor, *, retain_graph: bool = False) -> Tensor:
         return self.inner.gradients(output, inputs, retain_graph=retain_graph)
 
@@ -85,10 +82,8 @@ class FeatureScorer:
 
     def summed(self, attribution: Attribution) -> Attribution:
         """A token-level attribution of the inner scorer summed per feature ([T, S] → [T, G])."""
-        return replace(attribution, source_tokens=list(self.features.labels),
-                       scores=self.features.aggregate(attribution.scores),
-                       head_scores=None if attribution.head_scores is None else self.features.aggregate(attribution.head_scores),
-                       params={**attribution.params, "summed_per_feature": True})
+        summed = self.features.summed(attribution)
+        return replace(summed, params={**attribution.params, "summed_per_feature": True})
 
 
 def run_on(scorer: Any, run: Callable[..., Attribution], on_presence: bool, params: dict[str, Any]) -> Attribution:

@@ -13,8 +13,8 @@ from itertools import product
 import numpy as np
 import torch
 
-from attnviz.explain.base import Scorer
 from attnviz.explain.reference import LIME_RIDGE_ALPHA, make_lime
+from attnviz.models.scorer import Scorer
 
 MAX_EXACT_TOKENS = 12
 

@@ -20,10 +20,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from attnviz.explain.base import Scorer, Stopwatch
+from attnviz.explain.base import Stopwatch
 from attnviz.explain.spec import MethodSpec, Param, seed_param
-from attnviz.tokenizer import detokenize
+from attnviz.models.scorer import Scorer
 from attnviz.types import Attribution
+from attnviz.words import detokenize
 
 METHOD = "partition_shap"
 MIN_EVALS = 2                       # f(∅) and f(x); every further split costs 2 evaluations

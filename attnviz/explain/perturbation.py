@@ -15,9 +15,10 @@ from captum.attr import KernelShap
 from torch import Tensor
 
 from attnviz.explain import reference
-from attnviz.explain.base import Scorer, Stopwatch
+from attnviz.explain.base import Stopwatch
 from attnviz.explain.reference import make_lime
 from attnviz.explain.spec import MethodSpec, Param, seed_param
+from attnviz.models.scorer import Scorer
 from attnviz.types import Attribution
 
 

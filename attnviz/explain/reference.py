@@ -13,7 +13,7 @@ import torch
 from captum._utils.models.linear_model import SkLearnRidge
 from captum.attr import FeatureAblation, InputXGradient, IntegratedGradients, KernelShap, Lime, Saliency
 
-from attnviz.explain.base import Scorer
+from attnviz.models.scorer import Scorer
 
 # LIME's surrogate: ridge regression with intercept and α = 1, as the lime package's text explainer uses.
 # With as many samples as tokens an unregularised weighted least squares has no unique solution.

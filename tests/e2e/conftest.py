@@ -12,7 +12,13 @@ import tempfile
 import pytest
 
 from benchmarks.app_server import (  # noqa: F401  (ROOT: test_browser.py imports it from here)
-    ARTIFACTS, CHROMIUM_FLAGS, ROOT, chromium_path, free_port, start_app, wait_healthy,
+    ARTIFACTS,
+    CHROMIUM_FLAGS,
+    ROOT,
+    chromium_path,
+    free_port,
+    start_app,
+    wait_healthy,
 )
 
 

@@ -238,8 +238,8 @@ def test_a_hugging_face_folder_per_head_heatmap_with_hover(page, tmp_path):
 def test_two_models_side_by_side_hover_a_head(page, tmp_path):
     """A multi-head checkpoint from the folder field beside the shipped model: both columns show a summary,
     and one head's heatmap in the first column answers a hover."""
-    from attnviz.checkpoint import save_checkpoint
-    from attnviz.tokenizer import SPECIALS, Vocabulary
+    from attnviz.models.pointer.checkpoint import save_checkpoint
+    from attnviz.models.pointer.vocabulary import SPECIALS, Vocabulary
     from tests.conftest import WORDS, make_model
 
     vocab = Vocabulary(list(SPECIALS) + WORDS)

@@ -1,5 +1,5 @@
 """Pointer-generator (See et al., 2017): BiLSTM encoder, LSTM decoder, cross-attention, copy, coverage.
-The encoder can instead be the frozen pretrained MiniLM-L6 (``encoder="minilm"``, ``attnviz.model.minilm``),
+The encoder can instead be the frozen pretrained MiniLM-L6 (``encoder="minilm"``, ``attnviz.models.pointer.minilm``),
 read through a trained projection; its start state then comes from the gate-weighted mean of the memory
 and the null memory.
 
@@ -28,22 +28,11 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from attnviz.errors import InputError
-from attnviz.model.attention import make_attention
-from attnviz.model.config import ModelConfig
-from attnviz.model.minilm import WIDTH as MINILM_WIDTH
-from attnviz.model.minilm import MiniLMReader
-from attnviz.tokenizer import BOS_ID, PAD_ID, UNK_ID
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """'auto' → cuda when available, else cpu; 'cuda' without a GPU is an InputError."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise InputError("device 'cuda' was asked for but no GPU is available; use 'auto' or 'cpu'")
-    if name not in ("cpu", "cuda"):
-        raise InputError(f"unknown device {name!r}; valid choices: auto, cpu, cuda")
-    return torch.device(name)
+from attnviz.models.pointer.attention import make_attention
+from attnviz.models.pointer.config import ModelConfig
+from attnviz.models.pointer.minilm import WIDTH as MINILM_WIDTH
+from attnviz.models.pointer.minilm import MiniLMReader
+from attnviz.models.pointer.vocabulary import BOS_ID, PAD_ID, UNK_ID
 
 
 @dataclass

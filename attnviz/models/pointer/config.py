@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from attnviz.models.base import MAX_SOURCE_TOKENS
+
 ATTENTION_KINDS = ("additive", "dot", "general", "multihead")
-ENCODER_KINDS = ("bilstm", "minilm")      # minilm: the frozen pretrained MiniLM-L6 (attnviz.model.minilm)
+ENCODER_KINDS = ("bilstm", "minilm")      # minilm: the frozen pretrained MiniLM-L6 (attnviz.models.pointer.minilm)
 MINILM_WORDS = 511                        # MiniLM's 512 positions, one for [CLS]
 BRIDGE_ACTIVATIONS = ("tanh", "relu")
-MAX_SOURCE_TOKENS = 5000           # the ceiling of any source limit (config, CLI, page)
 MAX_PARAMETERS = 250_000_000       # ~1 GB of float32 weights: a config beyond it is refused before allocation
 RANGES = {"vocab_size": (5, 2_000_000), "emb_dim": (1, 4096), "hidden_dim": (1, 8192), "num_heads": (1, 128),
           "max_source_tokens": (1, MAX_SOURCE_TOKENS), "max_summary_tokens": (1, 200)}

@@ -1,5 +1,5 @@
 """Hugging Face encoder-decoders from a local folder (``TransformersSummarizer``); transformers is imported
 only when such a folder is loaded."""
-from attnviz.hf.folder import FAMILIES, check_folder, is_transformers_folder
+from attnviz.models.hf.folder import FAMILIES, check_folder, is_transformers_folder
 
 __all__ = ["FAMILIES", "check_folder", "is_transformers_folder"]

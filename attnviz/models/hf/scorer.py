@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB, ScorerBase
+from attnviz.models.scorer import DEFAULT_MEMORY_BUDGET_MB, ScorerBase
 from attnviz.types import Generation
 
 TINY = 1e-30                 # log(TINY) ≈ −69: the bias of a gate near 0 (exactly 0 gets the dtype's minimum)

@@ -16,14 +16,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import CheckpointError, InputError
-from attnviz.explain.base import DEFAULT_MEMORY_BUDGET_MB
-from attnviz.hf.folder import load_folder
-from attnviz.hf.scorer import TransformersScorer
-from attnviz.model import pick_device
-from attnviz.model.config import MAX_SOURCE_TOKENS
-from attnviz.pipeline import check_source_limit
+from attnviz.measures import Counterfactual
+from attnviz.models.base import MAX_SOURCE_TOKENS, DecodingSettings, check_source_limit, pick_device
+from attnviz.models.hf.folder import load_folder
+from attnviz.models.hf.scorer import TransformersScorer
+from attnviz.models.scorer import DEFAULT_MEMORY_BUDGET_MB
 from attnviz.textfile import MAX_TEXT_CHARS
 from attnviz.types import Generation
 
@@ -31,7 +29,7 @@ DEFAULT_SOURCE_TOKENS = 512
 
 
 @dataclass(frozen=True)
-class EncodedSource:
+class EncodedPieces:
     """A source as the model reads it: piece ids [S] (no special tokens, cut to the limit), the word of each
     piece [S], each word's text as written [W], and the piece count before the cut."""
 
@@ -112,7 +110,7 @@ class TransformersSummarizer:
         raise CheckpointError(f"{self.name}: attnviz cannot reproduce this encoder's input embedding, so it cannot "
                               "remove tokens from it")
 
-    def encode(self, text: str) -> EncodedSource:
+    def encode(self, text: str) -> EncodedPieces:
         """The source's pieces without special tokens, cut to the limit, with the word of each and the words'
         text as written (from the tokenizer's character offsets; by decoding where it has none)."""
         if not isinstance(text, str):
@@ -140,7 +138,7 @@ class TransformersSummarizer:
             first, last = pieces[w][0], pieces[w][-1]
             written = text[offsets[first][0]:offsets[last][1]].strip() if offsets else ""
             texts.append(written or self.tokenizer.decode([kept[j] for j in pieces[w]]).strip())
-        return EncodedSource(kept, words, texts, len(ids))
+        return EncodedPieces(kept, words, texts, len(ids))
 
     def summarize(self, text: str, settings: DecodingSettings | None = None) -> Generation:
         """Generate a summary of ``text`` (beam or greedy search), with its attention and log-probs."""
@@ -163,7 +161,7 @@ class TransformersSummarizer:
         return self._generation(source, summary, prefix, settings.to_dict())
 
     def force(self, text: str, summary: str, *, decoder_prefix: list[int] | None = None) -> Generation:
-        """A Generation of a given ``summary``, teacher-forced (see ``Summarizer.force``); ``decoder_prefix``
+        """A Generation of a given ``summary``, teacher-forced (see ``PointerSummarizer.force``); ``decoder_prefix``
         replaces the model's own decoder start (and forced first token), e.g. to match another tool's."""
         source = self.encode(text)
         targets = self.tokenizer(text_target=summary, add_special_tokens=False).input_ids[:200]
@@ -176,6 +174,13 @@ class TransformersSummarizer:
         return TransformersScorer(self.model, generation, before=self.before, after=self.after,
                                   prefix=generation.settings.get("decoder_prefix", self.prefix), mask_id=self.mask_id,
                                   embed_scale=self.embed_scale, memory_budget_mb=memory_budget_mb)
+
+    replaces_attention = False       # its cross-attention lives inside every decoder layer
+
+    def counterfactual_attention(self, generation: Generation, *, k: int = 3, seed: int = 0) -> Counterfactual:
+        """Not offered: InputError saying why."""
+        raise InputError("counterfactual attention needs a pointer-generator model (attnviz checkpoint); a Hugging "
+                         "Face model's cross-attention lives inside every decoder layer")
 
     @property
     def encoder_layers(self) -> int:
@@ -207,7 +212,7 @@ class TransformersSummarizer:
                                                                       .unsqueeze(-1)).squeeze(-1)
         return attention.float().cpu().numpy().astype(np.float64), logprobs.cpu().numpy().astype(np.float64)
 
-    def _generation(self, source: EncodedSource, targets: list[int], prefix: list[int],
+    def _generation(self, source: EncodedPieces, targets: list[int], prefix: list[int],
                     settings: dict[str, Any]) -> Generation:
         ids = source.ids
         if targets:

@@ -19,9 +19,10 @@ import torch
 from torch import Tensor
 
 from attnviz.errors import InputError
-from attnviz.explain.base import ForcedScorer, Scorer
-from attnviz.tokenizer import BOS_ID
-from attnviz.types import Counterfactual
+from attnviz.measures import Counterfactual
+from attnviz.models.pointer.scorer import PointerScorer
+from attnviz.models.pointer.vocabulary import BOS_ID
+from attnviz.models.scorer import Scorer
 
 VARIANTS = ("uniform", "permuted", "top_k_removed")
 DEFAULT_TOP_K = 3
@@ -48,7 +49,7 @@ def counterfactual_attention(scorer: Scorer, *, k: int = DEFAULT_TOP_K, seed: in
     """The three counterfactuals of the scorer's summary (one teacher-forced pass of four rows)."""
     import time
 
-    if not isinstance(scorer, ForcedScorer):
+    if not isinstance(scorer, PointerScorer):
         raise InputError("counterfactual attention needs a pointer-generator model (attnviz checkpoint); a Hugging "
                          "Face model's cross-attention lives inside every decoder layer")
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:

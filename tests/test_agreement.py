@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from attnviz.compare import agreement_rows, spearman_rows
+from attnviz.agreement import agreement_rows, spearman_rows
 
 
 def test_spearman_rows_equal_scipy_with_ties_and_nan_for_constant_rows():
@@ -30,7 +30,7 @@ def test_every_metric_equals_a_direct_computation_with_ties():
 
     from scipy.spatial.distance import jensenshannon
 
-    from attnviz.compare import METRICS, agreement_rows
+    from attnviz.agreement import METRICS, agreement_rows
 
     rng = np.random.default_rng(1)
     a = rng.integers(-3, 4, size=(5, 30)).astype(float)   # many ties, signed
@@ -49,7 +49,7 @@ def test_every_metric_equals_a_direct_computation_with_ties():
 
 
 def test_agreement_matrix_is_symmetric_with_perfect_self_agreement():
-    from attnviz.compare import agreement_matrices
+    from attnviz.agreement import agreement_matrices
 
     rng = np.random.default_rng(2)
     scores = {"a": rng.normal(size=(4, 12)), "b": rng.normal(size=(4, 12)), "c": rng.normal(size=(4, 12))}
@@ -63,7 +63,7 @@ def test_js_distance_of_nearly_equal_rows_is_a_small_number_not_nan():
     """scipy's jensenshannon gives NaN for about half of such pairs (a divergence rounded below 0)."""
     import warnings
 
-    from attnviz.compare import js_distance_rows
+    from attnviz.agreement import js_distance_rows
 
     rng = np.random.default_rng(5)
     a = rng.random((200, 300)) ** 4
@@ -74,7 +74,7 @@ def test_js_distance_of_nearly_equal_rows_is_a_small_number_not_nan():
 
 
 def test_all_zero_rows_give_nan_not_errors():
-    from attnviz.compare import agreement_rows, nanmean
+    from attnviz.agreement import agreement_rows, nanmean
 
     rows = agreement_rows(np.zeros((2, 6)), np.ones((2, 6)))
     assert np.isnan(rows["js_distance"]).all() and np.isnan(rows["spearman_rho"]).all()
@@ -82,7 +82,7 @@ def test_all_zero_rows_give_nan_not_errors():
 
 
 def test_head_agreement_finds_the_head_that_matches_a_method():
-    from attnviz.compare import head_agreement
+    from attnviz.agreement import head_agreement
     from attnviz.plots import head_agreement_figure
 
     rng = np.random.default_rng(3)

@@ -4,44 +4,18 @@ Both searches return a ``Hypothesis``; T = summary length without the end token,
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from attnviz.errors import InputError
-from attnviz.model.seq2seq import DecoderState, EncoderOutput, PointerGenerator
-from attnviz.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+from attnviz.models.base import DecodingSettings
+from attnviz.models.pointer.seq2seq import DecoderState, EncoderOutput, PointerGenerator
+from attnviz.models.pointer.vocabulary import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 # Never emitted: <unk> is useless when the pointer can copy the word itself.
 _ALWAYS_BANNED = (PAD_ID, BOS_ID, UNK_ID)
-
-
-@dataclass(frozen=True)
-class DecodingSettings:
-    """How to search. beam_size 1 is greedy search."""
-
-    beam_size: int = 4
-    max_len: int = 20              # summary tokens, end token not counted
-    min_len: int = 6               # the end token is banned before this many tokens
-    length_penalty: float = 1.0    # GNMT alpha: score / ((5 + len) / 6) ** alpha
-    no_repeat_ngram: int = 2       # ban any n-gram from occurring twice (0 = off)
-    block_adjacent_repeat: bool = True  # ban a token right after itself
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.beam_size <= 32:
-            raise InputError(f"beam size must be between 1 and 32, not {self.beam_size}")
-        if not 1 <= self.max_len <= 200:
-            raise InputError(f"maximum length must be between 1 and 200 tokens, not {self.max_len}")
-        if not 0 <= self.min_len <= self.max_len:
-            raise InputError(f"minimum length must be between 0 and the maximum length ({self.max_len}), not {self.min_len}")
-        if self.no_repeat_ngram < 0 or self.no_repeat_ngram == 1:
-            raise InputError("no_repeat_ngram must be 0 (off) or at least 2")
-        if not 0.0 <= self.length_penalty <= 5.0:
-            raise InputError(f"length penalty must be between 0 and 5, not {self.length_penalty}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

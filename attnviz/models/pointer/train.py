@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from attnviz.checkpoint import save_checkpoint
 from attnviz.data import load_glove, outlet_filter, read_pairs, split_path, write_pairs
-from attnviz.model import ModelConfig, PointerGenerator
-from attnviz.tokenizer import EOS_ID, PAD_ID, Vocabulary
+from attnviz.models.pointer.checkpoint import save_checkpoint
+from attnviz.models.pointer.config import ModelConfig
+from attnviz.models.pointer.seq2seq import PointerGenerator
+from attnviz.models.pointer.vocabulary import EOS_ID, PAD_ID, Vocabulary
 
 
 @dataclass
@@ -32,7 +33,7 @@ class TrainSettings:
     emb_dim: int = 128
     hidden_dim: int = 256
     attention: str = "additive"
-    encoder: str = "bilstm"             # or "minilm": the frozen pretrained MiniLM-L6 (attnviz.model.minilm)
+    encoder: str = "bilstm"             # or "minilm": the frozen pretrained MiniLM-L6 (attnviz.models.pointer.minilm)
     num_heads: int = 4
     coverage: bool = True
     coverage_loss_weight: float = 0.5

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from attnviz.checkpoint import FLOAT_DTYPES, read_json
 from attnviz.errors import CheckpointError, first_line
+from attnviz.models.folders import FLOAT_DTYPES, read_json
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")              # never reach for the network
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")

@@ -10,14 +10,15 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_model, save_model
 
 from attnviz.errors import CheckpointError, first_line
-from attnviz.model import ModelConfig, PointerGenerator
-from attnviz.tokenizer import Vocabulary
+from attnviz.models.folders import FLOAT_DTYPES, read_json
+from attnviz.models.pointer.config import ModelConfig
+from attnviz.models.pointer.seq2seq import PointerGenerator
+from attnviz.models.pointer.vocabulary import Vocabulary
 
 FORMAT = "attnviz-checkpoint"
 FORMAT_VERSION = 2      # 2: removal is part of the model (mask embedding, null attention slot)
 WEIGHTS, CONFIG, VOCAB = "model.safetensors", "config.json", "vocab.json"
 MAX_JSON_BYTES = {CONFIG: 1 * 2**20, VOCAB: 64 * 2**20}
-FLOAT_DTYPES = {"F16", "BF16", "F32", "F64"}
 
 
 def save_checkpoint(folder: Path, model: PointerGenerator, vocab: Vocabulary,
@@ -36,22 +37,6 @@ def save_checkpoint(folder: Path, model: PointerGenerator, vocab: Vocabulary,
               "metadata": metadata or {}}
     (folder / CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     vocab.save(folder / VOCAB)
-
-
-def read_json(path: Path, limit: int | None = None) -> Any:
-    """A checkpoint's JSON file, refused when missing, over its size limit (``limit`` bytes, else the file
-    name's own, else 1 MB), nested too deeply or not JSON."""
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint file missing: {path}")
-    limit = limit or MAX_JSON_BYTES.get(path.name, 2**20)
-    if path.stat().st_size > limit:
-        raise CheckpointError(f"checkpoint file {path} has {path.stat().st_size:,} bytes; at most {limit:,} are read")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"checkpoint file {path} is not valid JSON ({exc})") from None
-    except RecursionError:
-        raise CheckpointError(f"checkpoint file {path} nests too deeply to be a checkpoint file") from None
 
 
 def _check_weights_header(weights: Path, config: ModelConfig) -> None:
@@ -83,7 +68,7 @@ def read_config(folder: Path) -> tuple[ModelConfig, dict[str, Any]]:
     if not folder.is_dir():
         raise CheckpointError(f"checkpoint folder not found: {folder}")
     path = folder / CONFIG
-    data = read_json(path)
+    data = read_json(path, MAX_JSON_BYTES[CONFIG])
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an attnviz checkpoint config (no \"format\": \"{FORMAT}\")")
     if data.get("format_version") == 1:
@@ -104,7 +89,7 @@ def load_checkpoint(folder: Path, device: torch.device | str = "cpu") -> tuple[P
     folder = Path(folder)
     config, metadata = read_config(folder)
     vocab_path = folder / VOCAB
-    words = read_json(vocab_path)
+    words = read_json(vocab_path, MAX_JSON_BYTES[VOCAB])
     if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
         raise CheckpointError(f"{vocab_path} is not a valid vocabulary: it must be a JSON list of non-empty strings")
     try:

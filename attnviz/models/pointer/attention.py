@@ -16,8 +16,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from attnviz.model.config import ModelConfig
-
+from attnviz.models.pointer.config import ModelConfig
 
 # exp() of a gated-out logit above the largest present one is capped here: it cannot overflow, and its
 # weight is gate · exp(·) = 0 anyway; only the gradient at gate 0 of such an unlikely position is capped.
