@@ -44,9 +44,9 @@ def test_the_import_contracts_hold():
 def test_a_family_imported_from_shared_code_breaks_a_contract(tmp_path):
     import shutil
 
-    for name in (".importlinter", "attnviz"):
-        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
-        copy(ROOT / name, tmp_path / name, **({"ignore": shutil.ignore_patterns("__pycache__")} if name == "attnviz" else {}))
+    shutil.copy(ROOT / ".importlinter", tmp_path)
+    for package in ("attnviz", "webpage"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
     with open(tmp_path / "attnviz" / "agreement.py", "a", encoding="utf-8") as f:
         f.write("\nfrom attnviz.models.pointer.scorer import PointerScorer  # noqa: E402,F401\n")
     with open(tmp_path / "attnviz" / "words.py", "a", encoding="utf-8") as f:

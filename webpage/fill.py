@@ -17,14 +17,20 @@ import streamlit as st
 from attnviz.errors import AttnvizError
 from attnviz.explain import METHODS
 from attnviz.explain.cost import check_budget
-from attnviz.explain.counterfactual import counterfactual_attention
-from attnviz.explained import (DEFAULT_RANDOM_ORDERS, measure_faithfulness, measure_head_faithfulness,
-                               new_explanation, pointer_attributions, run_method, seed_runs)
 from attnviz.explanation import ATTENTION, Explanation
 from attnviz.faithfulness import head_scores, plan_removals
+from attnviz.measures import Stability
+from attnviz.pipeline import (
+    DEFAULT_RANDOM_ORDERS,
+    measure_faithfulness,
+    measure_head_faithfulness,
+    new_explanation,
+    pointer_attributions,
+    run_method,
+    seed_runs,
+)
 from attnviz.stability import stability
-from attnviz.types import Attribution, Stability
-
+from attnviz.types import Attribution
 from webpage import state
 from webpage.jobs import JobSpec, cancel_button, submit, wait_for
 from webpage.request import Request
@@ -220,8 +226,8 @@ def counterfactual(request: Request, explanation: Explanation) -> str | None:
         try:
             with compute_gate().light():
                 summarizer = load_summarizer(*request.settings.model_key)
-                found[key] = counterfactual_attention(summarizer.scorer(explanation.generation),
-                                                      seed=explanation.settings.seed)
+                found[key] = summarizer.counterfactual_attention(explanation.generation,
+                                                                 seed=explanation.settings.seed)
         except AttnvizError as exc:
             error = str(exc)
     explanation.counterfactual = found.get(key)

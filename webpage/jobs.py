@@ -10,9 +10,8 @@ from typing import Any
 
 import streamlit as st
 
-from attnviz.explain.base import Scorer
 from attnviz.jobs import Job, Ticket
-
+from attnviz.models.scorer import Scorer
 from webpage import state
 from webpage.request import Request
 from webpage.services import compute_gate, job_board

@@ -9,7 +9,6 @@ import streamlit as st
 
 from attnviz.errors import AttnvizError
 from attnviz.explanation import Explanation, versions
-
 from webpage import fill, state
 from webpage.request import build_request
 from webpage.services import load_summarizer, warm_page

@@ -6,12 +6,11 @@ import hashlib
 from dataclasses import dataclass
 
 from attnviz.errors import AttnvizError
-from attnviz.explain.base import Scorer
 from attnviz.explain.cost import estimate
-from attnviz.explained import features_scorer
 from attnviz.features import Features
+from attnviz.models.scorer import Scorer
+from attnviz.pipeline import features_scorer
 from attnviz.types import Generation
-
 from webpage.services import load_summarizer, pass_seconds, summarize
 from webpage.settings import PageSettings
 

@@ -6,14 +6,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from attnviz.decoding import DecodingSettings
 from attnviz.explain.cost import seconds_per_pass
 from attnviz.jobs import JobBoard
-from attnviz.pipeline import SummaryModel, load_model
+from attnviz.models.base import DecodingSettings, SummaryModel
+from attnviz.models.loading import load_model
 from attnviz.plots import token_heatmap
 from attnviz.threads import ComputeGate
 from attnviz.types import Generation
-
 from webpage.settings import ModelKey
 
 

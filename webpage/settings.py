@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from attnviz.decoding import DecodingSettings
 from attnviz.features import Features, make_features
+from attnviz.models.base import DecodingSettings
 from attnviz.types import Generation
 
 DEFAULT_METHODS = ["integrated_gradients", "occlusion"]

@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from attnviz.explanation import Explanation
-from attnviz.types import Stability
+from attnviz.measures import Stability
 
 TEXT, EXAMPLE, UPLOAD, OPEN, INSIDE, FOCUS = "text", "example", "upload", "open", "inside", "focus"
 EXPLAIN_BUTTON = "explain-button"

@@ -7,11 +7,10 @@ from typing import Any
 
 import streamlit as st
 
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import AttnvizError
 from attnviz.explain.spec import Param
+from attnviz.models.base import DecodingSettings
 from attnviz.plots import visible
-
 from webpage import state
 from webpage.services import pass_seconds
 from webpage.settings import ModelKey

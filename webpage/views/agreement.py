@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from attnviz.compare import METRIC_GUIDE, METRIC_LABELS, METRIC_RANGE, METRICS, head_agreement, nanmean
+from attnviz.agreement import METRIC_GUIDE, METRIC_LABELS, METRIC_RANGE, METRICS, head_agreement, nanmean
 from attnviz.explanation import ATTENTION, Explanation
 from attnviz.plots import agreement_figure, agreement_matrix_figure, head_agreement_figure
 from attnviz.stability import NOISE_SPREADS, within_noise

@@ -7,7 +7,6 @@ import streamlit as st
 
 from attnviz.errors import AttnvizError
 from attnviz.explain.cost import check_budget
-
 from webpage import state
 from webpage.fill import pending_methods
 from webpage.request import Request

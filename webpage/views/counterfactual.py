@@ -6,7 +6,6 @@ import streamlit as st
 
 from attnviz.explanation import Explanation
 from attnviz.plots import counterfactual_figure
-
 from webpage import state
 from webpage.widgets import plain
 

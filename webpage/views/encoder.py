@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from attnviz.pipeline import SummaryModel
+from attnviz.models.base import SummaryModel
 from attnviz.plots import token_heatmap
-
 from webpage.request import Request
 from webpage.services import encoder_attention
 from webpage.settings import WINDOW_ABOVE

@@ -9,7 +9,6 @@ from typing import Any
 import streamlit as st
 
 from attnviz.explanation import Explanation
-
 from webpage.fill import HEAD_FAITHFULNESS, METHOD_FAITHFULNESS, Filled, multi_head
 from webpage.settings import PageSettings
 from webpage.views.agreement import agreement_section

@@ -4,7 +4,6 @@ from __future__ import annotations
 import streamlit as st
 
 from attnviz.features import make_features
-
 from webpage import state
 from webpage.request import Request
 

@@ -5,7 +5,6 @@ import streamlit as st
 
 from attnviz.explanation import Explanation
 from attnviz.plots import focus_grid_html, stability_figure
-
 from webpage import state
 from webpage.settings import PageSettings
 from webpage.views.heatmaps import display_scores

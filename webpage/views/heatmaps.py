@@ -11,7 +11,6 @@ from attnviz.explanation import ATTENTION, Explanation
 from attnviz.normalise import is_signed, normalise
 from attnviz.plots import attention_heatmap, attention_views, token_heatmap
 from attnviz.types import Generation
-
 from webpage.settings import WINDOW_ABOVE, PageSettings
 
 

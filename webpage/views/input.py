@@ -7,7 +7,6 @@ from attnviz.errors import AttnvizError, InputError
 from attnviz.examples import load_examples
 from attnviz.explanation import Explanation
 from attnviz.textfile import decode_text
-
 from webpage import state
 from webpage.widgets import plain
 

@@ -9,13 +9,12 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from attnviz.compare import METRIC_LABELS, METRICS, nanmean
+from attnviz.agreement import METRIC_LABELS, METRICS, nanmean
 from attnviz.errors import AttnvizError
 from attnviz.explain import METHODS
-from attnviz.explained import method_params
 from attnviz.explanation import ATTENTION, Explanation
+from attnviz.pipeline import method_params
 from attnviz.plots import attention_heatmap, attention_views, summary_chips_html, token_heatmap
-
 from webpage import state
 from webpage.fill import METHOD_FAITHFULNESS, build_explanation, method_spec, removal_request
 from webpage.jobs import JobSpec, submit, wait_for

@@ -6,15 +6,14 @@ from typing import Any
 
 import streamlit as st
 
-from attnviz.decoding import DecodingSettings
 from attnviz.errors import InputError
 from attnviz.explain import METHODS
 from attnviz.explain.spec import Param
-from attnviz.explained import method_params
 from attnviz.explanation import ATTENTION
 from attnviz.features import GRANULARITIES, parse_starts
-from attnviz.pipeline import DEFAULT_MODEL, MODELS_ENV, SummaryModel, available_models
-
+from attnviz.models.base import DecodingSettings, SummaryModel
+from attnviz.models.folders import DEFAULT_MODEL, MODELS_ENV, available_models
+from attnviz.pipeline import method_params
 from webpage import state
 from webpage.settings import DEFAULT_METHODS, NO_COMPARISON, PAGE_MAX_SOURCE_TOKENS, PATHS_ENV, PageSettings
 from webpage.widgets import checked_number, plain

@@ -5,7 +5,6 @@ import streamlit as st
 
 from attnviz.plots import summary_chips_html
 from attnviz.types import Generation
-
 from webpage import state
 from webpage.settings import PAGE_MAX_SOURCE_TOKENS
 
