@@ -1,6 +1,6 @@
 # make run  — set up .venv if needed and start the app on http://127.0.0.1:8501
 # make test — set up .venv (with test tools) if needed and run the tests
-# make bench — latency of the shipped model (figures in the README); make bench-app — the page in Chromium
+# make bench — latency of the shipped model (figures in docs/speed.md); make bench-app — the page in Chromium
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

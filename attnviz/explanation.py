@@ -12,7 +12,7 @@ Layout (``FORMAT`` version ``FORMAT_VERSION``): ``{"format", "format_version", "
 "aopc_sufficiency": [L][H], "random", "cost"}, "features": null | {"kind", "bounds", "labels", "source_len"},
 "counterfactual": null | {"k", "seed", "original_logprobs", "variants": {name: {"logprob_change", "same_greedy", …}}},
 "stability": null | {method: {"seeds", "mean", "std", "rank_tau", "mean_rank_tau", "with_attention"}}}``:
-with features (sentences, spans), every method's scores are [T, G] over them; README's "The explanation document" describes every field.
+with features (sentences, spans), every method's scores are [T, G] over them; docs/document.md describes every field.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ The shipped model reads a ``--tokens``-token news article (cut) and its beam-4 s
 method runs at its default budget on one scorer. Prints each method's median seconds and its forward and
 backward passes (source sequences through the model) at both granularities, the totals, their ratio, and
 one JSON line. Target (issue 14): all methods by sentence on 2,000 tokens ≤ 10 s on this CPU (missed: the
-README's Speed section says why).
+docs/speed.md says why).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Time and memory at the ceilings (README "Limits"): what the largest requests cost, measured.
+"""Time and memory at the ceilings (docs/limits.md): what the largest requests cost, measured.
 
     python benchmarks/limits.py [--words 10000] [--parts ceiling,accepted,page]
 
