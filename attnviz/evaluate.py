@@ -17,6 +17,8 @@ from rouge_score import rouge_scorer
 
 from attnviz.bootstrap import bootstrap_mean
 from attnviz.errors import InputError
+from attnviz.textfile import MAX_LIST_BYTES, read_user_file
+from attnviz.userinput import shown_name
 
 if TYPE_CHECKING:
     from attnviz.models.base import DecodingSettings, SummaryModel
@@ -106,13 +108,23 @@ def headline_stats(summaries: Sequence[str]) -> dict[str, float]:
 def read_predictions(path: Path | str, count: int) -> list[str]:
     """The first ``count`` predictions of a JSONL file of ``{"prediction": ...}`` lines (as scripts/predict.py
     and ``evaluate --save-predictions`` write); InputError if unreadable, too short or not text."""
+    name = shown_name(path)
+    rows = []
     try:
-        rows = [json.loads(line)["prediction"] for line in Path(path).read_text(encoding="utf-8").splitlines()
-                if line.strip()]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"cannot read predictions from {path}: {exc}") from None
-    if len(rows) < count or not all(isinstance(r, str) for r in rows):
-        raise InputError(f"{path} has {len(rows)} predictions for {count} pairs (or a prediction is not text)")
+        for number, line in enumerate(read_user_file(path, limit=MAX_LIST_BYTES).decode("utf-8-sig").splitlines(), 1):
+            if line.strip():
+                row = json.loads(line)
+                if not isinstance(row, dict) or not isinstance(row.get("prediction"), str):
+                    raise InputError(f"{name}:{number}: expected {{\"prediction\": \"…\"}} with text")
+                rows.append(row["prediction"])
+    except UnicodeDecodeError:
+        raise InputError(f"{name} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{name}:{number}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"{name}:{number}: nests too deeply to be a prediction") from None
+    if len(rows) < count:
+        raise InputError(f"{name} has {len(rows)} predictions for {count} pairs")
     return rows[:count]
 
 

@@ -303,17 +303,6 @@ def report_html(report: dict[str, Any]) -> str:
            f"{''.join(parts)}{kinds}</body></html>"
 
 
-def check_output_folder(out: Path) -> None:
-    """Before any work: ``out`` must be a folder that exists or can be made, and can be written to."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".attnviz-write-test"
-        probe.write_text("", encoding="utf-8")
-        probe.unlink()
-    except OSError as exc:
-        raise InputError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
-
-
 def write_report(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
     """report.json (each kept explanation in explanations/NNNN.json instead, or explanations/M/NNNN.json for
     the M-th model of a models report) and report.html under ``out``; InputError when the folder cannot be

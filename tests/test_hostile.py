@@ -105,13 +105,13 @@ OPTIONS = [
     (["summarize", "--max-len", "0"], "maximum length must be between 1 and 200"),
     (["summarize", "--max-len", "100000"], "maximum length must be between 1 and 200"),
     (["summarize", "--min-len", "-1"], "minimum length must be between 0"),
-    (["summarize", "--length-penalty", "nan"], "length penalty must be between 0 and 5"),
+    (["summarize", "--length-penalty", "nan"], "argument --length-penalty: the value must be a number written"),
     (["summarize", "--length-penalty", "-1"], "length penalty must be between 0 and 5"),
     (["summarize", "--no-repeat-ngram", "1"], "no_repeat_ngram must be 0 (off) or at least 2"),
     (["summarize", "--max-source-tokens", "0"], "the source limit must be from 1 to 5,000 tokens"),
     (["summarize", "--max-source-tokens", "-5"], "the source limit must be from 1 to 5,000 tokens"),
     (["summarize", "--max-source-tokens", "1000000000"], "the source limit must be from 1 to 5,000 tokens"),
-    (["summarize", "--beam", "abc"], "argument --beam: invalid int value"),
+    (["summarize", "--beam", "abc"], "argument --beam: the value must be a whole number"),
     (["summarize", "--device", "tpu"], "argument --device: invalid choice"),
     (["check", "--rows", "0"], "--rows must be at least 1"),
     (["check", "--rows", "-1"], "--rows must be at least 1"),
@@ -135,7 +135,7 @@ def test_a_text_with_nothing_to_summarize_is_one_line(tiny, capsys, text, messag
 
 
 FILES = [("missing.txt", None, "cannot read"), ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00", "looks binary"),
-         ("latin1.txt", "café au lait".encode("latin-1"), "is not UTF-8 text"), ("folder", "dir", "cannot read")]
+         ("latin1.txt", "café au lait".encode("latin-1"), "is not UTF-8 text"), ("folder", "dir", "is a folder; give the path of a text file")]
 
 
 @pytest.mark.parametrize("name, content, message", FILES)
@@ -162,7 +162,7 @@ def _config_with(tiny: Path, tmp_path: Path, **model) -> Path:
 
 CONFIGS = [
     ({"hidden_dim": 256.0}, "hidden_dim must be an integer, not 256.0"),
-    ({"hidden_dim": True}, "hidden_dim must be an integer, not True"),
+    ({"hidden_dim": True}, "hidden_dim must be an integer, not true"),
     ({"hidden_dim": "16"}, "hidden_dim must be an integer"),
     ({"hidden_dim": 20000}, "hidden_dim must be from 1 to 8,192"),
     ({"hidden_dim": -3}, "hidden_dim must be from 1"),
@@ -336,3 +336,245 @@ def test_a_request_longer_than_the_limit_is_refused_with_its_estimate(tiny, caps
     assert "lime alone ≈" in err and "the limit is 0.001 s" in err
     code, err = run(["explain", "--text", TEXT, "--model", str(tiny), "--max-seconds", "-1"], capsys)
     assert_one_line(code, err, "--max-seconds must be 0 (no limit) or a positive number")
+
+
+# ------------------------------------------------------------------ the second round, by class (issue 23)
+
+def _fifo(tmp_path: Path) -> str:
+    import os
+
+    path = tmp_path / "fifo"
+    os.mkfifo(path)                                 # no writer: reading it would wait forever
+    return str(path)
+
+
+SPECIAL_FILES = [
+    (lambda p: _fifo(p), "is a pipe (FIFO); give the path of a text file"),
+    (lambda p: "/dev/zero", "is a character device"),                   # endless: never read whole
+    (lambda p: "/dev/urandom", "is a character device"),
+    (lambda p: str(p), "is a folder"),
+    (lambda p: "a" * 5000, "file name too long"),
+    (lambda p: str(p / "two\nlines.txt"), "two⟨U+000A⟩lines.txt"),       # the message stays one line
+]
+
+
+@pytest.mark.parametrize("where", ["--file", "--pairs", "--compare-predictions"])
+@pytest.mark.parametrize("case", range(len(SPECIAL_FILES)))
+def test_special_files_are_refused_at_once(tiny, tmp_path, capsys, where, case):
+    import time
+
+    path, message = SPECIAL_FILES[case]
+    path = path(tmp_path)
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"text": TEXT, "summary": "w1 w2"}) + "\n", encoding="utf-8")
+    argv = {"--file": ["summarize", "--file", path],
+            "--pairs": ["evaluate", "--pairs", path],
+            "--compare-predictions": ["evaluate", "--pairs", str(pairs), "--compare-predictions", path]}[where]
+    start = time.perf_counter()
+    code, err = run([*argv, "--model", str(tiny)], capsys)
+    assert_one_line(code, err, message)
+    assert time.perf_counter() - start < 10
+
+
+def test_a_file_over_the_cap_is_not_read_whole(tiny, tmp_path, capsys):
+    from attnviz.textfile import MAX_TEXT_BYTES
+
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as f:
+        f.truncate(MAX_TEXT_BYTES + 10)                                     # sparse: no disk, no memory
+    code, err = run(["summarize", "--file", str(big), "--model", str(tiny)], capsys)
+    assert_one_line(code, err, f"has more than {MAX_TEXT_BYTES:,} bytes")
+
+
+INVISIBLE_TEXTS = ["\u2060\u2060\u2060", "\U000E0041\U000E0042\U000E007F", "\ufe0f\ufe0e\U000E0100",
+                   " \u2060 \ufe0f \u200d ", "\u202e\u202d", "\u0301\u0300"]
+
+
+@pytest.mark.parametrize("text", INVISIBLE_TEXTS)
+def test_text_with_nothing_visible_is_refused(tiny, capsys, text):
+    code, err = run(["summarize", "--text", text, "--model", str(tiny)], capsys)
+    assert_one_line(code, err, "the text is empty")
+
+
+def test_a_visible_character_among_invisible_ones_is_summarized(tiny, capsys):
+    code, err = run(["summarize", "--text", "\u2060w1\u2060 w2", "--model", str(tiny)], capsys)
+    assert code == 0, err
+
+
+TYPED_VALUES = [
+    (["summarize", "--beam", "\u0664"], "argument --beam: the value must be a whole number written with the digits 0-9"),
+    (["summarize", "--max-len", "1" * 5000], "argument --max-len: the value is 5,000 characters long"),
+    (["summarize", "--max-len", "9" * 40], "argument --max-len: the value has 40 digits"),
+    (["explain", "--seed", "1" + "0" * 25], "seed must be at most"),
+    (["summarize", "--length-penalty", "1e999"], "argument --length-penalty: the value must be a finite number"),
+    (["explain", "--random-orders", "\uff13"], "argument --random-orders: the value must be a whole number"),
+    (["explain", "--param", "lime.n_samples=\u0661\u0662"], "lime: n_samples must be an integer, not '\u0661\u0662'"),
+    (["explain", "--param", "lime.n_samples=" + "9" * 5000], "is 5,000 characters long"),
+    (["explain", "--param", "lime.n_samples=" + "9" * 40], "has 40 digits"),
+    (["explain", "--param", "lime.n_samples=" + "[" * 150 + "]" * 50], "lime: n_samples must be an integer, not '[[["),
+    (["explain", "--param", "lime.n_samples=true"], "lime: n_samples must be an integer, not true"),
+    (["explain", "--param", "lime.n_samples=null"], "lime: n_samples must be an integer, not null"),
+    (["explain", "--param", "integrated_gradients.method=false"], "must be one of gausslegendre"),
+    (["explain", "--param", "integrated_gradients.method=riemann_trapezoid", "--param",
+      "integrated_gradients.n_steps=1"], "a Riemann rule (riemann_trapezoid) needs n_steps of at least 2, not 1"),
+    (["explain", "--param", "lime.n\nsamples=5"], "lime has no parameter 'n⟨U+000A⟩samples'"),
+    (["explain", "--methods", "li\nme,occlusion"], "unknown attribution method 'li\\nme'"),
+]
+
+
+@pytest.mark.parametrize("argv, message", TYPED_VALUES)
+def test_typed_values_python_would_choke_on_are_one_line_in_our_words(tiny, capsys, argv, message):
+    code, err = run([*argv, "--text", TEXT, "--model", str(tiny)], capsys)
+    assert_one_line(code, err, message)
+    for python_words in ("Error:", "True", "None", "JSONDecodeError", "Traceback"):
+        assert python_words not in err, err
+
+
+def _fake_data(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    (data / "news").mkdir(parents=True)
+    for split in ("train", "valid", "test"):
+        (data / "news" / f"{split}.jsonl").write_text("", encoding="utf-8")
+    return data
+
+
+TRAIN_SETTINGS = [
+    (["--batch-size", "0"], "train: batch_size must be at least 1, not 0"),
+    (["--batch-size", "-3"], "train: batch_size must be at least 1"),
+    (["--lr", "nan"], "argument --lr: the value must be a number"),
+    (["--lr", "-0.1"], "train: lr must be at least 1e-09"),
+    (["--lr", "1e999"], "argument --lr: the value must be a finite number"),
+    (["--lr", "0"], "train: lr must be at least 1e-09"),
+    (["--dropout", "1.5"], "train: dropout must be at most 0.95"),
+    (["--hidden-dim", "0"], "train: hidden_dim must be at least 1"),
+    (["--hidden-dim", "1000000"], "train: hidden_dim must be at most 8192"),
+    (["--num-heads", "0"], "train: num_heads must be at least 1"),
+    (["--attention", "multihead", "--num-heads", "3", "--hidden-dim", "256"], "num_heads"),
+    (["--attention", "bahdanau"], "train: attention must be one of additive, dot, general, multihead"),
+    (["--encoder", "gru"], "train: encoder must be one of bilstm, minilm"),
+    (["--max-source-tokens", "0"], "train: max_source_tokens must be at least 1"),
+    (["--seed", str(2**70)], "train: seed must be at most"),
+    (["--removal-share", "2"], "train: removal_share must be at most 1"),
+    (["--removal-share", "nan"], "argument --removal-share: the value must be a number"),
+    (["--vocab-size", "0"], "train: vocab_size must be at least 5"),
+    (["--emb-dim", "4096", "--hidden-dim", "8192"], "attnviz loads at most 250,000,000"),
+]
+
+
+@pytest.mark.parametrize("argv, message", TRAIN_SETTINGS)
+def test_nonsense_training_settings_are_refused_before_any_data_is_read(tmp_path, capsys, argv, message, monkeypatch):
+    import attnviz.models.pointer.train as training
+
+    monkeypatch.setattr(training, "read_pairs", lambda *a, **k: pytest.fail("data was read before the check"))
+    code, err = run(["train", "--data-dir", str(_fake_data(tmp_path)), "--out", str(tmp_path / "out"), *argv], capsys)
+    assert_one_line(code, err, message)
+
+
+@pytest.mark.parametrize("which", ["missing data", "a file as --out", "--out under a file", "--out in /proc"])
+def test_training_folders_are_checked_first(tmp_path, capsys, which, monkeypatch):
+    import attnviz.models.pointer.train as training
+
+    monkeypatch.setattr(training, "read_pairs", lambda *a, **k: pytest.fail("data was read before the check"))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    data, out = str(_fake_data(tmp_path)), str(tmp_path / "out")
+    data, out, message = {"missing data": (str(tmp_path / "nowhere"), out, "run python -m attnviz data first"),
+                          "a file as --out": (data, str(blocker), "cannot write the checkpoint to"),
+                          "--out under a file": (data, str(blocker / "x"), "cannot write the checkpoint to"),
+                          "--out in /proc": (data, "/proc/attnviz-train", "cannot write the checkpoint to")}[which]
+    code, err = run(["train", "--data-dir", data, "--out", out], capsys)
+    assert_one_line(code, err, message)
+
+
+@pytest.mark.parametrize("which", ["a folder", "a missing folder", "a read-only place"])
+def test_an_unwritable_predictions_file_is_refused_before_any_work(tiny, tmp_path, capsys, which, monkeypatch):
+    import attnviz.evaluate as evaluate
+
+    monkeypatch.setattr(evaluate, "evaluate_pairs", lambda *a, **k: pytest.fail("the pairs ran before the check"))
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"text": TEXT, "summary": "w1 w2"}) + "\n", encoding="utf-8")
+    out = {"a folder": str(tmp_path), "a missing folder": str(tmp_path / "no" / "p.jsonl"),
+           "a read-only place": "/proc/attnviz-predictions.jsonl"}[which]
+    code, err = run(["evaluate", "--pairs", str(pairs), "--save-predictions", out, "--model", str(tiny)], capsys)
+    assert_one_line(code, err, "cannot write to")
+
+
+def test_an_empty_report_folder_is_not_the_current_one(tiny, tmp_path, capsys):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"text": TEXT}) + "\n", encoding="utf-8")
+    code, err = run(["report", "--pairs", str(pairs), "--out", "", "--model", str(tiny), "--serial"], capsys)
+    assert_one_line(code, err, "the folder's name is empty")
+
+
+@pytest.mark.parametrize("address, message", [
+    ("tls://127.0.0.1:8786", "over tcp:// only"), ("inproc://x", "over tcp:// only"),
+    ("not an address", "is not an address"), ("127.0.0.1:99999", "is not an address"),
+    ("127.0.0.1", "is not an address"), ("tcp://[::zz]:1", "is not an address")])
+def test_scheduler_addresses_that_are_not_addresses_are_one_line(tiny, tmp_path, capsys, address, message):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"text": TEXT}) + "\n", encoding="utf-8")
+    code, err = run(["report", "--pairs", str(pairs), "--out", str(tmp_path / "out"), "--model", str(tiny),
+                     "--scheduler", address], capsys)
+    assert_one_line(code, err, message)
+
+
+def test_a_server_answering_junk_is_not_a_scheduler(tiny, tmp_path, capsys):
+    """A server that answers with junk bytes (a length header of exabytes) is one line within seconds, and
+    nothing huge is allocated."""
+    import socket
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+
+    def answer_junk() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.sendall(b"\xff" * 64)
+                time.sleep(0.5)
+
+    thread = threading.Thread(target=answer_junk, daemon=True)
+    thread.start()
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"text": TEXT}) + "\n", encoding="utf-8")
+    start = time.perf_counter()
+    try:
+        code, err = run(["report", "--pairs", str(pairs), "--out", str(tmp_path / "out"), "--model", str(tiny),
+                         "--scheduler", f"tcp://127.0.0.1:{server.getsockname()[1]}"], capsys)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        server.close()
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("attnviz: error:"), err
+    assert time.perf_counter() - start < 30
+
+
+@pytest.mark.parametrize("which", ["missing", "damaged"])
+def test_examples_without_usable_data_are_one_line(tmp_path, capsys, which, monkeypatch):
+    import attnviz.examples as examples
+
+    monkeypatch.setattr(examples, "EXAMPLES_PATH", tmp_path / "examples.json")
+    data = tmp_path / "data"
+    if which == "damaged":
+        (data / "news").mkdir(parents=True)
+        (data / "news" / "test.jsonl").write_text("not json\n", encoding="utf-8")
+    code, err = run(["examples", "--data-dir", str(data)], capsys)
+    assert_one_line(code, err, "run python -m attnviz data first" if which == "missing" else "cannot pick examples")
+
+
+def test_check_rows_beyond_the_summary_are_capped(tiny, capsys):
+    import time
+
+    start = time.perf_counter()
+    code, err = run(["check", "--text", TEXT, "--model", str(tiny), "--rows", "1" + "0" * 20, "--json"], capsys)
+    assert code in (0, 1) and "Traceback" not in err
+    assert time.perf_counter() - start < 120

@@ -21,7 +21,9 @@ from attnviz.cli.commands import (
 )
 from attnviz.errors import AttnvizError
 from attnviz.features import DEFAULT_LANGUAGE, GRANULARITIES
+from attnviz.userinput import option_type, real_number, whole_number
 
+WHOLE_NUMBER, NUMBER = option_type(whole_number), option_type(real_number)     # every typed number option
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad option as one line and exit status 2."""
@@ -39,14 +41,14 @@ def _add_model_options(p: argparse.ArgumentParser, *, device: bool = True) -> No
                    "save_pretrained), or its name under pretrained/ or $ATTNVIZ_MODELS (default: the shipped model)")
     if device:
         p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--max-source-tokens", type=int, default=None,
+    p.add_argument("--max-source-tokens", type=WHOLE_NUMBER, default=None,
                    help="cut sources to this many tokens (default: the model's own limit)")
-    p.add_argument("--beam", type=int, default=default.beam_size, help=f"beam size; 1 = greedy (default {default.beam_size})")
-    p.add_argument("--max-len", type=int, default=default.max_len, help=f"maximum summary tokens (default {default.max_len})")
-    p.add_argument("--min-len", type=int, default=default.min_len,
+    p.add_argument("--beam", type=WHOLE_NUMBER, default=default.beam_size, help=f"beam size; 1 = greedy (default {default.beam_size})")
+    p.add_argument("--max-len", type=WHOLE_NUMBER, default=default.max_len, help=f"maximum summary tokens (default {default.max_len})")
+    p.add_argument("--min-len", type=WHOLE_NUMBER, default=default.min_len,
                    help=f"minimum summary tokens (default {default.min_len}, capped at --max-len)")
-    p.add_argument("--length-penalty", type=float, default=default.length_penalty)
-    p.add_argument("--no-repeat-ngram", type=int, default=default.no_repeat_ngram,
+    p.add_argument("--length-penalty", type=NUMBER, default=default.length_penalty)
+    p.add_argument("--no-repeat-ngram", type=WHOLE_NUMBER, default=default.no_repeat_ngram,
                    help=f"ban repeated n-grams of this size, 0 = off (default {default.no_repeat_ngram})")
 
 
@@ -70,7 +72,8 @@ def _add_dataclass_options(parser: argparse.ArgumentParser, cls: type) -> None:
         if kind is bool:
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=f.default)
         else:
-            parser.add_argument(flag, dest=f.name, type=kind, default=f.default)
+            parser.add_argument(flag, dest=f.name, type={int: WHOLE_NUMBER, float: NUMBER}.get(kind, kind),
+                                default=f.default)
 
 
 def _add_text_source(p: argparse.ArgumentParser, *, required: bool = True, default: str | None = None) -> None:
@@ -86,10 +89,10 @@ def _add_method_options(p: argparse.ArgumentParser, *, methods: str) -> None:
     p.add_argument("--methods", default=methods, help=f"comma-separated method names, or all (default {methods})")
     p.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE",
                    help="a method parameter, e.g. lime.n_samples=500 (repeatable)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sampling methods and of the random baseline")
-    p.add_argument("--random-orders", type=int, default=10,
+    p.add_argument("--seed", type=WHOLE_NUMBER, default=0, help="seed of the sampling methods and of the random baseline")
+    p.add_argument("--random-orders", type=WHOLE_NUMBER, default=10,
                    help="random source orders of the faithfulness baseline (default 10)")
-    p.add_argument("--max-seconds", type=float, default=MAX_REQUEST_SECONDS,
+    p.add_argument("--max-seconds", type=NUMBER, default=MAX_REQUEST_SECONDS,
                    help=f"refuse a text whose methods would take longer than this, estimated on it before they run "
                         f"(default {MAX_REQUEST_SECONDS:.0f}; 0 = no limit)")
     p.add_argument("--granularity", default="tokens", choices=GRANULARITIES, type=lambda v: _PLURAL.get(v, v),
@@ -125,8 +128,8 @@ def _model_parsers(sub) -> None:
 
     p = sub.add_parser("evaluate", help="ROUGE of the model and of LEAD-10 on a JSONL file of pairs")
     p.add_argument("--pairs", required=True, help='JSONL, one {"text": ..., "summary": ...} per line')
-    p.add_argument("--limit", type=int, default=0)
-    p.add_argument("--show", type=int, default=0, help="print this many example outputs")
+    p.add_argument("--limit", type=WHOLE_NUMBER, default=0)
+    p.add_argument("--show", type=WHOLE_NUMBER, default=0, help="print this many example outputs")
     p.add_argument("--save-predictions", default=None, metavar="FILE", help="write the summaries as JSONL")
     p.add_argument("--compare-predictions", default=None, metavar="FILE",
                    help="another model's predictions of the same pairs (JSONL): paired bootstrap of the RL gain")
@@ -150,7 +153,7 @@ def _explanation_parsers(sub) -> None:
     p.add_argument("--counterfactual", action="store_true",
                    help="re-score the summary with attention made uniform, permuted, or without its top 3 tokens: "
                         "the change of each token's log-probability and whether greedy decoding keeps it")
-    p.add_argument("--seeds", type=int, default=1,
+    p.add_argument("--seeds", type=WHOLE_NUMBER, default=1,
                    help="run each sampling method (lime, kernel_shap, partition_shap) with this many seeds and report "
                         "how stable it is: spread, rank τ between seeds, agreement with attention ± its spread")
     p.add_argument("--copy-split", action="store_true",
@@ -165,10 +168,10 @@ def _explanation_parsers(sub) -> None:
     _add_method_options(p, methods=",".join(DEFAULT_REPORT_METHODS))
     p.add_argument("--explanations", action="store_true",
                    help="also write each document's whole explanation to OUT/explanations/NNNN.json (opens in the page)")
-    p.add_argument("--limit", type=int, default=0, help="only the first N documents")
+    p.add_argument("--limit", type=WHOLE_NUMBER, default=0, help="only the first N documents")
     p.add_argument("--out", required=True, help="folder for report.json and report.html")
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (default: a local cluster)")
-    p.add_argument("--workers", type=int, default=2, help="workers of the local cluster (default 2)")
+    p.add_argument("--workers", type=WHOLE_NUMBER, default=2, help="workers of the local cluster (default 2)")
     p.add_argument("--serial", action="store_true", help="no Dask: one document after another in this process")
     p.add_argument("--models", default=None, metavar="A,B,...",
                    help="compare models (names or folders, comma-separated) on the same documents: a table of every "
@@ -180,7 +183,7 @@ def _explanation_parsers(sub) -> None:
                                      "Owen values, LIME's ridge, a fine IG quadrature, per-token captum calls); "
                                      "exit status 1 if one fails")
     _add_text_source(p, required=False, default="default: news test articles cut to 400 tokens (or random words)")
-    p.add_argument("--rows", type=int, default=None,
+    p.add_argument("--rows", type=WHOLE_NUMBER, default=None,
                    help="compare with per-token captum calls on the first ROWS summary tokens only (default: all)")
     _add_model_options(p)
     p.add_argument("--json", action="store_true")

@@ -17,22 +17,15 @@ from attnviz.cli.tables import (
     progress_bar,
     shortened,
 )
-from attnviz.errors import InputError
+from attnviz.errors import InputError, first_line
 from attnviz.features import parse_starts
 
 
 def read_text_argument(text: str | None, file: str | None) -> str:
     """The text from --text, or from --file ('-' = standard input), as UTF-8."""
-    from attnviz.textfile import decode_text
+    from attnviz.textfile import read_text_file
 
-    if text is not None:
-        return text
-    try:
-        if file == "-":
-            return decode_text(sys.stdin.buffer.read(), "standard input")
-        return decode_text(Path(file).read_bytes(), file)
-    except OSError as exc:
-        raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
+    return text if text is not None else read_text_file(file)
 
 
 def _decoding(args: argparse.Namespace):
@@ -77,33 +70,41 @@ def cmd_summarize(args: argparse.Namespace) -> None:
 
 def _read_pairs_argument(path: str, limit: int, keys: tuple[str, ...] = ("text", "summary")) -> list[dict]:
     """The first ``limit`` (0 = all) pairs of a JSONL file; InputError for an unreadable, bad or empty file."""
-    from attnviz.data import read_pairs
+    from attnviz.data.pairs import parse_pairs
+    from attnviz.textfile import MAX_LIST_BYTES, read_user_file
+    from attnviz.userinput import shown_name
 
     if limit < 0:
         raise InputError(f"--limit must be 0 (all) or more, not {limit}")
     try:
-        pairs = read_pairs(Path(path), keys)
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        lines = read_user_file(path, limit=MAX_LIST_BYTES).decode("utf-8-sig").splitlines()
+        pairs = parse_pairs(lines, shown_name(path), keys)
+    except UnicodeDecodeError:
+        raise InputError(f"{shown_name(path)}: not UTF-8 text") from None
+    except InputError:
+        raise
     except ValueError as exc:
         raise InputError(str(exc)) from None
     pairs = pairs[:limit] if limit else pairs
     if not pairs:
-        raise InputError(f"{path} holds no pairs")
+        raise InputError(f"{shown_name(path)} holds no pairs")
     return pairs
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from attnviz.evaluate import evaluate_pairs
+    from attnviz.textfile import check_output_file, write_user_file
 
     pairs = _read_pairs_argument(args.pairs, args.limit)
+    save = None if args.save_predictions is None else Path(args.save_predictions)
+    if save is not None:
+        check_output_file(save)
     summarizer, settings = _summarizer(args), _decoding(args)
     progress = None if args.json else _print_every_50th
     result, predictions = evaluate_pairs(summarizer, pairs, settings, compare_predictions=args.compare_predictions,
                                          show=args.show, progress=progress)
-    if args.save_predictions:
-        Path(args.save_predictions).write_text("".join(json.dumps({"prediction": p}) + "\n" for p in predictions),
-                                               encoding="utf-8")
+    if save is not None:
+        write_user_file(save, "".join(json.dumps({"prediction": p}) + "\n" for p in predictions))
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -143,17 +144,16 @@ def _max_seconds(args: argparse.Namespace) -> float | None:
 
 
 def parse_method_params(items: list[str]) -> dict[str, dict]:
-    """['lime.n_samples=500', ...] → {'lime': {'n_samples': 500}} (values read as JSON where they parse)."""
+    """['lime.n_samples=500', ...] → {'lime': {'n_samples': 500}} (``attnviz.userinput.parameter_value``)."""
+    from attnviz.userinput import parameter_value, shown
+
     params: dict[str, dict] = {}
     for item in items:
         key, sep, value = item.partition("=")
         method, dot, name = key.partition(".")
         if not sep or not dot or not name:
-            raise InputError(f"--param takes METHOD.NAME=VALUE, not {item!r}")
-        try:
-            params.setdefault(method, {})[name] = json.loads(value)
-        except json.JSONDecodeError:
-            params.setdefault(method, {})[name] = value
+            raise InputError(f"--param takes METHOD.NAME=VALUE, not {shown(item)}")
+        params.setdefault(method, {})[name] = parameter_value(value, f"--param {shown(key)}")
     return params
 
 
@@ -197,21 +197,24 @@ def cmd_explain(args: argparse.Namespace) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     from attnviz.explain import method_names
+    from attnviz.parallel import check_scheduler
     from attnviz.report import (
         ReportSettings,
-        check_output_folder,
         counterfactual_rows,
         run_models_report,
         run_report,
         token_kind_table,
         write_report,
     )
+    from attnviz.textfile import check_output_folder
 
     pairs = _read_pairs_argument(args.pairs, args.limit, keys=("text",))
     if not 1 <= args.workers <= 64:
         raise InputError(f"--workers must be from 1 to 64, not {args.workers}")
+    check_output_folder(args.out, "the report")
     out = Path(args.out)
-    check_output_folder(out)
+    if args.scheduler is not None:
+        check_scheduler(args.scheduler)
     settings = ReportSettings(model=args.model, methods=tuple(method_names(args.methods)),
                               params=parse_method_params(args.param), decoding=_decoding(args),
                               random_orders=args.random_orders, seed=args.seed,
@@ -244,9 +247,18 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def cmd_examples(args: argparse.Namespace) -> None:
+    from attnviz.data import split_path
     from attnviz.examples import EXAMPLES_PATH, write_examples
+    from attnviz.userinput import shown_name
 
-    examples = write_examples(Path(args.data_dir))
+    test_split = split_path("test", "news", Path(args.data_dir))
+    if not test_split.is_file():
+        raise InputError(f"the data folder {shown_name(args.data_dir)} has no {shown_name(test_split)}; run "
+                         f"python -m attnviz data first")
+    try:
+        examples = write_examples(Path(args.data_dir))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot pick examples from {shown_name(test_split)}: {first_line(exc)}") from None
     print(f"wrote {len(examples)} examples to {EXAMPLES_PATH}")
 
 

@@ -42,29 +42,32 @@ def read_pairs(path: Path | str, keys: tuple[str, ...] = ("text", "summary")) ->
     """Read a jsonl file of pairs, each with string ``keys``; a malformed line (or a file that is not UTF-8)
     raises ValueError naming the file and line."""
     path = Path(path)
+    try:
+        return parse_pairs(path.read_bytes().decode("utf-8").splitlines(), str(path), keys)
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
+
+
+def parse_pairs(lines: Iterable[str], name: str, keys: tuple[str, ...] = ("text", "summary")) -> list[dict]:
+    """The pairs of JSONL ``lines`` (blank lines skipped), each an object with string ``keys``; ValueError
+    naming ``name`` and the line for anything else."""
     pairs: list[dict] = []
-    with path.open(encoding="utf-8") as f:
-        lines = enumerate(f, start=1)
-        while True:
-            try:
-                lineno, line = next(lines)
-            except StopIteration:
-                break
-            except UnicodeDecodeError:
-                raise ValueError(f"{path}: not UTF-8 text") from None
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
-            if not isinstance(obj, dict):
-                raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            missing = [k for k in keys if k not in obj]
-            if missing:
-                raise ValueError(f"{path}:{lineno}: missing key(s) {', '.join(missing)}")
-            bad = [k for k in keys if not isinstance(obj[k], str)]
-            if bad:
-                raise ValueError(f"{path}:{lineno}: key(s) {', '.join(bad)} must be strings")
-            pairs.append(obj)
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{name}:{lineno}: not valid JSON ({e.msg})") from None
+        except RecursionError:
+            raise ValueError(f"{name}:{lineno}: nests too deeply to be a pair") from None
+        if not isinstance(obj, dict):
+            raise ValueError(f"{name}:{lineno}: expected a JSON object with {' and '.join(keys)}")
+        missing = [k for k in keys if k not in obj]
+        if missing:
+            raise ValueError(f"{name}:{lineno}: missing key(s) {', '.join(missing)}")
+        bad = [k for k in keys if not isinstance(obj[k], str)]
+        if bad:
+            raise ValueError(f"{name}:{lineno}: key(s) {', '.join(bad)} must be strings")
+        pairs.append(obj)
     return pairs

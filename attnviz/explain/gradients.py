@@ -5,6 +5,8 @@ T backward passes read one row each. See ``base`` for the explained function f_t
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from captum.attr._utils.approximation_methods import approximation_parameters
@@ -70,6 +72,18 @@ def refined_steps(method: str, n_steps: int) -> int:
     return {"riemann_trapezoid": 2 * n_steps - 1, "riemann_middle": 3 * n_steps}.get(method, 2 * n_steps)
 
 
+def check_ig_params(params: dict[str, Any]) -> None:
+    """IG's parameters that must fit together: InputError before any pass (captum would assert on a Riemann
+    rule of one step)."""
+    n_steps, method = params["n_steps"], params["method"]
+    if params["max_steps"] < n_steps:
+        raise InputError(f"integrated_gradients: need n_steps <= max_steps, not {n_steps} > {params['max_steps']}")
+    if params["tolerance"] == params["abs_tolerance"] == 0:
+        raise InputError("integrated_gradients: tolerance and abs_tolerance cannot both be 0")
+    if method.startswith("riemann") and n_steps < 2:
+        raise InputError(f"integrated_gradients: a Riemann rule ({method}) needs n_steps of at least 2, not {n_steps}")
+
+
 def integrated_gradients(scorer: Scorer, *, n_steps: int = 32, max_steps: int = 256,
                          tolerance: float = 0.01, abs_tolerance: float = 1e-3,
                          method: str = "gausslegendre", path_power: int = 3) -> Attribution:
@@ -84,10 +98,8 @@ def integrated_gradients(scorer: Scorer, *, n_steps: int = 32, max_steps: int = 
     does not is recomputed with more steps (``refined_steps``: about twice), up to ``max_steps``, reusing
     the nodes it has already seen where the rule nests. checks: per row δ, the gap, the allowed error, the steps and why it was
     refined; the worst |δ| relative to the allowed error (≤ 1 means every row passed)."""
-    if max_steps < n_steps:
-        raise InputError(f"integrated_gradients: need n_steps <= max_steps, not {n_steps} > {max_steps}")
-    if tolerance == abs_tolerance == 0:
-        raise InputError("integrated_gradients: tolerance and abs_tolerance cannot both be 0")
+    check_ig_params(dict(n_steps=n_steps, max_steps=max_steps, tolerance=tolerance, abs_tolerance=abs_tolerance,
+                         method=method))
     watch = Stopwatch(scorer)
     with torch.no_grad():
         ends = scorer.score_keep(torch.stack([torch.ones(scorer.source_len), torch.zeros(scorer.source_len)]))
@@ -178,7 +190,7 @@ INTEGRATED_GRADIENTS = MethodSpec(
     reference=lambda scorer, rows, p: reference.per_token_integrated_gradients(scorer, rows, n_steps=p["n_steps"],
                                                                                method=p["method"]),
     reference_params=lambda p: {**p, "max_steps": p["n_steps"], "path_power": 1},   # captum's nodes, no refinement
-    summary="∫ ∂f_t/∂g along the presence path from all absent to all present")
+    summary="∫ ∂f_t/∂g along the presence path from all absent to all present", check_together=check_ig_params)
 INPUT_X_GRADIENT = MethodSpec(
     "input_x_gradient", input_x_gradient, cost=lambda s, t, p: (1, t, "exact"),
     reference=_gradient_reference("input_x_gradient"), summary="∂f_t/∂g_j at all present")

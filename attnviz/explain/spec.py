@@ -8,7 +8,6 @@ specs; adding a method means writing its function and its spec, and calling ``re
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,47 +15,11 @@ from typing import Any
 import numpy as np
 
 from attnviz.errors import InputError
+from attnviz.userinput import Param, shown
 
 Bound = str                     # "exact", "at most" or "at least"
 CostFunction = Callable[[int, int, dict[str, Any]], tuple[int, int, Bound]]
 Reference = Callable[[Any, Sequence[int], dict[str, Any]], np.ndarray]
-
-
-@dataclass(frozen=True)
-class Param:
-    """One tunable parameter. ``low``/``high`` bound numbers (inclusive); ``choices`` bound strings;
-    ``page_high`` caps the page's input where one click should stay cheap; ``budget``: the page offers it."""
-
-    name: str
-    default: Any
-    label: str
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[str, ...] | None = None
-    page_high: float | None = None
-    budget: bool = False
-
-    def check(self, method: str, value: Any, *, high: float | None = None) -> Any:
-        """``value`` if it fits this parameter (at most ``high`` where given, else ``self.high``); InputError
-        saying what fits otherwise. ``method`` names the owner in the message ("" for none)."""
-        where = f"{method}: {self.name}" if method else self.name
-        high = self.high if high is None else high
-        if self.choices is not None:
-            if value not in self.choices:
-                raise InputError(f"{where} must be one of {', '.join(self.choices)}, not {value!r}")
-            return value
-        kind = type(self.default)
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise InputError(f"{where} must be {'an integer' if kind is int else 'a number'}, not {value!r}")
-        if kind is int and not isinstance(value, (int, np.integer)):
-            raise InputError(f"{where} must be an integer, not {value!r}")
-        if not math.isfinite(value):
-            raise InputError(f"{where} must be a finite number, not {value!r}")
-        if self.low is not None and value < self.low:
-            raise InputError(f"{where} must be at least {self.low:g}, not {value}")
-        if high is not None and value > high:
-            raise InputError(f"{where} must be at most {high:g}, not {value}")
-        return kind(value)
 
 
 @dataclass(frozen=True)
@@ -77,6 +40,7 @@ class MethodSpec:
     reference_label: str = "captum per token"
     summary: str = ""
     on_presence: bool = True        # runs on presence gates, so on features too; False: summed per feature
+    check_together: Callable[[dict[str, Any]], None] | None = None   # InputError for values that do not fit together
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -85,11 +49,14 @@ class MethodSpec:
         """Defaults updated by ``given``, each value checked; InputError for an unknown or bad one."""
         known = {p.name: p for p in self.params}
         if not isinstance(given, (dict, type(None))):
-            raise InputError(f"{self.name}: parameters must be given by name, not as {type(given).__name__}")
+            raise InputError(f"{self.name}: parameters must be given by name, not as {shown(given)}")
         for name in given or {}:
             if name not in known:
-                raise InputError(f"{self.name} has no parameter {name!r}; it takes: {', '.join(known) or 'none'}")
-        return {name: p.check(self.name, (given or {}).get(name, p.default)) for name, p in known.items()}
+                raise InputError(f"{self.name} has no parameter {shown(name)}; it takes: {', '.join(known) or 'none'}")
+        resolved = {name: p.check(self.name, (given or {}).get(name, p.default)) for name, p in known.items()}
+        if self.check_together is not None:
+            self.check_together(resolved)
+        return resolved
 
     def passes(self, source_len: int, summary_len: int, params: dict[str, Any] | None = None) -> tuple[int, int, Bound]:
         """(forward, backward, bound) at ``params`` (defaults filled in)."""

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from attnviz.models.base import MAX_SOURCE_TOKENS
+from attnviz.userinput import shown
 
 ATTENTION_KINDS = ("additive", "dot", "general", "multihead")
 ENCODER_KINDS = ("bilstm", "minilm")      # minilm: the frozen pretrained MiniLM-L6 (attnviz.models.pointer.minilm)
@@ -40,23 +41,23 @@ class ModelConfig:
             value, kind = getattr(self, f.name), {"int": int, "bool": bool, "float": float, "str": str}[str(f.type)]
             if isinstance(value, bool) != (kind is bool) or not isinstance(value, (int, float) if kind is float else kind):
                 raise ValueError(f"{f.name} must be {'an integer' if kind is int else 'a ' + kind.__name__}, "
-                                 f"not {value!r}")
+                                 f"not {shown(value)}")
         for name, (low, high) in RANGES.items():
             if not low <= getattr(self, name) <= high:
                 raise ValueError(f"{name} must be from {low:,} to {high:,}, not {getattr(self, name):,}")
         if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), not {self.dropout!r}")
+            raise ValueError(f"dropout must be in [0, 1), not {shown(self.dropout)}")
         if self.parameter_estimate() > MAX_PARAMETERS:
             raise ValueError(f"the model would have up to about {self.parameter_estimate():,} parameters; "
                              f"attnviz loads at most {MAX_PARAMETERS:,}")
         if self.attention not in ATTENTION_KINDS:
-            raise ValueError(f"attention must be one of {ATTENTION_KINDS}, not {self.attention!r}")
+            raise ValueError(f"attention must be one of {', '.join(ATTENTION_KINDS)}, not {shown(self.attention)}")
         if self.encoder not in ENCODER_KINDS:
-            raise ValueError(f"encoder must be one of {ENCODER_KINDS}, not {self.encoder!r}")
+            raise ValueError(f"encoder must be one of {', '.join(ENCODER_KINDS)}, not {shown(self.encoder)}")
         if self.encoder == "minilm" and self.max_source_tokens > MINILM_WORDS:
             raise ValueError(f"a MiniLM encoder reads at most {MINILM_WORDS} source tokens, not {self.max_source_tokens}")
         if self.bridge_activation not in BRIDGE_ACTIVATIONS:
-            raise ValueError(f"bridge_activation must be one of {BRIDGE_ACTIVATIONS}, not {self.bridge_activation!r}")
+            raise ValueError(f"bridge_activation must be one of {', '.join(BRIDGE_ACTIVATIONS)}, not {shown(self.bridge_activation)}")
         if self.attention == "multihead" and (2 * self.hidden_dim) % self.num_heads:
             raise ValueError("2 * hidden_dim must be divisible by num_heads")
 

@@ -12,13 +12,16 @@ from attnviz.measures import Counterfactual
 from attnviz.models.base import DecodingSettings, check_source_limit, pick_device
 from attnviz.models.folders import model_path
 from attnviz.models.pointer.checkpoint import load_checkpoint
-from attnviz.models.pointer.counterfactual import DEFAULT_TOP_K, counterfactual_attention
+from attnviz.models.pointer.counterfactual import (
+    DEFAULT_TOP_K,
+    counterfactual_attention,
+)
 from attnviz.models.pointer.scorer import PointerScorer
 from attnviz.models.pointer.search import Hypothesis, search
 from attnviz.models.pointer.seq2seq import PointerGenerator
 from attnviz.models.pointer.vocabulary import EncodedSource, Vocabulary
 from attnviz.models.scorer import DEFAULT_MEMORY_BUDGET_MB
-from attnviz.textfile import MAX_TEXT_CHARS
+from attnviz.textfile import MAX_TEXT_CHARS, check_visible
 from attnviz.types import Generation
 from attnviz.words import detokenize
 
@@ -79,6 +82,7 @@ class PointerSummarizer:
             raise InputError("the text must be a string")
         if len(text) > MAX_TEXT_CHARS:
             raise InputError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+        check_visible(text)
         source = self.vocab.encode_source(text, max_tokens=self.max_source_tokens)
         if not source.tokens:
             raise InputError("the text is empty: paste or type some words to summarize")

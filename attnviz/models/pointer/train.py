@@ -17,10 +17,20 @@ import numpy as np
 import torch
 
 from attnviz.data import load_glove, outlet_filter, read_pairs, split_path, write_pairs
+from attnviz.errors import InputError
+from attnviz.models.base import MAX_SOURCE_TOKENS
 from attnviz.models.pointer.checkpoint import save_checkpoint
-from attnviz.models.pointer.config import ModelConfig
+from attnviz.models.pointer.config import (
+    ATTENTION_KINDS,
+    BRIDGE_ACTIVATIONS,
+    ENCODER_KINDS,
+    RANGES,
+    ModelConfig,
+)
 from attnviz.models.pointer.seq2seq import PointerGenerator
 from attnviz.models.pointer.vocabulary import EOS_ID, PAD_ID, Vocabulary
+from attnviz.textfile import check_output_folder
+from attnviz.userinput import Param, shown, shown_name
 
 
 @dataclass
@@ -57,6 +67,65 @@ class TrainSettings:
     news_limit: int = 0                 # cap on news training pairs (0 = all; for quick runs)
     hold_out: str = ""                  # an outlet (e.g. bbc.co.uk) kept out of training and validation entirely;
                                         # all its pairs are written to OUT/held-out.jsonl for evaluation
+
+
+SETTING_BOUNDS = {        # every number of TrainSettings, checked by the same ``Param`` as method parameters
+    "vocab_size": Param("vocab_size", 30000, "vocabulary size", low=5, high=RANGES["vocab_size"][1]),
+    "emb_dim": Param("emb_dim", 128, "embedding size", low=1, high=RANGES["emb_dim"][1]),
+    "hidden_dim": Param("hidden_dim", 256, "hidden units", low=1, high=RANGES["hidden_dim"][1]),
+    "num_heads": Param("num_heads", 4, "attention heads", low=1, high=RANGES["num_heads"][1]),
+    "coverage_loss_weight": Param("coverage_loss_weight", 0.5, "coverage loss weight", low=0, high=100),
+    "dropout": Param("dropout", 0.3, "dropout", low=0, high=0.95),
+    "removal_share": Param("removal_share", 0.5, "share of sources with tokens removed", low=0, high=1),
+    "train_source_tokens": Param("train_source_tokens", 120, "training source tokens", low=1, high=MAX_SOURCE_TOKENS),
+    "max_source_tokens": Param("max_source_tokens", 400, "source tokens", low=1, high=MAX_SOURCE_TOKENS),
+    "target_tokens": Param("target_tokens", 24, "summary tokens", low=1, high=RANGES["max_summary_tokens"][1]),
+    "batch_size": Param("batch_size", 32, "batch size", low=1, high=4096),
+    "lr": Param("lr", 1e-3, "learning rate", low=1e-9, high=10),
+    "clip": Param("clip", 2.0, "gradient clip", low=1e-6, high=1e6),
+    "pretrain_epochs": Param("pretrain_epochs", 2, "pre-training epochs", low=0, high=1000),
+    "epochs": Param("epochs", 15, "epochs", low=1, high=1000),
+    "patience": Param("patience", 3, "patience", low=1, high=1000),
+    "max_minutes": Param("max_minutes", 55.0, "minutes", low=0.01, high=7 * 24 * 60),
+    "seed": Param("seed", 0, "seed", low=0, high=2**32 - 1),
+    "threads": Param("threads", 1, "threads", low=1, high=256),
+    "pretrain_limit": Param("pretrain_limit", 0, "pre-training pairs", low=0, high=10**9),
+    "news_limit": Param("news_limit", 0, "news pairs", low=0, high=10**9),
+    "attention": Param("attention", "additive", "attention", choices=ATTENTION_KINDS),
+    "encoder": Param("encoder", "bilstm", "encoder", choices=ENCODER_KINDS),
+    "bridge_activation": Param("bridge_activation", "tanh", "bridge activation", choices=BRIDGE_ACTIVATIONS),
+}
+
+
+def check_settings(settings: TrainSettings) -> TrainSettings:
+    """Every setting within its bounds, the model it describes buildable, the data folder holding the news
+    splits and ``out`` writable: InputError in one line before any data is read."""
+    for name, param in SETTING_BOUNDS.items():
+        param.check("train", getattr(settings, name))
+    for name in ("coverage", "glove"):
+        if not isinstance(getattr(settings, name), bool):
+            raise InputError(f"train: {name} must be true or false, not {shown(getattr(settings, name))}")
+    if not isinstance(settings.hold_out, str) or len(settings.hold_out) > 200 or not settings.hold_out.isprintable():
+        raise InputError(f"train: hold_out must be an outlet's domain such as bbc.co.uk, not {shown(settings.hold_out)}")
+    try:
+        model_config(settings, vocab_size=settings.vocab_size)
+    except ValueError as exc:
+        raise InputError(f"train: {exc}") from None
+    data_dir = Path(settings.data_dir)
+    missing = [str(path) for path in (split_path(s, "news", data_dir) for s in ("train", "valid")) if not path.is_file()]
+    if missing:
+        raise InputError(f"train: the data folder {shown_name(settings.data_dir)} lacks {', '.join(missing)}; "
+                         "run python -m attnviz data first")
+    check_output_folder(settings.out, "the checkpoint")
+    return settings
+
+
+def model_config(settings: TrainSettings, *, vocab_size: int) -> ModelConfig:
+    """The model ``settings`` describe, for a vocabulary of ``vocab_size`` words."""
+    return ModelConfig(vocab_size=vocab_size, emb_dim=settings.emb_dim, hidden_dim=settings.hidden_dim,
+                       attention=settings.attention, encoder=settings.encoder, num_heads=settings.num_heads,
+                       coverage=settings.coverage, dropout=settings.dropout, bridge_activation=settings.bridge_activation,
+                       max_source_tokens=settings.max_source_tokens, max_summary_tokens=settings.target_tokens)
 
 
 @dataclass
@@ -188,7 +257,8 @@ def hold_out(outlet: str, data_dir: Path, out: Path, train_pairs: list[dict], va
 
 
 def train(settings: TrainSettings, log: Callable[[str], None] = print) -> Path:
-    """Run the whole training; returns the checkpoint folder (best validation NLL)."""
+    """Run the whole training; returns the checkpoint folder (best validation NLL). Settings are checked first."""
+    check_settings(settings)
     start = time.monotonic()
     torch.manual_seed(settings.seed)
     random.seed(settings.seed)
@@ -212,12 +282,7 @@ def train(settings: TrainSettings, log: Callable[[str], None] = print) -> Path:
     vocab = Vocabulary.build(texts, max_size=settings.vocab_size, min_count=2)
     log(f"vocabulary: {len(vocab)} words from {len(news_train)} news and {len(pretrain)} pre-training pairs")
 
-    config = ModelConfig(vocab_size=len(vocab), emb_dim=settings.emb_dim, hidden_dim=settings.hidden_dim,
-                         attention=settings.attention, encoder=settings.encoder, num_heads=settings.num_heads,
-                         coverage=settings.coverage,
-                         dropout=settings.dropout, bridge_activation=settings.bridge_activation,
-                         max_source_tokens=settings.max_source_tokens,
-                         max_summary_tokens=settings.target_tokens)
+    config = model_config(settings, vocab_size=len(vocab))
     model = PointerGenerator(config).to(device).bind_vocabulary(vocab.words)
     if settings.glove:
         log(f"GloVe vectors for {init_embeddings_from_glove(model, vocab, data_dir)} of {len(vocab)} words")
