@@ -29,8 +29,25 @@ from attnviz.agreement import METRICS, agreement_matrices, agreement_rows
 from attnviz.errors import DocumentError, InputError
 from attnviz.faithfulness import RANDOM
 from attnviz.features import Features
-from attnviz.jsonvalues import finite, read_array, read_field, rounded
-from attnviz.measures import Counterfactual, Faithfulness, HeadFaithfulness, Stability
+from attnviz.jsonvalues import (
+    MAX_COUNT,
+    MAX_NAME_CHARS,
+    MAX_SEED,
+    check_names,
+    describe,
+    finite,
+    is_whole,
+    parse_json,
+    read_array,
+    read_float,
+    read_int,
+    read_object,
+    read_plain,
+    read_text,
+    read_texts,
+    rounded,
+)
+from attnviz.measures import Counterfactual, Faithfulness, HeadFaithfulness, Stability, read_cost
 from attnviz.types import Attribution, Generation
 
 FORMAT = "attnviz-explanation"
@@ -41,6 +58,9 @@ ATTENTION = "attention"
 PACKAGES = ("torch", "numpy", "captum", "shap", "streamlit", "plotly", "pandas", "scipy", "scikit-learn")
 MAX_DOCUMENT_BYTES = 200 * 2**20
 MAX_RANDOM_ORDERS = 1000
+MAX_MODEL_CHARS = 4096        # a model's name or folder
+MAX_PACKAGES = 100            # entries of ``versions``
+IG = "integrated_gradients"   # its checks are drawn by the page (``convergence_note``): checked on load
 
 
 def versions() -> dict[str, str]:
@@ -61,6 +81,25 @@ def check_baseline(random_orders: Any, seed: Any) -> None:
             raise InputError(f"{name} must be an integer from {low} to {high:,}, not {value!r}")
 
 
+def check_convergence(checks: dict[str, Any], summary_len: int, *, where: str) -> None:
+    """Integrated gradients' convergence record, which the page puts into a sentence
+    (``attnviz.explain.gradients.convergence_note``): ``steps_per_row``, ``convergence_delta`` and
+    ``allowed_delta`` [T], ``rows_refined``, ``worst_row`` (a summary token), ``worst_delta_over_allowed``,
+    ``rule`` (a text) and ``all_rows_converged``; DocumentError naming the first that is wrong."""
+    per_token = "one per summary token"
+    read_array(checks, "steps_per_row", shape=(summary_len,), kind="whole", low=1, high=MAX_COUNT, where=where,
+               of=per_token)
+    for name in ("convergence_delta", "allowed_delta"):
+        read_array(checks, name, shape=(summary_len,), kind="number", where=where, of=per_token)
+    read_int(checks, "rows_refined", low=0, high=summary_len, where=where)
+    read_int(checks, "worst_row", low=0, high=summary_len - 1, where=where)
+    read_float(checks, "worst_delta_over_allowed", where=where)
+    read_text(checks, "rule", where=where, max_chars=MAX_NAME_CHARS)
+    if not isinstance(checks["all_rows_converged"], bool):
+        raise DocumentError(f"{where}all_rows_converged must be true or false, not "
+                            f"{describe(checks['all_rows_converged'])}")
+
+
 @dataclass(frozen=True)
 class ExplanationSettings:
     """What an explanation depends on besides the text: the model, how it decoded, each method's
@@ -79,14 +118,19 @@ class ExplanationSettings:
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> ExplanationSettings:
-        where = "settings: "
-        return cls(model=read_field(document, "model", str, where=where),
-                   device=read_field(document, "device", str, where=where),
-                   max_source_tokens=read_field(document, "max_source_tokens", int, where=where),
-                   decoding=read_field(document, "decoding", dict, where=where),
-                   params=read_field(document, "params", dict, where=where, default={}),
-                   random_orders=read_field(document, "random_orders", int, where=where, default=10),
-                   seed=read_field(document, "seed", int, where=where, default=0))
+        """The inverse of ``asdict``; every field checked (``params``: an object per method)."""
+        where = "settings."
+        params = read_plain(document, "params", where=where, default={})
+        for method in check_names(params, "method", where=where + "params"):
+            read_object(params, method, where=where + "params.")
+        return cls(model=read_text(document, "model", where=where, max_chars=MAX_MODEL_CHARS),
+                   device=read_text(document, "device", where=where, max_chars=MAX_NAME_CHARS),
+                   max_source_tokens=read_int(document, "max_source_tokens", low=1, high=MAX_COUNT, where=where),
+                   decoding=read_plain(document, "decoding", where=where),
+                   params=params,
+                   random_orders=read_int(document, "random_orders", low=1, high=MAX_RANDOM_ORDERS, where=where,
+                                          default=10),
+                   seed=read_int(document, "seed", low=0, high=MAX_SEED, where=where, default=0))
 
 
 @dataclass
@@ -111,17 +155,30 @@ class Agreement:
                                              for name, rows in self.with_attention.items()}}
 
     @classmethod
-    def from_json(cls, document: dict[str, Any], summary_len: int) -> Agreement:
-        where = "agreement: "
-        methods = read_field(document, "methods", list, where=where)
-        matrices = {m: read_array(read_field(document, "matrices", dict, where=where), m, where=where + "matrices.")
-                    for m in METRICS}
-        per_token = read_field(document, "with_attention_per_token", dict, where=where, default={})
-        rows = {name: {m: read_array(values, m, where=f"{where}{name}.") for m in METRICS}
-                for name, values in per_token.items()}
-        if any(a.shape != (len(methods), len(methods)) for a in matrices.values()) or any(
-                v.shape != (summary_len,) for r in rows.values() for v in r.values()):
-            raise DocumentError(f"{where}the matrices do not match {len(methods)} methods and {summary_len} tokens")
+    def from_json(cls, document: dict[str, Any], summary_len: int, methods: list[str]) -> Agreement:
+        """The inverse of ``to_json`` for the document's ``methods`` (in their order) over ``summary_len``
+        summary tokens; every metric of ``METRICS`` there, every method but attention compared per token."""
+        where = "agreement."
+        if not isinstance(document, dict):
+            raise DocumentError(f"agreement must be an object ({{…}}) or null, not {describe(document)}")
+        named = read_texts(document, "methods", where=where, max_chars=MAX_NAME_CHARS)
+        if named != methods:
+            raise DocumentError(f"{where}methods must list the document's methods in their order "
+                                f"({', '.join(methods)[:300]}), not {', '.join(named)[:300] or 'none'}")
+        m = len(methods)
+        tables = read_object(document, "matrices", where=where)
+        matrices = {metric: read_array(tables, metric, shape=(m, m), where=where + "matrices.", of="methods × methods")
+                    for metric in METRICS}
+        per_token = read_object(document, "with_attention_per_token", where=where, default={})
+        compared = [name for name in methods if name != ATTENTION]
+        extra = [name for name in per_token if name not in compared]
+        if extra:
+            raise DocumentError(f"{where}with_attention_per_token names {extra[0][:MAX_NAME_CHARS]!r}, which is not "
+                                "one of the document's methods other than attention")
+        inner = f"{where}with_attention_per_token."
+        rows = {name: {metric: read_array(read_object(per_token, name, where=inner), metric, shape=(summary_len,),
+                                          where=f"{inner}{name}.", of="one per summary token")
+                       for metric in METRICS} for name in compared}
         return cls(methods, matrices, rows)
 
 
@@ -231,7 +288,9 @@ class Explanation:
 
     @classmethod
     def from_json(cls, document: Any) -> Explanation:
-        """The inverse of ``to_json``; DocumentError (with what is wrong) for anything else."""
+        """The inverse of ``to_json``, every field checked once (types, ranges, shapes against T summary tokens,
+        S source tokens, G features, L × H heads; every block naming only the document's methods), so that what
+        opens can be drawn; DocumentError naming the first field that is wrong, in the writer's terms."""
         if isinstance(document, dict) and document.get("format") == "attnviz-comparison":
             raise DocumentError("this file holds two models side by side; open one of its two explanations "
                                 "(its \"explanations\" list) instead")
@@ -239,47 +298,64 @@ class Explanation:
             raise DocumentError("this is not an attnviz explanation (JSON from the page's export or "
                                 "`python -m attnviz explain --json`)")
         version = document.get("format_version")
-        if version not in READABLE_VERSIONS:
-            raise DocumentError(f"this explanation has layout version {version!r}; this attnviz reads versions "
-                                f"{READABLE_VERSIONS[0]} to {FORMAT_VERSION}: export it again with this version")
-        generation = Generation.from_json(read_field(document, "generation", dict))
-        methods = read_field(document, "methods", dict)
-        features = None if document.get("features") is None else Features.from_json(document["features"])
-        if features is not None and features.source_len != len(generation.source_tokens):
-            raise DocumentError(f"features: they cover {features.source_len} tokens, the source has "
-                                f"{len(generation.source_tokens)}")
+        if not is_whole(version) or version not in READABLE_VERSIONS:
+            raise DocumentError(f"this explanation has layout version {describe(version)}; this attnviz reads "
+                                f"versions {READABLE_VERSIONS[0]} to {FORMAT_VERSION}: export it again with this version")
+        generation = Generation.from_json(read_object(document, "generation"))
+        t = len(generation.summary_tokens)
+        features = (None if document.get("features") is None
+                    else Features.from_json(document["features"], len(generation.source_tokens)))
         units = generation if features is None else features.generation(generation)
-        explanation = cls(generation, ExplanationSettings.from_json(read_field(document, "settings", dict)),
-                          {name: Attribution.from_json(name, entry, units) for name, entry in methods.items()},
-                          versions={str(k): str(v) for k, v in read_field(document, "versions", dict, default={}).items()},
-                          features=features)
+        settings = ExplanationSettings.from_json(read_object(document, "settings"))
+        versions_found = read_object(document, "versions", default={})
+        check_names(versions_found, "package", where="versions", max_names=MAX_PACKAGES)
+        for name in versions_found:
+            read_text(versions_found, name, where="versions.", max_chars=MAX_NAME_CHARS)
+        entries = read_object(document, "methods")
+        methods = check_names(entries, "method", where="methods")
+        if ATTENTION not in entries:
+            raise DocumentError(f"methods must hold {ATTENTION!r} (the model's own attention, which every "
+                                "explanation has)")
+        attributions = {name: Attribution.from_json(name, entry, units) for name, entry in entries.items()}
+        layers_heads = generation.attention_layers.shape[:2]
+        for name, attribution in attributions.items():
+            if attribution.head_scores is not None and attribution.head_scores.shape[:2] != layers_heads:
+                raise DocumentError(f"methods.{name}.head_scores has {attribution.head_scores.shape[0]} layers × "
+                                    f"{attribution.head_scores.shape[1]} heads; the attention has "
+                                    f"{layers_heads[0]} × {layers_heads[1]}")
+        if "all_rows_converged" in attributions.get(IG, attributions[ATTENTION]).checks:
+            check_convergence(attributions[IG].checks, t, where=f"methods.{IG}.checks.")
+        explanation = cls(generation, settings, attributions, versions=dict(versions_found), features=features)
         if document.get("agreement") is not None:
-            explanation.agreement = Agreement.from_json(document["agreement"], len(generation.summary_tokens))
-            if explanation.agreement.methods != list(methods):
-                raise DocumentError("agreement: its methods are not the document's methods")
-        faith = document.get("faithfulness")
-        if faith is not None:
-            figures = read_field(faith, "methods", dict, where="faithfulness: ")
-            explanation.faithfulness = {name: Faithfulness.from_json(name, f) for name, f in figures.items()}
-            t = len(generation.summary_tokens)
-            if RANDOM not in figures or any(f.comprehensiveness.shape[0] != t for f in explanation.faithfulness.values()):
-                raise DocumentError(f"faithfulness: the figures need the '{RANDOM}' baseline and {t} summary tokens")
-            explanation.faithfulness_cost = read_field(faith, "cost", dict, where="faithfulness: ", default={})
+            explanation.agreement = Agreement.from_json(document["agreement"], t, methods)
+        if document.get("faithfulness") is not None:
+            faith = read_object(document, "faithfulness")
+            figures = read_object(faith, "methods", where="faithfulness.")
+            check_names(figures, "method", where="faithfulness.methods")
+            unknown = [name for name in figures if name not in entries and name != RANDOM]
+            if unknown:
+                raise DocumentError(f"faithfulness.methods names {unknown[0]!r}, which is not one of the document's "
+                                    "methods")
+            if RANDOM not in figures:
+                raise DocumentError(f"faithfulness.methods.{RANDOM} is missing (the chance baseline every method "
+                                    "is measured against)")
+            base = Faithfulness.from_json(RANDOM, figures[RANDOM], t)
+            explanation.faithfulness = {name: base if name == RANDOM else
+                                        Faithfulness.from_json(name, f, t, len(base.fractions))
+                                        for name, f in figures.items()}
+            explanation.faithfulness_cost = read_cost(faith, "cost", where="faithfulness.")
         if document.get("head_faithfulness") is not None:
-            heads = HeadFaithfulness.from_json(document["head_faithfulness"])
-            if heads.comprehensiveness.shape != generation.attention_layers.shape[:2]:
-                raise DocumentError("head_faithfulness: its layers × heads do not match the attention's")
-            explanation.head_faithfulness = heads
+            explanation.head_faithfulness = HeadFaithfulness.from_json(document["head_faithfulness"], *layers_heads)
         if document.get("counterfactual") is not None:
-            explanation.counterfactual = Counterfactual.from_json(document["counterfactual"])
-            if any(v.shape != (len(generation.summary_tokens),) for v in explanation.counterfactual.change.values()):
-                raise DocumentError("counterfactual: its figures do not match the summary's tokens")
+            explanation.counterfactual = Counterfactual.from_json(document["counterfactual"], t)
         if document.get("stability") is not None:
-            stable = read_field(document, "stability", dict)
-            explanation.stability = {m: Stability.from_json(m, entry) for m, entry in stable.items()}
-            if any(m not in methods or s.mean.shape != explanation.attributions[m].scores.shape
-                   for m, s in explanation.stability.items()):
-                raise DocumentError("stability: its methods or shapes do not match the document's methods")
+            stable = read_object(document, "stability")
+            check_names(stable, "method", where="stability")
+            unknown = [name for name in stable if name not in entries]
+            if unknown:
+                raise DocumentError(f"stability names {unknown[0]!r}, which is not one of the document's methods")
+            explanation.stability = {m: Stability.from_json(m, entry, attributions[m].scores.shape, METRICS)
+                                     for m, entry in stable.items()}
         return explanation
 
     @classmethod
@@ -288,7 +364,7 @@ class Explanation:
         if len(raw) > MAX_DOCUMENT_BYTES:
             raise DocumentError(f"the file has {len(raw):,} bytes; an explanation is at most {MAX_DOCUMENT_BYTES:,}")
         try:
-            return cls.from_json(json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw))
+            return cls.from_json(parse_json(raw.decode("utf-8") if isinstance(raw, bytes) else raw))
         except UnicodeDecodeError:
             raise DocumentError("the file is not UTF-8 text") from None
         except json.JSONDecodeError as exc:

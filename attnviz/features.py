@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 
 from attnviz.errors import DocumentError, InputError
-from attnviz.jsonvalues import read_field
+from attnviz.jsonvalues import MAX_COUNT, MAX_NAME_CHARS, describe, read_array, read_int, read_text, read_texts
 from attnviz.types import Attribution, Generation
 from attnviz.words import detokenize, normalise_text
 
 GRANULARITIES = ("tokens", "sentences", "spans")
+FEATURE_KINDS = ("sentences", "spans", "tokens")  # what a document's features can be (tokens: of one sentence)
 DEFAULT_LANGUAGE = "en"
 
 
@@ -102,18 +103,28 @@ class Features:
                 "source_len": self.source_len}
 
     @classmethod
-    def from_json(cls, document: dict[str, Any]) -> Features:
-        where = "features: "
-        bounds = read_field(document, "bounds", list, where=where)
-        labels = read_field(document, "labels", list, where=where)
-        if not all(isinstance(b, list) and len(b) == 2 and all(isinstance(i, int) for i in b) for b in bounds) or not all(
-                isinstance(label, str) for label in labels):
-            raise DocumentError(f"{where}bounds must be [start, stop] integer pairs and labels strings")
+    def from_json(cls, document: dict[str, Any], source_len: int | None = None) -> Features:
+        """The inverse of ``to_json`` over a source of ``source_len`` tokens (None: as the document says); every
+        field checked: as many labels as bounds, each bound an increasing range of the source."""
+        where = "features."
+        if not isinstance(document, dict):
+            raise DocumentError(f"features must be an object ({{…}}) or null, not {describe(document)}")
+        kind = read_text(document, "kind", where=where, max_chars=MAX_NAME_CHARS)
+        if kind not in FEATURE_KINDS:
+            raise DocumentError(f"{where}kind must be one of {', '.join(FEATURE_KINDS)}, not {kind[:40]!r}")
+        length = read_int(document, "source_len", low=1, high=MAX_COUNT, where=where)
+        if source_len is not None and length != source_len:
+            raise DocumentError(f"{where}source_len is {length:,}, but the source has {source_len:,} tokens")
+        bounds = read_array(document, "bounds", shape=("G", 2), kind="whole", high=length, where=where,
+                            of="a [start, stop] token range per feature")
+        labels = read_texts(document, "labels", where=where, count=len(bounds), of="one per feature in bounds")
         try:
-            return cls(kind=read_field(document, "kind", str, where=where), bounds=tuple(tuple(b) for b in bounds),
-                       labels=tuple(labels), source_len=read_field(document, "source_len", int, where=where))
+            return cls(kind=kind, bounds=tuple((int(a), int(b)) for a, b in bounds), labels=tuple(labels),
+                       source_len=length)
+        except DocumentError:
+            raise
         except (InputError, ValueError) as exc:
-            raise DocumentError(f"{where}{exc}") from None
+            raise DocumentError(f"{where}bounds: {exc}") from None
 
 
 def source_units(generation: Generation) -> tuple[list[str], list[int]]:

@@ -11,7 +11,26 @@ from typing import Any
 import numpy as np
 
 from attnviz.errors import DocumentError
-from attnviz.jsonvalues import finite, read_array, read_field, rounded
+from attnviz.jsonvalues import (
+    MAX_COUNT,
+    MAX_SEED,
+    check_names,
+    describe,
+    finite,
+    read_array,
+    read_float,
+    read_int,
+    read_object,
+    read_plain,
+    rounded,
+)
+
+MAX_FRACTIONS = 100                   # removal fractions of a faithfulness measurement
+MAX_VARIANTS = 100                    # counterfactual variants
+MAX_SEEDS = 10_000                    # seeds of a stability run
+AOPC_SPREADS = ("comprehensiveness", "sufficiency")
+HEAD_BASELINE = ("comprehensiveness", "sufficiency", "comprehensiveness_std", "sufficiency_std")
+COST_COUNTS = ("forward_passes", "distinct_masks", "random_orders", "seed")
 
 
 @dataclass
@@ -58,19 +77,38 @@ class Faithfulness:
         return out
 
     @classmethod
-    def from_json(cls, method: str, document: dict[str, Any]) -> Faithfulness:
-        where = f"faithfulness.{method}: "
-        fractions = read_field(document, "fractions", list, where=where)
-        spread = read_field(document, "aopc_std", dict, where=where, default=None)
+    def from_json(cls, method: str, document: dict[str, Any], summary_len: int | str = "T",
+                  fractions: int | str = "K") -> Faithfulness:
+        """The inverse of ``to_json`` for ``method``'s figures over ``summary_len`` tokens and ``fractions``
+        removal fractions (sizes, or letters for any); every field checked."""
+        where = f"faithfulness.methods.{method}."
+        if not isinstance(document, dict):
+            raise DocumentError(f"faithfulness.methods.{method} must be an object ({{…}}), not {describe(document)}")
+        shares = read_array(document, "fractions", shape=(fractions,), kind="number", where=where,
+                            of="the shares of the source removed")
+        if not ((shares > 0) & (shares <= 1)).all() or len(shares) > MAX_FRACTIONS:
+            raise DocumentError(f"{where}fractions must be 1 to {MAX_FRACTIONS} shares of the source, each above 0 "
+                                "and at most 1")
+        k, t = len(shares), summary_len
+        per_fraction = "summary tokens × fractions"
+        spread = read_object(document, "aopc_std", where=where, default=None)
+        if spread is not None:
+            check_names(spread, "figure", where=where + "aopc_std", max_names=len(AOPC_SPREADS))
+            spread = {name: read_float(spread, name, low=0.0, where=where + "aopc_std.") for name in spread}
         try:
-            return cls(method=method, fractions=tuple(float(f) for f in fractions),
-                       comprehensiveness=read_array(document, "comprehensiveness", where=where),
-                       sufficiency=read_array(document, "sufficiency", where=where),
-                       deletion=read_array(document, "deletion", where=where),
-                       aopc_spread=None if spread is None else {k: float(v) for k, v in spread.items()},
-                       curve_std=read_array(document, "deletion_curve_std", optional=True, where=where))
-        except (TypeError, ValueError) as exc:
-            raise DocumentError(f"{where}{exc}") from None
+            return cls(method=method, fractions=tuple(float(f) for f in shares),
+                       comprehensiveness=read_array(document, "comprehensiveness", shape=(t, k), where=where,
+                                                    of=per_fraction),
+                       sufficiency=read_array(document, "sufficiency", shape=(t, k), where=where, of=per_fraction),
+                       deletion=read_array(document, "deletion", shape=(t, k + 1), where=where,
+                                           of="summary tokens × (nothing removed, then each fraction)"),
+                       aopc_spread=spread,
+                       curve_std=read_array(document, "deletion_curve_std", shape=(k + 1,), where=where,
+                                            of="nothing removed, then each fraction", optional=True))
+        except DocumentError:
+            raise
+        except ValueError as exc:                                 # a check of __post_init__ the readers missed
+            raise DocumentError(f"{where[:-1]}: {exc}") from None
 
 
 @dataclass
@@ -100,16 +138,28 @@ class HeadFaithfulness:
                 "aopc_sufficiency": rounded(self.sufficiency), "random": finite(self.random), "cost": finite(self.cost)}
 
     @classmethod
-    def from_json(cls, document: dict[str, Any]) -> HeadFaithfulness:
-        where = "head_faithfulness: "
+    def from_json(cls, document: dict[str, Any], layers: int | str = "L", heads: int | str = "H") -> HeadFaithfulness:
+        """The inverse of ``to_json`` for a model of ``layers`` × ``heads`` (sizes, or letters for any); every
+        field checked (the AOPCs finite: the most faithful head is picked among them)."""
+        where = "head_faithfulness."
+        if not isinstance(document, dict):
+            raise DocumentError(f"head_faithfulness must be an object ({{…}}) or null, not {describe(document)}")
+        shares = read_array(document, "fractions", shape=("K",), kind="number", where=where,
+                            of="the shares of the source removed")
+        random = read_object(document, "random", where=where)
         try:
-            return cls(fractions=tuple(float(f) for f in read_field(document, "fractions", list, where=where)),
-                       comprehensiveness=read_array(document, "aopc_comprehensiveness", where=where),
-                       sufficiency=read_array(document, "aopc_sufficiency", where=where),
-                       random={str(k): float(v) for k, v in read_field(document, "random", dict, where=where).items()},
-                       cost=read_field(document, "cost", dict, where=where, default={}))
-        except (TypeError, ValueError) as exc:
-            raise DocumentError(f"{where}{exc}") from None
+            return cls(fractions=tuple(float(f) for f in shares),
+                       comprehensiveness=read_array(document, "aopc_comprehensiveness", shape=(layers, heads),
+                                                    kind="number", where=where, of="layers × heads"),
+                       sufficiency=read_array(document, "aopc_sufficiency", shape=(layers, heads), kind="number",
+                                              where=where, of="layers × heads"),
+                       random={name: read_float(random, name, where=where + "random.", nullable=True)
+                               for name in HEAD_BASELINE},
+                       cost=read_cost(document, "cost", where=where))
+        except DocumentError:
+            raise
+        except ValueError as exc:                                 # a check of __post_init__ the readers missed
+            raise DocumentError(f"head_faithfulness: {exc}") from None
 
 
 @dataclass
@@ -139,17 +189,30 @@ class Counterfactual:
                                  **{key: round(val, 6) for key, val in self.summary()[v].items()}} for v in self.change}}
 
     @classmethod
-    def from_json(cls, document: dict[str, Any]) -> Counterfactual:
-        where = "counterfactual: "
-        variants = read_field(document, "variants", dict, where=where)
-        return cls(k=read_field(document, "k", int, where=where), seed=read_field(document, "seed", int, where=where),
-                   original=read_array(document, "original_logprobs", where=where),
-                   original_greedy=read_array(document, "original_greedy", dtype=bool, where=where),
-                   change={v: read_array(variants[v], "logprob_change", where=where + v + ".") for v in variants},
-                   same_greedy={v: read_array(variants[v], "same_greedy", dtype=bool, where=where + v + ".")
-                                for v in variants},
-                   seconds=float(read_field(document, "seconds", (int, float), where=where, default=0.0)),
-                   forward_passes=read_field(document, "forward_passes", int, where=where, default=1))
+    def from_json(cls, document: dict[str, Any], summary_len: int | str = "T") -> Counterfactual:
+        """The inverse of ``to_json`` over ``summary_len`` summary tokens (a size, or a letter for any); every
+        field checked."""
+        where, per_token = "counterfactual.", "one per summary token"
+        if not isinstance(document, dict):
+            raise DocumentError(f"counterfactual must be an object ({{…}}) or null, not {describe(document)}")
+        variants = read_object(document, "variants", where=where)
+        check_names(variants, "variant", where=where + "variants", max_names=MAX_VARIANTS)
+        for v, entry in variants.items():
+            read_object(variants, v, where=where + "variants.")
+        original = read_array(document, "original_logprobs", shape=(summary_len,), where=where, of=per_token)
+        t = len(original)
+        inner = {v: f"{where}variants.{v}." for v in variants}
+        return cls(k=read_int(document, "k", low=0, high=MAX_COUNT, where=where),
+                   seed=read_int(document, "seed", low=0, high=MAX_SEED, where=where),
+                   original=original,
+                   original_greedy=read_array(document, "original_greedy", shape=(t,), kind="flag", where=where,
+                                              of=per_token),
+                   change={v: read_array(variants[v], "logprob_change", shape=(t,), where=inner[v], of=per_token)
+                           for v in variants},
+                   same_greedy={v: read_array(variants[v], "same_greedy", shape=(t,), kind="flag", where=inner[v],
+                                              of=per_token) for v in variants},
+                   seconds=read_float(document, "seconds", low=0.0, where=where, default=0.0),
+                   forward_passes=read_int(document, "forward_passes", low=0, high=MAX_COUNT, where=where, default=1))
 
 
 @dataclass
@@ -182,14 +245,45 @@ class Stability:
         return out
 
     @classmethod
-    def from_json(cls, method: str, document: dict[str, Any]) -> Stability:
-        where = f"stability.{method}: "
-        seeds = read_field(document, "seeds", list, where=where)
-        agreement = read_field(document, "with_attention", dict, where=where, default=None)
+    def from_json(cls, method: str, document: dict[str, Any], shape: tuple[int, int] | None = None,
+                  metrics: tuple[str, ...] = ()) -> Stability:
+        """The inverse of ``to_json`` for ``method``'s spread over scores of ``shape`` [T, S] (None: any), its
+        agreement with attention holding every one of ``metrics``; every field checked."""
+        where = f"stability.{method}."
+        if not isinstance(document, dict):
+            raise DocumentError(f"stability.{method} must be an object ({{…}}), not {describe(document)}")
+        t, u = shape or ("T", "S")
+        seeds = read_array(document, "seeds", shape=("K",), kind="whole", high=MAX_SEED, where=where,
+                           of="the seeds run")
+        if len(seeds) > MAX_SEEDS:
+            raise DocumentError(f"{where}seeds names {len(seeds):,} seeds; at most {MAX_SEEDS:,} are read")
+        agreement = read_object(document, "with_attention", where=where, default=None)
+        if agreement is not None:
+            names = check_names(agreement, "metric", where=where + "with_attention", max_names=max(len(metrics), 100))
+            missing = [m for m in metrics if m not in names]
+            if missing:
+                raise DocumentError(f"{where}with_attention.{missing[0]} is missing")
+            agreement = {m: read_array(agreement, m, shape=(len(seeds),), where=where + "with_attention.",
+                                       of="one mean per seed") for m in names}
+        mean = read_array(document, "mean", shape=(t, u), where=where, of="summary tokens × source units")
         try:
-            return cls(method=method, seeds=tuple(int(s) for s in seeds), mean=read_array(document, "mean", where=where),
-                       std=read_array(document, "std", where=where), rank_tau=read_array(document, "rank_tau", where=where),
-                       with_attention=None if agreement is None else {m: read_array(agreement, m, where=where)
-                                                                      for m in agreement})
-        except (TypeError, ValueError) as exc:
-            raise DocumentError(f"{where}{exc}") from None
+            return cls(method=method, seeds=tuple(int(s) for s in seeds), mean=mean,
+                       std=read_array(document, "std", shape=mean.shape, where=where, of="summary tokens × source units"),
+                       rank_tau=read_array(document, "rank_tau", shape=mean.shape[:1], where=where,
+                                           of="one per summary token"),
+                       with_attention=agreement)
+        except DocumentError:
+            raise
+        except ValueError as exc:                                 # a check of __post_init__ the readers missed
+            raise DocumentError(f"stability.{method}: {exc}") from None
+
+
+def read_cost(document: dict[str, Any], key: str, *, where: str) -> dict[str, Any]:
+    """``document[key]``: what a measurement cost, a free-form object whose counts (``COST_COUNTS``) are whole
+    numbers and ``seconds`` a number from 0 (the page formats them); {} when missing."""
+    cost = read_plain(document, key, where=where, default={})
+    for name in COST_COUNTS:
+        read_int(cost, name, low=0, high=MAX_COUNT if name != "seed" else MAX_SEED, where=f"{where}{key}.",
+                 default=None)
+    read_float(cost, "seconds", low=0.0, where=f"{where}{key}.", default=None)
+    return cost

@@ -12,14 +12,19 @@ from typing import Any
 import numpy as np
 
 from attnviz.errors import DocumentError
-from attnviz.jsonvalues import finite, read_array, read_field, rounded
-
-
-def _tokens(document: dict[str, Any], key: str, where: str) -> list[str]:
-    tokens = read_field(document, key, list, where=where)
-    if not all(isinstance(t, str) for t in tokens):
-        raise DocumentError(f"{where}{key} must be a list of strings")
-    return tokens
+from attnviz.jsonvalues import (
+    MAX_COUNT,
+    MAX_NAME_CHARS,
+    describe,
+    finite,
+    read_array,
+    read_float,
+    read_int,
+    read_plain,
+    read_text,
+    read_texts,
+    rounded,
+)
 
 
 def _as_layers(heads: np.ndarray | None) -> np.ndarray | None:
@@ -27,11 +32,29 @@ def _as_layers(heads: np.ndarray | None) -> np.ndarray | None:
     return heads[None] if heads is not None and heads.ndim == 3 else heads
 
 
-def _layer_attention(document: dict[str, Any], where: str) -> np.ndarray | None:
-    """``layer_attention`` [L, H, T, S], or a layout-2 document's ``head_attention`` [H, T, S] as one layer."""
-    layers = read_array(document, "layer_attention", optional=True, where=where)
-    return layers if layers is not None else _as_layers(read_array(document, "head_attention", optional=True,
-                                                                   where=where))
+def read_heads(document: dict[str, Any], key: str, rows: int, columns: int, *, where: str,
+               of: str = "layers × heads × summary tokens × source units") -> np.ndarray | None:
+    """``document[key]``: per-head figures [L, H, T, S] (layout 3) or [H, T, S] (layout 2, one layer) with
+    ``rows`` T and ``columns`` S, as [L, H, T, S]; None when absent."""
+    value = document.get(key)
+    depth = 0
+    while isinstance(value, list) and value and depth < 5:
+        value, depth = value[0], depth + 1
+    shape = ("H", rows, columns) if depth == 3 else ("L", "H", rows, columns)
+    return _as_layers(read_array(document, key, shape=shape, where=where, of=of, optional=True))
+
+
+def _source_words(document: dict[str, Any], s: int, where: str) -> list[int] | None:
+    """``source_words`` [S]: each source token's word, from 0, each the same as the one before or the next."""
+    words = read_array(document, "source_words", shape=(s,), kind="whole", high=s, where=where,
+                       of="the word of each source token", optional=True)
+    if words is None:
+        return None
+    steps = np.diff(words)
+    if words[0] != 0 or ((steps != 0) & (steps != 1)).any():
+        raise DocumentError(f"{where}source_words must count the words from 0, each token in the same word as "
+                            "the one before or the next")
+    return words.tolist()
 
 
 @dataclass
@@ -121,28 +144,44 @@ class Generation:
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> Generation:
-        """The inverse of ``to_json``; DocumentError for a document that is not one."""
-        where = "generation: "
+        """The inverse of ``to_json``, every field checked (types, ranges, shapes against T and S);
+        DocumentError naming the first field that is wrong."""
+        where = "generation."
+        source_tokens = read_texts(document, "source_tokens", where=where)
+        summary_tokens = read_texts(document, "summary_tokens", where=where)
+        t, s = len(summary_tokens), len(source_tokens)
+        if not t or not s:
+            raise DocumentError(f"{where}{'summary_tokens' if not t else 'source_tokens'} must hold at least one token")
+        source, summary = "one per source token", "one per summary token"
+        words = _source_words(document, s, where)
+        word_texts = None if words is None else read_texts(document, "word_texts", where=where, count=words[-1] + 1,
+                                                            of="one per word of source_words", default=None)
+        layers = read_heads(document, "layer_attention", t, s, where=where,
+                            of="layers × heads × summary tokens × source tokens")
+        if layers is None:                                        # layout 2: one layer of heads
+            layers = read_heads(document, "head_attention", t, s, where=where, of="heads × summary tokens × source tokens")
+        settings = read_plain(document, "settings", where=where, default={})
+        read_text(settings, "device", where=where + "settings.", max_chars=MAX_NAME_CHARS, default=None)
         try:
             return cls(
-                source_tokens=_tokens(document, "source_tokens", where),
-                summary_tokens=_tokens(document, "summary_tokens", where),
-                summary=read_field(document, "summary", str, where=where),
-                source_ids=read_array(document, "source_ids", dtype=np.int64, where=where),
-                source_ext_ids=read_array(document, "source_ext_ids", dtype=np.int64, where=where),
-                summary_ids=read_array(document, "summary_ids", dtype=np.int64, where=where),
-                attention=read_array(document, "attention", where=where),
-                token_logprobs=read_array(document, "token_logprobs", where=where),
-                p_gen=read_array(document, "p_gen", optional=True, where=where),
-                layer_attention=_layer_attention(document, where),
-                source_words=read_field(document, "source_words", list, where=where, default=None),
-                word_texts=read_field(document, "word_texts", list, where=where, default=None),
-                source_oovs=read_field(document, "source_oovs", list, where=where, default=[]),
-                truncated_from=read_field(document, "source_token_count", int, where=where),
-                score=float(read_field(document, "score", (int, float), where=where, default=0.0)),
-                settings=read_field(document, "settings", dict, where=where, default={}),
+                source_tokens=source_tokens, summary_tokens=summary_tokens,
+                summary=read_text(document, "summary", where=where),
+                source_ids=read_array(document, "source_ids", shape=(s,), kind="whole", where=where, of=source),
+                source_ext_ids=read_array(document, "source_ext_ids", shape=(s,), kind="whole", where=where, of=source),
+                summary_ids=read_array(document, "summary_ids", shape=(t,), kind="whole", where=where, of=summary),
+                attention=read_array(document, "attention", shape=(t, s), where=where,
+                                     of="summary tokens × source tokens"),
+                token_logprobs=read_array(document, "token_logprobs", shape=(t,), where=where, of=summary),
+                p_gen=read_array(document, "p_gen", shape=(t,), where=where, of=summary, optional=True),
+                layer_attention=layers, source_words=words, word_texts=word_texts,
+                source_oovs=read_texts(document, "source_oovs", where=where, default=[]),
+                truncated_from=read_int(document, "source_token_count", low=0, high=MAX_COUNT, where=where),
+                score=read_float(document, "score", where=where, default=0.0),
+                settings=settings,
             )
-        except ValueError as exc:
+        except DocumentError:
+            raise
+        except ValueError as exc:                                 # a check of __post_init__ the readers missed
             raise DocumentError(f"{where}{exc}") from None
 
 
@@ -178,17 +217,25 @@ class Attribution:
 
     @classmethod
     def from_json(cls, method: str, document: dict[str, Any], generation: Generation) -> Attribution:
-        """The inverse of ``to_json`` for ``method``'s entry, on ``generation``'s tokens."""
-        where = f"methods.{method}: "
+        """The inverse of ``to_json`` for ``method``'s entry, on ``generation``'s tokens (its source tokens are
+        the units the scores explain: tokens, or features); every field checked."""
+        where = f"methods.{method}."
+        if not isinstance(document, dict):
+            raise DocumentError(f"methods.{method} must be an object ({{…}}), not {describe(document)}")
+        t, u = len(generation.summary_tokens), len(generation.source_tokens)
         try:
             return cls(method=method, source_tokens=list(generation.source_tokens),
                        summary_tokens=list(generation.summary_tokens),
-                       scores=read_array(document, "scores", where=where),
-                       seconds=float(read_field(document, "seconds", (int, float), where=where, default=0.0)),
-                       forward_passes=read_field(document, "forward_passes", int, where=where, default=0),
-                       backward_passes=read_field(document, "backward_passes", int, where=where, default=0),
-                       params=read_field(document, "params", dict, where=where, default={}),
-                       checks=read_field(document, "checks", dict, where=where, default={}),
-                       head_scores=_as_layers(read_array(document, "head_scores", optional=True, where=where)))
-        except ValueError as exc:
+                       scores=read_array(document, "scores", shape=(t, u), where=where,
+                                         of="summary tokens × source units"),
+                       seconds=read_float(document, "seconds", low=0.0, where=where, default=0.0),
+                       forward_passes=read_int(document, "forward_passes", low=0, high=MAX_COUNT, where=where, default=0),
+                       backward_passes=read_int(document, "backward_passes", low=0, high=MAX_COUNT, where=where,
+                                                default=0),
+                       params=read_plain(document, "params", where=where, default={}),
+                       checks=read_plain(document, "checks", where=where, default={}),
+                       head_scores=read_heads(document, "head_scores", t, u, where=where))
+        except DocumentError:
+            raise
+        except ValueError as exc:                                 # a check of __post_init__ the readers missed
             raise DocumentError(str(exc)) from None
