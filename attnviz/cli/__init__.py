@@ -41,6 +41,8 @@ def _add_model_options(p: argparse.ArgumentParser, *, device: bool = True) -> No
                    "save_pretrained), or its name under pretrained/ or $ATTNVIZ_MODELS (default: the shipped model)")
     if device:
         p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+        p.add_argument("--threads", type=WHOLE_NUMBER, default=None,
+                       help="torch threads on the CPU (default: the cores that other running processes leave free)")
     p.add_argument("--max-source-tokens", type=WHOLE_NUMBER, default=None,
                    help="cut sources to this many tokens (default: the model's own limit)")
     p.add_argument("--beam", type=WHOLE_NUMBER, default=default.beam_size, help=f"beam size; 1 = greedy (default {default.beam_size})")

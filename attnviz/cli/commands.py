@@ -36,8 +36,16 @@ def _decoding(args: argparse.Namespace):
 
 
 def _summarizer(args: argparse.Namespace):
-    from attnviz.models.loading import load_model
+    """The model of --model on --device, with torch's threads set from --threads (default: the free cores)."""
+    import torch
 
+    from attnviz.models.loading import load_model
+    from attnviz.threads import free_cores, usable_cores
+
+    threads = free_cores() if args.threads is None else args.threads
+    if not 1 <= threads <= 4 * usable_cores():
+        raise InputError(f"--threads must be from 1 to {4 * usable_cores()}, not {threads}")
+    torch.set_num_threads(threads)
     return load_model(args.model, device=args.device, max_source_tokens=args.max_source_tokens)
 
 
