@@ -1,4 +1,10 @@
-"""Plotly figures and pandas frames built from numpy results (no torch, no streamlit)."""
+"""Plotly figures and pandas frames built from numpy results (no torch, no streamlit).
+
+Plotly renders a subset of HTML in every text it draws (titles, tick labels, legend names, hover labels:
+``<a href>``, ``<b>``, ``<br>``), and a document opened in the page is anyone's: every string that comes from a
+text, a model or a document (tokens, labels, method and variant names) goes through ``plot_text`` once, where
+the figure is built, and no hover template holds such a string (it comes in through customdata, ``meta`` or the
+trace's name, so that a ``%{…}`` in it is not read as a placeholder)."""
 from __future__ import annotations
 
 import html
@@ -27,7 +33,9 @@ def visible(text: str) -> str:
 
 
 def plot_text(text: str) -> str:
-    """A user's string for a plotly label: visible, and only <, > and & escaped (plotly shows &quot; as is)."""
+    """A user's or a document's string for any text plotly draws: visible (``visible``), and <, > and & as
+    entities (&lt; &gt; &amp;, which plotly shows as the characters; it shows &quot; as is), so that no tag in it
+    is drawn as a link, bold or a line break."""
     return html.escape(visible(text), quote=False)
 
 
@@ -75,7 +83,7 @@ def token_heatmap(scores: np.ndarray, summary_tokens: list[str], source_tokens: 
                                   hovertemplate=HOVER, colorbar=dict(thickness=12), **colour))
     tick_step = max(1, -(-s // MAX_TICK_LABELS))
     figure.update_layout(
-        title=title, height=max(260, 60 + 22 * t), margin=dict(l=10, r=10, t=40, b=10),
+        title=plot_text(title), height=max(260, 60 + 22 * t), margin=dict(l=10, r=10, t=40, b=10),
         xaxis=dict(tickmode="array", tickvals=columns[::tick_step].tolist(),
                    ticktext=[plot_text(source_tokens[j]) for j in range(0, s, tick_step)], tickangle=-90,
                    side="top", constrain="domain"),
@@ -166,12 +174,12 @@ def focus_grid_html(source_tokens: list[str], rows: dict[str, np.ndarray], signe
         if len(scores) != len(source_tokens):
             raise ValueError(f"{name}: {len(scores)} scores for {len(source_tokens)} source tokens")
         cells = "".join(
-            f'<td title="{html.escape(name)} · source #{source_offset + j} '
+            f'<td title="{html_text(name, quote=True)} · source #{source_offset + j} '
             f'&quot;{html_text(tok, quote=True)}&quot;: {float(v):.3f}" '
             f'style="background:{_background(v, signed[name])};padding:2px 3px;white-space:nowrap">'
             f'{html_text(tok)}</td>' for j, (tok, v) in enumerate(zip(source_tokens, scores)))
         body.append(f'<tr><th class="attnviz-method" style="position:sticky;left:0;background:#fff;text-align:left;'
-                    f'padding-right:8px;white-space:nowrap">{html.escape(name)}</th>{cells}</tr>')
+                    f'padding-right:8px;white-space:nowrap">{html_text(name)}</th>{cells}</tr>')
     return ('<div class="attnviz-focus" style="overflow-x:auto;border:1px solid #eee;border-radius:6px">'
             '<table style="border-collapse:separate;border-spacing:1px;font-size:0.85rem">'
             f'<tr><th style="position:sticky;left:0;background:#fff"></th>{head}</tr>{"".join(body)}</table></div>')
@@ -184,11 +192,11 @@ def agreement_figure(per_token: dict[str, np.ndarray], summary_tokens: list[str]
     figure = go.Figure()
     labels = [plot_text(tok) for tok in summary_tokens]
     for name, values in per_token.items():
-        figure.add_bar(x=np.arange(len(summary_tokens)), y=values, name=html.escape(name), customdata=labels,
-                       hovertemplate=f"{html.escape(name)} · summary #%{{x}} \"%{{customdata}}\": %{{y:.3f}}<extra></extra>")
+        figure.add_bar(x=np.arange(len(summary_tokens)), y=values, name=plot_text(name), customdata=labels,
+                       hovertemplate="%{fullData.name} · summary #%{x} \"%{customdata}\": %{y:.3f}<extra></extra>")
     if focus is not None:
         figure.add_vrect(x0=focus - 0.5, x1=focus + 0.5, fillcolor="rgba(0,0,0,0.08)", line_width=0)
-    figure.update_layout(title=title, barmode="group", height=300, margin=dict(l=10, r=10, t=40, b=10),
+    figure.update_layout(title=plot_text(title), barmode="group", height=300, margin=dict(l=10, r=10, t=40, b=10),
                          yaxis=dict(range=list(y_range)),
                          xaxis=dict(tickmode="array", tickvals=list(range(len(summary_tokens))), ticktext=labels))
     return figure
@@ -196,14 +204,14 @@ def agreement_figure(per_token: dict[str, np.ndarray], summary_tokens: list[str]
 
 def agreement_matrix_figure(matrix: np.ndarray, methods: list[str], metric: str) -> go.Figure:
     """Method × method heatmap of one agreement metric (mean over summary tokens), values in the cells."""
-    names = [html.escape(m) for m in methods]
+    names = [plot_text(m) for m in methods]
     distance = metric == "js_distance"
     figure = go.Figure(go.Heatmap(
         z=matrix, x=names, y=names, zmin=0 if distance else -1, zmax=1, colorscale="Viridis_r" if distance else "RdBu_r",
         text=np.vectorize(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")(matrix), texttemplate="%{text}",
-        hovertemplate=f"%{{y}} vs %{{x}}: {html.escape(metric)} = %{{z:.3f}}<extra></extra>",
+        meta=[plot_text(metric)], hovertemplate="%{y} vs %{x}: %{meta[0]} = %{z:.3f}<extra></extra>",
         colorbar=dict(thickness=12)))
-    figure.update_layout(title=f"{metric} between methods (mean over summary tokens)", height=120 + 45 * len(methods),
+    figure.update_layout(title=f"{plot_text(metric)} between methods (mean over summary tokens)", height=120 + 45 * len(methods),
                          margin=dict(l=10, r=10, t=40, b=10), yaxis=dict(autorange="reversed"))
     return figure
 
@@ -211,9 +219,9 @@ def agreement_matrix_figure(matrix: np.ndarray, methods: list[str], metric: str)
 def head_agreement_figure(matrix: np.ndarray, method: str, metric: str) -> go.Figure:
     """Layers × heads heatmap of one metric between each head's attention and ``method`` ([L, H], mean over
     summary tokens); the best head is outlined (lowest for a distance, highest otherwise)."""
-    distance, label = metric == "js_distance", html.escape(METRIC_LABELS.get(metric, metric))
-    return layers_heads_figure(matrix, f"{label} with {html.escape(method)}",
-                               f"{label} of each head's attention with {html.escape(method)}",
+    distance, label = metric == "js_distance", plot_text(METRIC_LABELS.get(metric, metric))
+    return layers_heads_figure(matrix, f"{label} with {plot_text(method)}",
+                               f"{label} of each head's attention with {plot_text(method)}",
                                z_range=(0, 1) if distance else (-1, 1),
                                colorscale="Viridis_r" if distance else "RdBu_r", lowest_best=distance)
 
@@ -239,7 +247,7 @@ def layers_heads_figure(matrix: np.ndarray, hover_label: str, title: str, *, z_r
         z=matrix, x=list(range(heads)), y=list(range(layers)), zmin=z_range[0], zmax=z_range[1],
         colorscale=colorscale, colorbar=dict(thickness=12),
         text=np.vectorize(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")(matrix), texttemplate="%{text}",
-        hovertemplate=f"layer %{{y}}, head %{{x}}: {hover_label} = %{{z:.3f}}<extra></extra>"))
+        meta=[hover_label], hovertemplate="layer %{y}, head %{x}: %{meta[0]} = %{z:.3f}<extra></extra>"))
     if np.isfinite(matrix).any():
         best = np.nanargmin(matrix) if lowest_best else np.nanargmax(matrix)
         layer, head = divmod(int(best), heads)
@@ -258,9 +266,9 @@ def deletion_figure(curves: dict[str, np.ndarray], fractions: tuple[float, ...],
     x = [0.0] + [100 * f for f in fractions]
     figure = go.Figure()
     for name, y in curves.items():
-        figure.add_scatter(x=x, y=y, mode="lines+markers", name=html.escape(name),
+        figure.add_scatter(x=x, y=y, mode="lines+markers", name=plot_text(name),
                            line=dict(dash="dot", color="gray") if name == "random" else None,
-                           hovertemplate=f"{html.escape(name)}: top %{{x}}% removed → %{{y:.3f}}<extra></extra>")
+                           hovertemplate="%{fullData.name}: top %{x}% removed → %{y:.3f}<extra></extra>")
     if spread is not None and "random" in curves:
         y = np.asarray(curves["random"])
         figure.add_scatter(x=x + x[::-1], y=list(y + spread) + list((y - spread)[::-1]), fill="toself",
@@ -282,9 +290,9 @@ def stability_figure(source_tokens: list[str], bands: dict[str, tuple[np.ndarray
     for name, (mean, std) in bands.items():
         mean, std = np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
         figure.add_scatter(x=x + x[::-1], y=list(mean + std) + list((mean - std)[::-1]), fill="toself", opacity=0.25,
-                           line=dict(width=0), name=f"{html.escape(name)} ± 1 std", hoverinfo="skip")
-        figure.add_scatter(x=x, y=mean, mode="lines+markers", name=html.escape(name), customdata=np.stack([labels, std], 1),
-                           hovertemplate=f"{html.escape(name)} · source #%{{x}} %{{customdata[0]}}: %{{y:.4f}} "
+                           line=dict(width=0), name=f"{plot_text(name)} ± 1 std", hoverinfo="skip")
+        figure.add_scatter(x=x, y=mean, mode="lines+markers", name=plot_text(name), customdata=np.stack([labels, std], 1),
+                           hovertemplate="%{fullData.name} · source #%{x} %{customdata[0]}: %{y:.4f} "
                                          "± %{customdata[1]:.4f}<extra></extra>")
     figure.update_layout(title=f"Spread over seeds for {plot_text(focus_label)}", height=320,
                          margin=dict(l=10, r=10, t=40, b=10),
@@ -298,8 +306,8 @@ def counterfactual_figure(change: dict[str, np.ndarray], summary_tokens: list[st
     x = list(range(len(summary_tokens)))
     figure = go.Figure()
     for name, values in change.items():
-        figure.add_bar(x=x, y=values, name=html.escape(name.replace("_", " ")),
-                       hovertemplate=f"{html.escape(name)} · #%{{x}}: Δ log P %{{y:.3f}}<extra></extra>")
+        figure.add_bar(x=x, y=values, name=plot_text(name.replace("_", " ")),
+                       hovertemplate="%{fullData.name} · #%{x}: Δ log P %{y:.3f}<extra></extra>")
     figure.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=40, b=10),
                          title="Change of each summary token's log-probability when attention is replaced",
                          xaxis=dict(tickmode="array", tickvals=x, ticktext=[plot_text(t) for t in summary_tokens]),
@@ -316,7 +324,7 @@ def corpus_figures(aggregate: dict) -> list[go.Figure]:
         agreement = go.Figure()
         for metric in METRICS:
             cells = [aggregate["agreement"][p][metric] for p in pairs]
-            agreement.add_bar(name=METRIC_LABELS[metric], x=[html.escape(p) for p in pairs],
+            agreement.add_bar(name=METRIC_LABELS[metric], x=[plot_text(p) for p in pairs],
                               y=[c["mean"] for c in cells], error_y=_interval_bars(cells))
         agreement.update_layout(title="Agreement by method pair (mean over documents, bootstrap 95% interval)",
                                 barmode="group", height=420)
@@ -326,7 +334,7 @@ def corpus_figures(aggregate: dict) -> list[go.Figure]:
     for key, label in (("aopc_comprehensiveness", "comprehensiveness (higher: more faithful)"),
                        ("aopc_sufficiency", "sufficiency (lower: more faithful)")):
         cells = [aggregate["faithfulness"][n][key] for n in names]
-        faith.add_bar(name=label, x=[html.escape(n) for n in names], y=[c["mean"] for c in cells],
+        faith.add_bar(name=label, x=[plot_text(n) for n in names], y=[c["mean"] for c in cells],
                       error_y=_interval_bars(cells))
     faith.update_layout(title=f"AOPC by method; '{RANDOM}' is the chance baseline (mean over documents, bootstrap "
                               "95% interval)", barmode="group", height=420)
@@ -342,7 +350,7 @@ def models_figures(table: list[dict]) -> list[go.Figure]:
         for model in dict.fromkeys(r["model"] for r in table):
             rows = [r for r in table if r["model"] == model and pick(r)]
             cells = [pick(r) for r in rows]
-            figure.add_bar(name=html.escape(f"{model}{label}"), x=[html.escape(r["method"]) for r in rows],
+            figure.add_bar(name=plot_text(f"{model}{label}"), x=[plot_text(r["method"]) for r in rows],
                            y=[c["mean"] for c in cells], error_y=_interval_bars(cells))
 
     agreement = go.Figure()

@@ -1,6 +1,7 @@
 """The Streamlit page driven headlessly with the shipped model."""
 import base64
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -373,6 +374,113 @@ def test_an_explanation_from_another_model_says_so(kept_media):
     assert "'someone-elses-model'" in note and "torch 0.0.1" in note
     assert not any(b.label.startswith("Measure faithfulness") for b in at.button)
     assert any("without faithfulness" in i.value for i in at.info)
+
+
+# Markup a crafted document may hold: an HTML link and bold (plotly draws both), markdown bold and a link, LaTeX,
+# Streamlit's colour and icon directives, a bare link, a www address and an e-mail address (autolinked by markdown).
+MARKUP = ('<a href="https://evil.example">click</a> <b>bold</b> **strong** [link](https://evil.example) $x^2$ '
+          ':red[red] :material/home: https://bare.example www.evil.example me@evil.example')
+RAW_MARKUP = ("<a", "<b>", "**strong**", "[link](", "$x^2$", ":red[", ":material/", "https://", "www.evil",
+              "me@evil")
+
+
+def _hostile_document(with_features: bool) -> dict:
+    """A complete document whose tokens, a method's name, feature labels, the model, the device and a check's
+    text hold ``MARKUP``."""
+    from tests.test_document_hostile import complete_explanation
+
+    document = complete_explanation().to_json()
+    method = "lime " + MARKUP[:150]
+    for block in (document["methods"], document["faithfulness"]["methods"], document["stability"],
+                  document["settings"]["params"], document["agreement"]["with_attention_per_token"]):
+        block[method] = block.pop("lime")
+    document["agreement"]["methods"] = [method if m == "lime" else m for m in document["agreement"]["methods"]]
+    generation = document["generation"]
+    generation["source_tokens"][1] = generation["summary_tokens"][0] = MARKUP
+    generation["summary"] = MARKUP
+    generation["settings"]["device"] = document["settings"]["device"] = MARKUP[:190]
+    document["settings"]["model"] = MARKUP
+    document["methods"]["integrated_gradients"]["checks"]["rule"] = MARKUP[:190]
+    if with_features:
+        document["features"] = {"kind": "sentences", "bounds": [[0, 2], [2, 5]], "labels": [MARKUP, "sat " + MARKUP],
+                                "source_len": 5}
+        for entry in document["methods"].values():
+            entry["scores"] = [[0.5, 0.25]] * 3
+            entry.pop("head_scores", None)
+        document["stability"][method].update(mean=[[0.1, 0.2]] * 3, std=[[0.0, 0.1]] * 3)
+        document["agreement"] = None
+    return document
+
+
+def _rendered_markdown(at: AppTest) -> list[str]:
+    """Everything the page hands to Streamlit's markdown: texts, captions, notes, headings, widget labels,
+    radio options, tab and button names (selectbox options are drawn as plain text)."""
+    texts = [e.value for kind in (at.markdown, at.caption, at.info, at.warning, at.error, at.subheader) for e in kind]
+    texts += [w.label for kind in (at.radio, at.selectbox, at.button, at.tabs, at.get("download_button")) for w in kind
+              if hasattr(w, "label")]
+    texts += [str(option) for radio in at.radio for option in radio.options]
+    texts += [b.proto.label for b in at.get("download_button")]
+    return texts
+
+
+def _figure_strings(value) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _figure_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _figure_strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+@pytest.mark.parametrize("with_features", [False, True], ids=["tokens", "features"])
+def test_markup_in_an_opened_document_is_shown_as_text_everywhere(with_features):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    raw = json.dumps(_hostile_document(with_features)).encode()
+    at.file_uploader(key="open").set_value(("crafted.json", raw, "application/json"))
+    at.run()
+    at.run()
+    assert not at.exception and not at.error
+    shown = _rendered_markdown(at)
+    assert any("evil" in text for text in shown)                       # the document's strings are there …
+    for text in shown:                                                 # … as text: no markup, no live link
+        unescaped = re.sub(r"\\.", "", text)                             # what markdown reads as markup
+        assert not any(mark in unescaped for mark in RAW_MARKUP), text
+    assert "<a" not in " ".join(h.proto.body for h in at.get("html"))
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    strings = [s for chart in charts for s in _figure_strings(chart["data"]) + _figure_strings(chart["layout"])]
+    assert any("&lt;a href" in s for s in strings)                     # tokens and names drawn as entities
+    assert not any("<a" in s or "<b>" in s for s in strings)
+    templates = [trace.get("hovertemplate", "") for chart in charts for trace in chart["data"]]
+    assert not any("evil" in t for t in templates)                     # names reach hovers as data, not as templates
+    if with_features:
+        assert any(s.startswith("1: sat &lt;a href") for s in strings)  # a feature's label as a column
+
+
+def test_plain_text_leaves_nothing_for_markdown_to_link():
+    """Streamlit's markdown (remark-gfm, bundled in its frontend) links bare addresses after reading escapes, with
+    these patterns; shortcodes (:smile:, :material/…:) are read the same way: after ``plain`` none matches."""
+    from webpage.widgets import plain
+
+    autolinks = [re.compile(r"(https?://|www(?=\.))([-.\w]+)", re.IGNORECASE),
+                 re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)"), re.compile(r":[-+\w/]+:")]
+    text = plain("see HTTPS://a.example/x, Www.b.example, me@c.example, :smile: :material/home: at 12:30")
+    assert not any(pattern.search(text) for pattern in autolinks), text
+    assert text.replace("\u200d", "") == "see HTTPS://a.example/x, Www.b.example, me@c.example, :smile: :material/home: at 12:30"
+
+
+def test_a_damaged_document_is_one_line_on_the_page():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    document = _hostile_document(False)
+    del document["methods"]["attention"]
+    document["methods"]["lime"] = {"forward_passes": 1}
+    raw = json.dumps(document).replace('"forward_passes": 1', '"forward_passes": 1e+400').encode()
+    at.file_uploader(key="open").set_value(("crafted.json", raw, "application/json"))
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and "\n" not in at.error[0].value
+    assert "crafted.json: methods must hold 'attention'" in at.error[0].value
+    assert "Something went wrong" not in at.error[0].value
 
 
 # ------------------------------------------------------------------ hostile input on the page: nothing typed is lost

@@ -2,6 +2,7 @@
 button offered with its timed cost once the rest of the page is drawn."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +17,20 @@ from webpage.services import pass_seconds
 from webpage.settings import ModelKey
 
 MARKDOWN = "\\`*_[]<>$~|#"           # what can turn plain text into emphasis, links, HTML, maths or tables
+JOINER = "\u200d"                     # zero-width joiner: splits what Streamlit would make live without a sign
+# Streamlit's markdown turns some plain text into links or icons after its escapes are read (remark-gfm's
+# autolink literals: http(s)://…, www.…, name@host.tld; emoji and icon shortcodes :smile:, :material/…:);
+# a backslash does not stop them, a zero-width joiner inside each does (the text reads and copies the same).
+LIVE_TEXT = re.compile(r"(?<=:)(?=\S)|(?<=www)(?=\.)|(?<=@)(?=[\w-])", re.IGNORECASE)
 
 
 def plain(text: str) -> str:
-    """A message that may hold a user's text (a file name, a value) for st.error/st.warning, which render
-    markdown: every markdown character escaped, invisible characters shown as code points."""
-    return "".join("\\" + c if c in MARKDOWN else c for c in visible(text))
+    """A user's or a document's text (a file name, a token, a method, a model) for anything Streamlit renders as
+    markdown (st.error/warning/info/caption/markdown/subheader, widget labels, radio options, tab names, button
+    labels): every markdown character escaped, invisible characters shown as code points, and bare links,
+    e-mail addresses and shortcodes (``LIVE_TEXT``) split by a zero-width joiner so that they stay text."""
+    escaped = "".join("\\" + c if c in MARKDOWN else c for c in visible(text))
+    return LIVE_TEXT.sub(JOINER, escaped)
 
 
 def checked_number(param: Param, owner: str, *, key: str, where: Any = None, **widget: Any) -> Any:

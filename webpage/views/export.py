@@ -1,6 +1,7 @@
 """Downloads: the scores as CSV, the whole explanation as JSON, each figure as HTML."""
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -9,6 +10,7 @@ import streamlit as st
 from attnviz.explanation import Explanation
 from attnviz.export import figure_html, long_frame
 from attnviz.types import Attribution
+from webpage.widgets import plain
 
 
 def export_section(explanation: Explanation, figures: dict[str, Any]) -> None:
@@ -24,8 +26,14 @@ def export_section(explanation: Explanation, figures: dict[str, Any]) -> None:
     cols[1].download_button("JSON (everything)", explanation.dumps, file_name="attnviz.json",
                             mime="application/json", key="download-json")
     for col, (name, figure) in zip(cols[2:], figures.items()):
-        col.download_button(f"{name} (HTML)", partial(figure_html, figure), file_name=f"attnviz-{name}.html",
+        col.download_button(f"{plain(name)} (HTML)", partial(figure_html, figure), file_name=f"attnviz-{file_part(name)}.html",
                             mime="text/html", key=f"download-html-{name}")
+
+
+def file_part(name: str) -> str:
+    """A method's name as part of a file name: letters, digits, '-', '_' and '.' kept, anything else '_' (a
+    document's method may be named anything)."""
+    return re.sub(r"[^\w.-]", "_", name, flags=re.ASCII)[:80].lstrip(".") or "figure"
 
 
 def csv_text(attributions: dict[str, Attribution]) -> str:

@@ -7,6 +7,7 @@ import streamlit as st
 from attnviz.explanation import Explanation
 from attnviz.faithfulness import FRACTIONS, RANDOM
 from attnviz.plots import deletion_figure
+from webpage.widgets import plain
 
 FAITHFULNESS_GUIDE = ("Remove each method's top-ranked source tokens (1, 5, 10, 20, 50%) and watch the summary "
                       "token's log-probability. Comprehensiveness = the drop when they are removed (higher: the method "
@@ -35,7 +36,7 @@ def faithfulness_section(explanation: Explanation, focus: int) -> None:
                      f"sufficiency, #{focus}": f"{f.sufficiency[focus].mean():.3f}"})
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     tokens = explanation.generation.summary_tokens
-    scope = st.radio("Deletion curves for", ["the whole summary", f"token #{focus} {tokens[focus]}"],
+    scope = st.radio("Deletion curves for", ["the whole summary", f"token #{focus} {plain(tokens[focus])}"],
                      horizontal=True, key="curve_scope")
     whole = scope == "the whole summary"
     curves = {name: f.deletion_curve if whole else f.deletion[focus] for name, f in figures.items()}

@@ -12,6 +12,7 @@ from attnviz.normalise import is_signed, normalise
 from attnviz.plots import attention_heatmap, attention_views, token_heatmap
 from attnviz.types import Generation
 from webpage.settings import WINDOW_ABOVE, PageSettings
+from webpage.widgets import plain
 
 
 def source_window(generation: Generation) -> slice:
@@ -54,9 +55,9 @@ def heatmaps_section(explanation: Explanation, cfg: PageSettings, window: slice)
         others = [m for m in figures if m != ATTENTION]
         if not others:
             st.info("Pick attribution methods in the sidebar and press Explain to see them beside attention.")
-        for tab, name in zip(st.tabs(others) if others else [], others):
+        for tab, name in zip(st.tabs([plain(m) for m in others]) if others else [], others):
             with tab:
                 st.plotly_chart(figures[name], key=f"heatmap-{name}", width="stretch")
                 if name == "integrated_gradients" and "all_rows_converged" in explanation.attributions[name].checks:
-                    st.caption(convergence_note(explanation.attributions[name].checks))
+                    st.caption(plain(convergence_note(explanation.attributions[name].checks)))
     return figures

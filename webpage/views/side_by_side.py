@@ -52,7 +52,7 @@ def comparison_section(request: Request) -> list[Offer]:
     st.download_button("JSON (both models)", partial(comparison_json, explanations), file_name="attnviz-comparison.json",
                        mime="application/json", key="download-comparison")
     st.divider()
-    st.subheader(f"{cfg.model} in detail")
+    st.subheader(f"{plain(cfg.model)} in detail")
     return offers
 
 

@@ -7,13 +7,15 @@ from attnviz.plots import summary_chips_html
 from attnviz.types import Generation
 from webpage import state
 from webpage.settings import PAGE_MAX_SOURCE_TOKENS
+from webpage.widgets import plain
 
 
 def summary_section(generation: Generation) -> None:
     st.subheader("Summary")
     st.html(summary_chips_html(generation, state.focus()))
+    device = generation.settings.get("device") or "an unknown device"
     st.caption(f"{len(generation.source_tokens)} source tokens → {len(generation.summary_tokens)} summary tokens "
-               f"on {generation.settings.get('device', 'an unknown device')}")
+               f"on {plain(str(device))}")
     if generation.truncated:
         more = ("Raise the limit in the sidebar to read more." if len(generation.source_tokens) < PAGE_MAX_SOURCE_TOKENS
                 else f"The page reads at most {PAGE_MAX_SOURCE_TOKENS:,}; shorten the text to explain the rest.")
