@@ -164,7 +164,7 @@ BROKEN = {
     "no tokenizer": (lambda f: [(f / n).unlink() for n in ("tokenizer.json", "tokenizer_config.json")],
                      "no tokenizer"),
     "decoder-only": (lambda f: (f / "config.json").write_text(json.dumps({"model_type": "gpt2"})),
-                     "model_type 'gpt2' is not a supported encoder-decoder"),
+                     "model_type \"gpt2\" is not a supported encoder-decoder"),
     "unreadable config": (lambda f: (f / "config.json").write_bytes(b"{\x00\xff not json"), "is not valid JSON"),
     "custom code": (lambda f: (f / "config.json").write_text(json.dumps(
         {**json.loads((f / "config.json").read_text()), "auto_map": {"AutoModel": "x.Y"}})), "custom code (auto_map)"),

@@ -18,7 +18,12 @@ import torch
 
 from attnviz.errors import CheckpointError, InputError
 from attnviz.measures import Counterfactual
-from attnviz.models.base import MAX_SOURCE_TOKENS, DecodingSettings, check_source_limit, pick_device
+from attnviz.models.base import (
+    MAX_SOURCE_TOKENS,
+    DecodingSettings,
+    check_source_limit,
+    pick_device,
+)
 from attnviz.models.hf.folder import load_folder
 from attnviz.models.hf.scorer import TransformersScorer
 from attnviz.models.scorer import DEFAULT_MEMORY_BUDGET_MB
@@ -26,6 +31,7 @@ from attnviz.textfile import MAX_TEXT_CHARS
 from attnviz.types import Generation
 
 DEFAULT_SOURCE_TOKENS = 512
+MAX_SUMMARY_TOKENS = 200          # DecodingSettings.max_len's ceiling, and the longest summary force() reads
 
 
 @dataclass(frozen=True)
@@ -47,12 +53,8 @@ class TransformersSummarizer:
         self.model, self.tokenizer, self.name = model.eval(), tokenizer, name
         self.metadata = metadata or {}
         self.config = model.config
+        self.vocabulary = int(model.get_input_embeddings().num_embeddings)
         self.before, self.after = self._special_tokens()
-        positions = getattr(self.config, "max_position_embeddings", None) or MAX_SOURCE_TOKENS
-        self.source_ceiling = min(MAX_SOURCE_TOKENS, positions - len(self.before) - len(self.after))
-        self.max_source_tokens = check_source_limit(
-            min(DEFAULT_SOURCE_TOKENS, self.source_ceiling) if max_source_tokens is None else max_source_tokens,
-            self.source_ceiling, name)
         generation = model.generation_config
         start = generation.decoder_start_token_id
         if start is None:
@@ -61,9 +63,24 @@ class TransformersSummarizer:
             raise CheckpointError(f"{name}: the config gives no decoder_start_token_id")
         self.prefix = [int(start)] + ([int(generation.forced_bos_token_id)]
                                       if generation.forced_bos_token_id is not None else [])
+        self.positions: int | None = getattr(self.config, "max_position_embeddings", None)   # None: relative (T5)
+        self.source_ceiling = min(MAX_SOURCE_TOKENS,
+                                  (self.positions or MAX_SOURCE_TOKENS) - len(self.before) - len(self.after))
+        self.summary_ceiling = MAX_SUMMARY_TOKENS if self.positions is None else \
+            min(MAX_SUMMARY_TOKENS, self.positions - len(self.prefix))
+        folder = self.metadata.get("folder", name)
+        for what, room, needed in (("a source text", self.source_ceiling, self.before + self.after),
+                                   ("a summary", self.summary_ceiling, self.prefix)):
+            if room < 1:
+                raise CheckpointError(f"{Path(folder) / 'config.json'}: max_position_embeddings ({self.positions:,}) "
+                                      f"leaves no room for {what} after the {len(needed)} tokens the model puts "
+                                      "around it")
+        self.max_source_tokens = check_source_limit(
+            min(DEFAULT_SOURCE_TOKENS, self.source_ceiling) if max_source_tokens is None else max_source_tokens,
+            self.source_ceiling, name)
         self.eos_ids = set(_as_list(generation.eos_token_id) or [tokenizer.eos_token_id]) - {None}
         self.mask_id = next(i for i in (tokenizer.mask_token_id, tokenizer.pad_token_id, tokenizer.unk_token_id, 0)
-                            if i is not None)
+                            if i is not None and 0 <= i < self.vocabulary)      # bart-large-cnn's <mask> is not
         self.embed_scale = self._embed_scale()
 
     @classmethod
@@ -121,6 +138,7 @@ class TransformersSummarizer:
         ids = list(encoding.input_ids)
         if not ids:
             raise InputError("the text is empty: paste or type some words to summarize")
+        self._check_in_vocabulary(ids, "text")
         try:
             words = [w for w in encoding.word_ids()]
         except (AttributeError, ValueError):
@@ -140,10 +158,23 @@ class TransformersSummarizer:
             texts.append(written or self.tokenizer.decode([kept[j] for j in pieces[w]]).strip())
         return EncodedPieces(kept, words, texts, len(ids))
 
+    def _check_in_vocabulary(self, ids: list[int], what: str) -> None:
+        """InputError when the tokenizer made a token the model's vocabulary lacks (a special token such as
+        bart-large-cnn's "<mask>", written in the text)."""
+        outside = next((i for i in ids if not 0 <= i < self.vocabulary), None)
+        if outside is not None:
+            token = self.tokenizer.convert_ids_to_tokens(outside)
+            raise InputError(f"the {what} contains {token!r}, a token of the tokenizer that {self.name}'s vocabulary "
+                             f"({self.vocabulary:,} tokens) lacks; remove it")
+
     def summarize(self, text: str, settings: DecodingSettings | None = None) -> Generation:
         """Generate a summary of ``text`` (beam or greedy search), with its attention and log-probs."""
         source = self.encode(text)
         settings = settings or DecodingSettings()
+        if settings.max_len > self.summary_ceiling:
+            raise InputError(f"{self.name} writes at most {self.summary_ceiling} summary tokens (its config.json's "
+                             f"max_position_embeddings is {self.positions:,}), so the maximum length must be at most "
+                             f"{self.summary_ceiling}, not {settings.max_len}")
         extra = len(self.prefix) - 1                                    # a forced first token is not summary
         inputs = torch.tensor([self.before + source.ids + self.after], device=self.device)
         with torch.no_grad():
@@ -164,9 +195,13 @@ class TransformersSummarizer:
         """A Generation of a given ``summary``, teacher-forced (see ``PointerSummarizer.force``); ``decoder_prefix``
         replaces the model's own decoder start (and forced first token), e.g. to match another tool's."""
         source = self.encode(text)
-        targets = self.tokenizer(text_target=summary, add_special_tokens=False).input_ids[:200]
+        targets = self.tokenizer(text_target=summary, add_special_tokens=False).input_ids[:MAX_SUMMARY_TOKENS]
         if not targets:
             raise InputError("the summary is empty: there is nothing to explain")
+        self._check_in_vocabulary(targets, "summary")
+        if len(targets) > self.summary_ceiling:
+            raise InputError(f"the summary has {len(targets)} tokens; {self.name} reads at most {self.summary_ceiling} "
+                             f"(its config.json's max_position_embeddings is {self.positions:,})")
         return self._generation(source, targets, list(decoder_prefix or self.prefix), {"forced_summary": True})
 
     def scorer(self, generation: Generation, *, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> TransformersScorer:
