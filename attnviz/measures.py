@@ -197,7 +197,7 @@ class Counterfactual:
             raise DocumentError(f"counterfactual must be an object ({{…}}) or null, not {describe(document)}")
         variants = read_object(document, "variants", where=where)
         check_names(variants, "variant", where=where + "variants", max_names=MAX_VARIANTS)
-        for v, entry in variants.items():
+        for v in variants:
             read_object(variants, v, where=where + "variants.")
         original = read_array(document, "original_logprobs", shape=(summary_len,), where=where, of=per_token)
         t = len(original)

@@ -230,10 +230,11 @@ def head_faithfulness_figure(heads: HeadFaithfulness, measure: str) -> go.Figure
     """Layers × heads heatmap of each head's AOPC ``measure`` ("comprehensiveness": highest outlined, or
     "sufficiency": lowest outlined), its colour scale centred on the random baseline's."""
     matrix, chance = getattr(heads, measure), heads.random[measure]
-    reach = float(np.nanmax(np.abs(matrix - chance))) if np.isfinite(matrix).any() else 1.0
+    centre = chance if np.isfinite(chance) else 0.0             # a document may hold no baseline (null)
+    reach = float(np.nanmax(np.abs(matrix - centre))) if np.isfinite(matrix).any() else 1.0
     return layers_heads_figure(matrix, f"AOPC {measure}",
                                f"AOPC {measure} of each head's attention (random order: {chance:.3f})",
-                               z_range=(chance - reach, chance + reach),
+                               z_range=(centre - reach, centre + reach),
                                colorscale="RdBu" if measure == "sufficiency" else "RdBu_r",
                                lowest_best=measure == "sufficiency")
 

@@ -26,7 +26,8 @@ def export_section(explanation: Explanation, figures: dict[str, Any]) -> None:
     cols[1].download_button("JSON (everything)", explanation.dumps, file_name="attnviz.json",
                             mime="application/json", key="download-json")
     for col, (name, figure) in zip(cols[2:], figures.items()):
-        col.download_button(f"{plain(name)} (HTML)", partial(figure_html, figure), file_name=f"attnviz-{file_part(name)}.html",
+        col.download_button(f"{plain(name)} (HTML)", partial(figure_html, figure),
+                            file_name=f"attnviz-{file_part(name)}.html",
                             mime="text/html", key=f"download-html-{name}")
 
 
