@@ -35,6 +35,7 @@ def saved(tmp_path_factory) -> dict[str, Path]:
     folders = {family: hf_models.save(family, root / family) for family in hf_models.ALL_FAMILIES}
     folders["bart-8-positions"] = _bart_with_positions(root / "bart-8-positions", 8)
     folders["bart-2-positions"] = _bart_with_positions(root / "bart-2-positions", 2)
+    folders["bart-mask-beyond"] = _bart_with_mask_beyond(root / "bart-mask-beyond")
     return folders
 
 
@@ -47,6 +48,23 @@ def _bart_with_positions(folder: Path, positions: int) -> Path:
     config.max_position_embeddings = positions
     BartForConditionalGeneration(config).save_pretrained(folder)
     hf_models.tokenizer("bart").save_pretrained(folder)
+    return folder
+
+
+def _bart_with_mask_beyond(folder: Path) -> Path:
+    """A tiny BART laid out as bart-large-cnn: the tokenizer's <mask> is the one id beyond the model's vocabulary."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import BartForConditionalGeneration, PreTrainedTokenizerFast
+
+    words = ["<s>", "<pad>", "</s>", "<unk>"] + list(hf_models.WORDS)
+    core = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words + ["<mask>"])}, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Whitespace()
+    core.post_processor = processors.TemplateProcessing(single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
+    config = hf_models.model("bart").config
+    config.vocab_size = len(words)
+    BartForConditionalGeneration(config).save_pretrained(folder)
+    PreTrainedTokenizerFast(tokenizer_object=core, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+                            unk_token="<unk>", mask_token="<mask>").save_pretrained(folder)
     return folder
 
 
@@ -250,8 +268,28 @@ def test_positions_too_few_for_the_summary_or_the_source(saved, capsys):
     code, err, seconds = run_cli(["summarize", "--text", TEXT, "--model", str(saved["bart-8-positions"]),
                                   "--max-len", "7", "--min-len", "7", "--beam", "2"], capsys)
     assert code == 0, err                                          # the last position is used, not overrun
+    from attnviz.errors import InputError
+    from attnviz.models.loading import load_model
+
+    with pytest.raises(InputError, match="the summary has 8 tokens; bart-8-positions reads at most 7"):
+        load_model(saved["bart-8-positions"], device="cpu").force(TEXT, "the cat sat on the mat and the")
     code, err, seconds = run_cli(["summarize", "--text", TEXT, "--model", str(saved["bart-2-positions"])], capsys)
     assert_refused(code, err, seconds, "config.json: max_position_embeddings (2) leaves no room for a source text")
+
+
+def test_a_special_token_beyond_the_vocabulary_is_refused_only_where_written(saved, capsys):
+    """bart-large-cnn's layout loads (its <mask> is not in the model's vocabulary, so removal masks with another
+    token), and a text that writes <mask> gets one line instead of an index error."""
+    from attnviz.models.loading import load_model
+
+    model = load_model(saved["bart-mask-beyond"], device="cpu")
+    words = 4 + len(hf_models.WORDS)                                # <s> <pad> </s> <unk>, the words; <mask> after
+    assert model.mask_id < model.vocabulary == words
+    code, err, _ = run_cli(["summarize", "--text", TEXT, "--model", str(saved["bart-mask-beyond"])], capsys)
+    assert code == 0, err
+    code, err, seconds = run_cli(["summarize", "--text", "the cat <mask> sat", "--model",
+                                  str(saved["bart-mask-beyond"])], capsys)
+    assert_refused(code, err, seconds, "the text contains '<mask>'", f"vocabulary ({words} tokens) lacks")
 
 
 def test_a_hundred_thousand_layers_stay_small_and_fast(saved, tmp_path):

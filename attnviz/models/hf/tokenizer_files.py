@@ -110,15 +110,18 @@ def _check_ids(source: Path | str, sizes: ConfigSizes, vocabulary: dict[str, int
     """Refuses ordinary tokens beyond the model's vocabulary, and the ids in ``used`` (the encoding of
     ``PROBE_TEXT`` under "", the unknown, padding and end tokens under their names) beyond it."""
     count = sizes.token_ids
-    names = {i: token for token, i in vocabulary.items()}
+
+    def token(i: int) -> str:
+        return shown(next((text for text, j in vocabulary.items() if j == i), "?"))
+
     where = f"the model's vocabulary (config.json: {sizes.written('vocab_size')} is {count:,})"
     beyond = sorted(i for i in vocabulary.values() if i >= count and i not in special)
     if beyond:
         raise CheckpointError(f"{source}: {len(beyond):,} of the tokenizer's tokens lie beyond {where}; the first "
-                              f"is {shown(names[beyond[0]])} (id {beyond[0]:,})")
+                              f"is {token(beyond[0])} (id {beyond[0]:,})")
     for role, ids in used.items():
         for i in ids:
             if not 0 <= i < count:
-                token = f"{shown(names.get(i, '?'))} (id {i:,})"
-                what = f"'s {role} token {token} lies" if role else f" puts {token} around every text,"
+                named = f"{token(i)} (id {i:,})"
+                what = f"'s {role} token {named} lies" if role else f" puts {named} around every text,"
                 raise CheckpointError(f"{source}: the tokenizer{what} beyond {where}")
