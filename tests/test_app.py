@@ -489,7 +489,8 @@ def test_a_damaged_document_is_one_line_on_the_page():
     ("empty.txt", b"", "empty.txt is empty"),
     ("blank.txt", b"  \n\t ", "blank.txt is empty"),
     ("**bold** [link](http://x) $x^2$ <b>.txt", b"\x00binary", "looks binary"),
-    ("latin.txt", "café".encode("latin-1"), "is not UTF-8 text")])
+    ("latin.txt", "café".encode("latin-1"), "is not UTF-8 text"),
+    ("joiners.txt", "\u2060 \U000e0041\ufe0f\u200d".encode(), "joiners.txt is empty of anything visible")])
 def test_a_bad_upload_keeps_the_text_and_says_why_in_plain_text(name, content, message):
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
@@ -820,3 +821,45 @@ def test_seeds_show_stability_and_counterfactual_attention_on_request():
     effects = next(d.value for d in at.dataframe if "mean Δ log-prob" in d.value.columns)
     assert list(effects["attention"]) == ["uniform", "permuted", "top k removed"]
     assert (effects["mean Δ log-prob"] < 0).all()        # the shipped model needs its attention
+
+
+
+def _hostile_folder(tmp_path, which: str) -> str:
+    """A model folder box's hostile values: a pipe, a device, a checkpoint with a JSON literal for a size."""
+    import os
+    import shutil
+
+    from attnviz.models.folders import PRETRAINED_DIR
+
+    if which == "a pipe":
+        os.mkfifo(tmp_path / "fifo")
+        return str(tmp_path / "fifo")
+    if which == "a device":
+        return "/dev/zero"
+    folder = tmp_path / "ckpt"
+    shutil.copytree(PRETRAINED_DIR / "news-pointer-generator", folder)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["model"]["hidden_dim"] = True
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return str(folder)
+
+
+@pytest.mark.parametrize("which, message", [("a pipe", "not found"), ("a device", "not found"),
+                                            ("a size written as true", "hidden_dim must be an integer, not true")])
+def test_a_hostile_model_folder_is_one_line_and_keeps_the_text(tmp_path, which, message):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.text_area(key="text").input("my draft")
+    at.sidebar.text_input(key="model_folder").input(_hostile_folder(tmp_path, which))
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "\n" not in errors[0] and message in errors[0].replace("\\", ""), errors
+    assert "Something went wrong" not in errors[0]
+    assert at.session_state["text"] == "my draft"
+
+
+def test_pasted_text_with_nothing_visible_is_one_line():
+    at = _run("\u2060\u2060 \U000e0041\U000e0042 \ufe0f")
+    assert not at.exception
+    assert len(at.error) == 1 and "the text is empty" in at.error[0].value

@@ -7,6 +7,7 @@ from attnviz.errors import AttnvizError, InputError
 from attnviz.examples import load_examples
 from attnviz.explanation import Explanation
 from attnviz.textfile import decode_text
+from attnviz.userinput import has_visible
 from webpage import state
 from webpage.widgets import plain
 
@@ -26,8 +27,8 @@ def on_upload() -> None:
         return
     try:
         text = decode_text(upload.getvalue(), upload.name)
-        if not text.strip():
-            raise InputError(f"{upload.name} is empty")
+        if not has_visible(text):                      # spaces, joiners, tags or marks only
+            raise InputError(f"{upload.name} is empty" + (" of anything visible" if text.strip() else ""))
         state.set_text(text)
     except AttnvizError as exc:
         state.set_upload_error(f"{exc}. The text box was left as it was.")
