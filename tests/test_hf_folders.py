@@ -183,6 +183,9 @@ CASES: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
     "feed-forward as a boolean": ("mbart", config(encoder_ffn_dim=True),
                                   ("config.json: encoder_ffn_dim must be a whole number", "not true")),
     "t5 head width null": ("t5", config(d_kv=None), ("config.json: d_kv must be a whole number", "not null")),
+    "width of five thousand digits": ("bart", lambda f: (f / "config.json").write_text(
+        (f / "config.json").read_text().replace('"d_model": 32', '"d_model": ' + "9" * 5000)),
+        ("config.json: d_model must be a whole number from 1 to 65,536, not a number of 5,000 digits",)),
     "width under another name": ("bart", config(d_model=DELETE, hidden_size="32"),
                                  ('config.json: hidden_size must be a whole number', 'not "32"')),
     # positions

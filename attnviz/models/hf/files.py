@@ -14,6 +14,22 @@ from typing import Any
 from attnviz.errors import CheckpointError
 
 JSON_LIMIT = 2**20                   # config.json, generation_config.json, tokenizer_config.json: 1 MB at most
+LONGEST_INTEGER = 100                # digits; longer integers are read as a LongNumber, not converted
+
+
+class LongNumber:
+    """An integer written with more digits than any size or token id has (JSON allows any length; Python
+    converts at most 4,300 digits): kept as its length, so that the field holding it can be named."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"a number of {self.digits:,} digits"
+
+
+def _integer(digits: str) -> int | LongNumber:
+    return int(digits) if len(digits) <= LONGEST_INTEGER else LongNumber(len(digits.lstrip("-")))
 
 
 def folder_file(folder: Path, name: str) -> Path | None:
@@ -38,7 +54,8 @@ def folder_file(folder: Path, name: str) -> Path | None:
 
 def read_folder_json(path: Path, limit: int = JSON_LIMIT) -> Any:
     """A JSON file of the folder (already checked by ``folder_file``): refused when empty, over ``limit``
-    bytes, not UTF-8 text, not JSON, nested too deeply, or holding an integer too long to read."""
+    bytes, not UTF-8 text, not JSON or nested too deeply (an integer of more than ``LONGEST_INTEGER`` digits
+    is read as a ``LongNumber``)."""
     with path.open("rb") as stream:
         data = stream.read(limit + 1)
     if not data:
@@ -46,7 +63,7 @@ def read_folder_json(path: Path, limit: int = JSON_LIMIT) -> Any:
     if len(data) > limit:
         raise CheckpointError(f"{path} has more than {limit:,} bytes, more than attnviz reads of such a file")
     try:
-        return json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8"), parse_int=_integer)
     except UnicodeDecodeError as exc:
         raise CheckpointError(f"{path} is not JSON: it is not UTF-8 text (byte {exc.start:,} is "
                               f"0x{data[exc.start]:02x})") from None
@@ -55,8 +72,6 @@ def read_folder_json(path: Path, limit: int = JSON_LIMIT) -> Any:
                               f"column {exc.colno:,}") from None
     except RecursionError:
         raise CheckpointError(f"{path} nests too deeply to be a model file") from None
-    except ValueError:                            # an integer of more than 4,300 digits
-        raise CheckpointError(f"{path} holds a number too long to be a size or a token id") from None
 
 
 def json_object(folder: Path, name: str, limit: int = JSON_LIMIT) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from attnviz.errors import CheckpointError, first_line
-from attnviz.models.folders import FLOAT_DTYPES, read_json
+from attnviz.models.folders import FLOAT_DTYPES
 from attnviz.models.hf.files import folder_file, json_object, read_folder_json, shown
 from attnviz.models.hf.shapes import StoredShapes, check_built_shapes, check_stored_shapes
 from attnviz.models.hf.sizes import (
@@ -61,8 +61,8 @@ def is_transformers_folder(path: Path) -> bool:
     if not config.is_file():
         return False
     try:
-        return isinstance(data := read_json(config), dict) and "model_type" in data
-    except (CheckpointError, ValueError):                # ValueError: an integer too long to read
+        return isinstance(data := read_folder_json(config), dict) and "model_type" in data
+    except (CheckpointError, OSError):
         return False
 
 
