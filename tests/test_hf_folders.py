@@ -242,6 +242,9 @@ CASES: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
                                              ("config.json: pad_token_id must be a token id from 0 to 31",)),
     "generation config an array": ("bart", write("generation_config.json", b"[1, 2]"),
                                    ("generation_config.json must hold a JSON object",)),
+    "weight index naming no files": ("bart", write("model.safetensors.index.json",
+                                                   b'{"weight_map": {"a": 1, "b": []}}'),
+                                     ("model.safetensors.index.json: weight_map must map each tensor",)),
     # other values transformers checks itself
     "unknown activation": ("bart", config(activation_function="nope"),
                            ('config.json: activation_function must name an activation', '"nope"')),

@@ -117,9 +117,11 @@ def _read_weights(folder: Path) -> StoredShapes:
     if index is not None:
         mapping = read_folder_json(index, INDEX_LIMIT)
         weight_map = mapping.get("weight_map") if isinstance(mapping, dict) else None
-        names = sorted(set(weight_map.values())) if isinstance(weight_map, dict) else []
-        if not names or not all(isinstance(n, str) and "/" not in n and "\\" not in n for n in names):
-            raise CheckpointError(f"{index}: weight_map lists no weight files in this folder")
+        listed = list(weight_map.values()) if isinstance(weight_map, dict) else []
+        if not listed or not all(isinstance(n, str) and n and "/" not in n and "\\" not in n for n in listed):
+            raise CheckpointError(f"{index}: weight_map must map each tensor to a weight file of this folder "
+                                  "(a file name, no path)")
+        names = sorted(set(listed))
     else:
         names = ["model.safetensors"]
     files = [folder_file(folder, name) for name in names]
