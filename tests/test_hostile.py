@@ -156,7 +156,8 @@ def _config_with(tiny: Path, tmp_path: Path, **model) -> Path:
     shutil.copytree(tiny, folder)
     data = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
     data["model"].update(model)
-    (folder / CONFIG).write_text(json.dumps(data), encoding="utf-8")
+    text = json.dumps(data).replace('"__LONG__"', "9" * 5000)       # a number Python's int() refuses to read
+    (folder / CONFIG).write_text(text, encoding="utf-8")
     return folder
 
 
@@ -176,6 +177,7 @@ CONFIGS = [
     ({"attention": "bahdanau"}, "attention must be one of"),
     ({"max_source_tokens": 10**7}, "max_source_tokens must be from 1 to 5,000"),
     ({"flux_capacitor": 1}, "unknown config keys"),
+    ({"hidden_dim": "__LONG__"}, "holds a number too long to be a size or a setting"),
 ]
 
 
@@ -578,3 +580,11 @@ def test_check_rows_beyond_the_summary_are_capped(tiny, capsys):
     code, err = run(["check", "--text", TEXT, "--model", str(tiny), "--rows", "1" + "0" * 20, "--json"], capsys)
     assert code in (0, 1) and "Traceback" not in err
     assert time.perf_counter() - start < 120
+
+
+def test_text_with_nothing_visible_is_refused_by_a_hugging_face_model_too(tmp_path, capsys):
+    from tests import hf_models
+
+    folder = hf_models.save("bart", tmp_path / "tiny-bart")
+    code, err = run(["summarize", "--text", "\u2060\U000e0041\ufe0f", "--model", str(folder), "--device", "cpu"], capsys)
+    assert_one_line(code, err, "the text is empty")

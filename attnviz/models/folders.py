@@ -53,3 +53,5 @@ def read_json(path: Path, limit: int = 2**20) -> Any:
         raise CheckpointError(f"checkpoint file {path} is not valid JSON ({exc})") from None
     except RecursionError:
         raise CheckpointError(f"checkpoint file {path} nests too deeply to be a checkpoint file") from None
+    except ValueError:                        # Python's int() refuses numbers of thousands of digits
+        raise CheckpointError(f"checkpoint file {path} holds a number too long to be a size or a setting") from None

@@ -27,7 +27,7 @@ from attnviz.models.base import (
 from attnviz.models.hf.folder import load_folder
 from attnviz.models.hf.scorer import TransformersScorer
 from attnviz.models.scorer import DEFAULT_MEMORY_BUDGET_MB
-from attnviz.textfile import MAX_TEXT_CHARS
+from attnviz.textfile import MAX_TEXT_CHARS, check_visible
 from attnviz.types import Generation
 
 DEFAULT_SOURCE_TOKENS = 512
@@ -134,6 +134,7 @@ class TransformersSummarizer:
             raise InputError("the text must be a string")
         if len(text) > MAX_TEXT_CHARS:
             raise InputError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+        check_visible(text)
         encoding = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=self.tokenizer.is_fast)
         ids = list(encoding.input_ids)
         if not ids:
