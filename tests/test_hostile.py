@@ -586,5 +586,6 @@ def test_text_with_nothing_visible_is_refused_by_a_hugging_face_model_too(tmp_pa
     from tests import hf_models
 
     folder = hf_models.save("bart", tmp_path / "tiny-bart")
+    capsys.readouterr()                                                  # the save's progress bar
     code, err = run(["summarize", "--text", "\u2060\U000e0041\ufe0f", "--model", str(folder), "--device", "cpu"], capsys)
     assert_one_line(code, err, "the text is empty")
