@@ -2,9 +2,9 @@
 processes running beside a command-line run.
 
 Two computations that each use every core oversubscribe the machine: on 2 cores, an explanation that takes
-5.2 s with 2 threads takes 19.0 s with 2 threads beside one busy process, and 8.4 s with 1
-(``python benchmarks/threads.py``). torch's thread count is set per calling thread, so a running request
-cannot be slowed down later; instead heavy work (attribution methods, faithfulness) runs one request at a
+3.3 s with 2 threads takes 27.6 s with 2 threads beside one busy process, and 5.5 s with 1
+(``python benchmarks/threads.py``, docs/limits.md). torch's thread count is set per calling thread, so a
+running request cannot be slowed down later; instead heavy work (attribution methods, faithfulness) runs one request at a
 time with every core, and light work (a summary) runs meanwhile on one thread. A command-line run takes the
 cores that other running processes leave free (``free_cores``): torch's threads wait for each other at every
 operation, so a thread on a core another process holds slows the whole run down several-fold.
