@@ -46,7 +46,7 @@ from streamlit.testing.v1 import AppTest
 text = open(sys.argv[1], encoding="utf-8").read()
 at = AppTest.from_file(sys.argv[3], default_timeout=3000).run()
 at.session_state["text"] = text
-at.sidebar.number_input[0].set_value(2000)
+at.text_input(key="limit").set_value("2000")
 at.sidebar.multiselect[0].set_value(sys.argv[2].split(","))
 at.run()
 [b for b in at.button if b.label == "Summarize"][0].click().run()

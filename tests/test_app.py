@@ -676,16 +676,30 @@ def test_a_budget_typed_out_of_range_says_so_and_the_last_good_value_is_used():
     at.run()
     at.sidebar.multiselect[0].set_value(["lime"])
     at.run()
-    samples = next(n for n in at.sidebar.number_input if n.label.startswith("LIME"))
-    samples.set_value(400)
+    samples = next(n for n in at.sidebar.text_input if n.label.startswith("LIME"))
+    samples.set_value("400")
     at.run()
-    samples = next(n for n in at.sidebar.number_input if n.label.startswith("LIME"))
-    samples.set_value(99999)
+    samples = next(n for n in at.sidebar.text_input if n.label.startswith("LIME"))
+    samples.set_value("99999")
     at.run()
     assert not at.exception
     assert [e.value for e in at.sidebar.error] == ["lime: n\\_samples must be at most 5000, not 99999; using 400 until "
                                                    "it is fixed."]
-    assert next(n for n in at.sidebar.number_input if n.label.startswith("LIME")).value == 99999   # kept as typed
+    assert next(n for n in at.sidebar.text_input if n.label.startswith("LIME")).value == "99999"   # kept as typed
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("1" + "0" * 30, "has 31 digits"), ("9" * 400, "400 characters long"), ("\u0661\u0662", "digits 0-9"),
+    ("1e20", "digits 0-9"), ("", "digits 0-9"), ("12.5", "digits 0-9")])
+def test_a_number_box_keeps_what_was_typed_however_large(typed, message):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.text_input(key="seed").set_value(typed)
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.sidebar.error]
+    assert len(errors) == 1 and message in errors[0] and "using 0 until it is fixed" in errors[0], errors
+    assert at.text_input(key="seed").value == typed                                              # kept as typed
 
 
 def test_two_models_side_by_side_with_a_method_faithfulness_and_one_export(tmp_path, monkeypatch, kept_media):
@@ -801,8 +815,8 @@ def test_seeds_show_stability_and_counterfactual_attention_on_request():
     at.run()
     at.sidebar.multiselect[0].set_value(["occlusion", "lime"])
     at.run()
-    at.number_input(key="seeds").set_value(3)
-    at.number_input(key="param-lime-n_samples").set_value(100)
+    at.text_input(key="seeds").set_value("3")
+    at.text_input(key="param-lime-n_samples").set_value("100")
     at.text_area(key="text").input(TEXT)
     at.button[0].click()
     at.run()

@@ -80,8 +80,8 @@ def test_the_toy_method_is_in_the_sidebar(toy):
     assert TOY in at.sidebar.multiselect[0].options
     at.sidebar.multiselect[0].set_value([TOY])
     at.run()
-    width = next(n for n in at.sidebar.number_input if n.label.startswith("Smoothing width"))
-    assert (width.label, width.value) == ("Smoothing width (1–9)", 3)
+    width = next(n for n in at.sidebar.text_input if n.label.startswith("Smoothing width"))
+    assert (width.label, width.value) == ("Smoothing width (1–9)", "3")
     at.text_area(key="text").input("The minister resigned on Monday after the vote on the budget failed.")
     at.button[0].click()
     at.run()

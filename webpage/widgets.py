@@ -11,6 +11,7 @@ import streamlit as st
 from attnviz.errors import AttnvizError
 from attnviz.explain.spec import Param
 from attnviz.models.base import DecodingSettings
+from attnviz.userinput import real_number, whole_number
 from attnviz.plots import visible
 from webpage import state
 from webpage.services import pass_seconds
@@ -34,17 +35,20 @@ def plain(text: str) -> str:
 
 
 def checked_number(param: Param, owner: str, *, key: str, where: Any = None, **widget: Any) -> Any:
-    """A number box for ``param`` (bounded by its page ceiling) that accepts anything typed and checks it:
-    a value out of range, or not a number, keeps what was typed in the box, says why in one line, and the
-    page goes on with the last good value (the default at first)."""
+    """A box for ``param``'s number (bounded by its page ceiling) that keeps whatever was typed, however long or
+    large: a text box read by ``attnviz.userinput``'s parser (Streamlit's number box cannot hold whole numbers
+    beyond 2⁵³ and puts its last value back). A value out of range, or not a number, stays in the box, says why
+    in one line, and the page goes on with the last good value (the default at first)."""
     high = param.high if param.page_high is None else param.page_high
     label = f"{param.label} ({param.low:,g}–{high:,g})"
-    typed = (where or st.sidebar).number_input(label, value=param.default, key=key, **widget)
+    place = where or st.sidebar
+    typed = place.text_input(label, value=str(param.default), key=key, **widget)
+    parse = whole_number if isinstance(param.default, int) else real_number
     try:
-        value = param.check(owner, typed, high=high)
+        value = param.check(owner, parse(typed, f"{owner}: {param.name}" if owner else param.name), high=high)
     except AttnvizError as exc:
         value = state.good_value(key, param.default)
-        (where or st.sidebar).error(plain(f"{exc}; using {value:,} until it is fixed."))
+        place.error(plain(f"{exc}; using {value:,} until it is fixed."))
         return value
     state.set_good_value(key, value)
     return value

@@ -44,7 +44,7 @@ def sidebar() -> PageSettings:
     device = bar.selectbox("Device", ["auto", "cpu", "cuda"], key="device",
                            help="auto: the GPU when there is one, else the CPU")
     limit = checked_number(Param("source tokens", 400, "Read at most this many source tokens", low=20,
-                                 high=PAGE_MAX_SOURCE_TOKENS), "", key="limit", step=50,
+                                 high=PAGE_MAX_SOURCE_TOKENS), "", key="limit",
                            help="Longer texts are cut; the page says so. The model was trained on 120-token leads.")
     bar.subheader("Decoding")
     search = bar.radio("Search", ["beam", "greedy"], horizontal=True)
