@@ -164,7 +164,7 @@ class HeadFaithfulness:
 
 @dataclass
 class Counterfactual:
-    """Counterfactual attention (``attnviz.explain.counterfactual``): per variant, Δ log-prob [T] (variant −
+    """Counterfactual attention (``attnviz.models.pointer.counterfactual``): per variant, Δ log-prob [T] (variant −
     original) and whether the greedy token is unchanged [T]."""
 
     k: int

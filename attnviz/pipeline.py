@@ -168,7 +168,7 @@ def explain_text(model: SummaryModel, text: str, methods: str | Sequence[str], *
     attention's copy and generate shares (``pointer_attributions``). ``granularity`` "sentences"
     or "spans" (starting at ``span_starts``) makes the methods explain those features instead of tokens
     (``attnviz.features``); ``counterfactual``: the summary re-scored with its attention replaced
-    (``attnviz.explain.counterfactual``); ``seeds`` > 1: every sampling method also runs with seeds − 1 more
+    (``SummaryModel.counterfactual_attention``); ``seeds`` > 1: every sampling method also runs with seeds − 1 more
     seeds (``measure_stability``). Every parameter is checked
     before the model runs; with ``max_seconds``, a request whose estimate (timed on this input) is longer is
     refused before any method runs."""
