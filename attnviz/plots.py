@@ -8,7 +8,6 @@ trace's name, so that a ``%{…}`` in it is not read as a placeholder)."""
 from __future__ import annotations
 
 import html
-import unicodedata
 from collections.abc import Callable
 
 import numpy as np
@@ -18,20 +17,12 @@ from attnviz.agreement import METRIC_LABELS, METRICS
 from attnviz.faithfulness import RANDOM
 from attnviz.measures import HeadFaithfulness
 from attnviz.types import Generation
+from attnviz.userinput import visible
 
 SIGNED_SCALE = "RdBu_r"      # red: raises the summary token's log-probability; blue: lowers it
 UNSIGNED_SCALE = "Purples"   # magnitudes only (attention, saliency)
 POSITIVE, NEGATIVE, UNSIGNED = (214, 39, 40), (31, 119, 180), (106, 81, 163)
 MAX_TICK_LABELS = 40         # source tick labels per figure (vertical labels of a half-width figure stay apart)
-INVISIBLE = ("Cc", "Cf", "Zl", "Zp")   # control, format (bidirectional overrides, zero-width), line/paragraph separators
-
-
-def visible(text: str) -> str:
-    """``text`` with every invisible or direction-changing character shown as its code point (⟨U+202E⟩), so
-    a token can never reorder or hide what is drawn around it."""
-    return "".join(f"⟨U+{ord(c):04X}⟩" if unicodedata.category(c) in INVISIBLE else c for c in text)
-
-
 def plot_text(text: str) -> str:
     """A user's or a document's string for any text plotly draws: visible (``visible``), and <, > and & as
     entities (&lt; &gt; &amp;, which plotly shows as the characters; it shows &quot; as is), so that no tag in it

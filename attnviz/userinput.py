@@ -45,8 +45,8 @@ def shown(value: Any) -> str:
     elif isinstance(value, str):
         text = "'" + visible(value[:MAX_SHOWN_CHARS + 1]) + "'"
     elif isinstance(value, int):
-        digits = str(value) if abs(value) < 10**MAX_DIGITS else f"a number of {len(str(abs(value))):,} digits"
-        text = digits
+        size = int(abs(value).bit_length() * math.log10(2)) + 1       # str() refuses ints of > 4,300 digits
+        text = str(value) if size <= MAX_DIGITS else f"a number of about {size:,} digits"
     elif isinstance(value, float):
         text = repr(value) if math.isfinite(value) else ("NaN" if math.isnan(value) else "inf" if value > 0 else "-inf")
     else:

@@ -11,8 +11,7 @@ import streamlit as st
 from attnviz.errors import AttnvizError
 from attnviz.explain.spec import Param
 from attnviz.models.base import DecodingSettings
-from attnviz.userinput import real_number, whole_number
-from attnviz.plots import visible
+from attnviz.userinput import real_number, visible, whole_number
 from webpage import state
 from webpage.services import pass_seconds
 from webpage.settings import ModelKey
