@@ -95,7 +95,7 @@ def test_hf_attention_to_an_absent_piece_is_exactly_zero_in_every_layer_and_head
     present = scorer.feature_positions[[j for j in range(scorer.source_len) if j not in absent]]
     for name in ("cross_attentions", "encoder_attentions"):
         layers = getattr(out, name)
-        assert len(layers) == 2 and layers[0].shape[1] == 4              # 2 layers, 4 heads each
+        assert len(layers) >= 2 and layers[0].shape[1] >= 2              # every layer, every head (tiny: 2 and 4)
         for weights in layers:                                           # (N, H, queries, S')
             assert float(weights[1][..., columns].abs().max()) == 0.0    # exactly zero for the absent pieces
             assert float(weights[0][..., columns].min()) > 0.0           # and not zero when they are present
