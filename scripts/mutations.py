@@ -6,6 +6,7 @@ test files that should catch each; report which were caught (issue 24).
     .venv/bin/python scripts/mutations.py --tiny          # the one fast mutation (what tests/test_mutations.py runs)
     .venv/bin/python scripts/mutations.py --list
     .venv/bin/python scripts/mutations.py --head          # the last commit, not the working tree
+    .venv/bin/python scripts/mutations.py --only hf_bias_dropped --files tests/test_transformers.py
 
 Each mutation is a list of exact string replacements in the package's source; each must match exactly once
 (so a mutation that no longer applies is reported as an error, not as caught). The copy is the working
@@ -26,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +77,8 @@ MUTATIONS = (
              (("attnviz/models/scorer.py", "self.forward_passes += n", "self.forward_passes += 1"),),
              ("tests/test_budgets_used.py", "tests/test_cost.py")),
     Mutation("lime_kernel_width_changed", "LIME's similarity kernel is wider than documented (width 1 → 2)",
-             (("attnviz/explain/reference.py", "Lime(forward, interpretable_model=SkLearnRidge(alpha=LIME_RIDGE_ALPHA))",
+             (("attnviz/explain/reference.py",
+               "Lime(forward, interpretable_model=SkLearnRidge(alpha=LIME_RIDGE_ALPHA))",
                "Lime(forward, interpretable_model=SkLearnRidge(alpha=LIME_RIDGE_ALPHA), "
                "similarity_func=__import__('captum').attr._core.lime.get_exp_kernel_similarity_function("
                "'cosine', kernel_width=2.0))"),),
@@ -130,11 +132,14 @@ def first_failure(output: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this mutation (repeatable)")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="run only this mutation (repeatable)")
     parser.add_argument("--tiny", action="store_true", help=f"run only the fast mutation ({TINY})")
     parser.add_argument("--list", action="store_true", help="list the mutations and exit")
     parser.add_argument("--head", action="store_true",
                         help="mutate the last commit instead of the working tree (leaves out uncommitted edits)")
+    parser.add_argument("--files", nargs="+", metavar="FILE",
+                        help="run these test files instead of each mutation's own (e.g. to see what older tests miss)")
     parser.add_argument("--no-baseline", action="store_true", help="skip running the files on the unmutated copy")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per pytest run (default 600)")
     args = parser.parse_args(argv)
@@ -148,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown mutation {', '.join(unknown)}; known: {', '.join(by_name)}")
     chosen = [by_name[n] for n in dict.fromkeys(names)] if names else list(MUTATIONS)
+    if args.files:
+        chosen = [replace(m, tests=tuple(args.files)) for m in chosen]
 
     rows, failed = [], False
     with tempfile.TemporaryDirectory(prefix="attnviz-mutations-") as scratch:

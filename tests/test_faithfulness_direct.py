@@ -28,7 +28,8 @@ def direct_curves(scorer, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     """Comprehensiveness and sufficiency [T, K] and the deletion curve [T, K + 1], one mask at a time."""
     s, t_len = scorer.source_len, scorer.summary_len
     full = scorer.score_masks(np.ones((1, s), dtype=bool))[0]
-    comp, suff, dele = np.zeros((t_len, len(FRACTIONS))), np.zeros((t_len, len(FRACTIONS))), np.zeros((t_len, 1 + len(FRACTIONS)))
+    k = len(FRACTIONS)
+    comp, suff, dele = np.zeros((t_len, k)), np.zeros((t_len, k)), np.zeros((t_len, k + 1))
     dele[:, 0] = full
     for t in range(t_len):
         order = sorted(range(s), key=lambda j: (-scores[t, j], j))      # highest first, ties to the earlier token

@@ -91,7 +91,7 @@ def test_hf_attention_to_an_absent_piece_is_exactly_zero_in_every_layer_and_head
     keep[1, absent] = False
     scorer.score_masks(keep)
     (out,) = spy.outputs
-    columns = scorer.feature_positions[absent]                           # the absent pieces among the encoder's positions
+    columns = scorer.feature_positions[absent]                           # the absent pieces among the encoder's
     present = scorer.feature_positions[[j for j in range(scorer.source_len) if j not in absent]]
     for name in ("cross_attentions", "encoder_attentions"):
         layers = getattr(out, name)
