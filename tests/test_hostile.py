@@ -375,7 +375,7 @@ def test_special_files_are_refused_at_once(tiny, tmp_path, capsys, where, case):
     start = time.perf_counter()
     code, err = run([*argv, "--model", str(tiny)], capsys)
     assert_one_line(code, err, message)
-    assert time.perf_counter() - start < 10
+    assert time.perf_counter() - start < 60                                 # a guard against waiting, not a speed target
 
 
 def test_a_file_over_the_cap_is_not_read_whole(tiny, tmp_path, capsys):
@@ -557,7 +557,7 @@ def test_a_server_answering_junk_is_not_a_scheduler(tiny, tmp_path, capsys):
         server.close()
     assert code == 2 and "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("attnviz: error:"), err
-    assert time.perf_counter() - start < 30
+    assert time.perf_counter() - start < 60                                 # a guard against waiting, not a speed target
 
 
 @pytest.mark.parametrize("which", ["missing", "damaged"])
@@ -574,12 +574,17 @@ def test_examples_without_usable_data_are_one_line(tmp_path, capsys, which, monk
 
 
 def test_check_rows_beyond_the_summary_are_capped(tiny, capsys):
-    import time
+    """--rows 10^20 compares every summary token once ("T of T rows"), never more rows than the summary has."""
+    import re
 
-    start = time.perf_counter()
-    code, err = run(["check", "--text", TEXT, "--model", str(tiny), "--rows", "1" + "0" * 20, "--json"], capsys)
-    assert code in (0, 1) and "Traceback" not in err
-    assert time.perf_counter() - start < 120
+    try:
+        code = main(["check", "--text", TEXT, "--model", str(tiny), "--rows", "1" + "0" * 20, "--json"])
+    except SystemExit as exc:                                            # a check that fails on the tiny model
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert code in (0, 1) and "Traceback" not in err, err
+    rows = [(int(a), int(b)) for a, b in re.findall(r"(\d+) of (\d+) rows", out)]
+    assert rows and all(a == b for a, b in rows), rows
 
 
 def test_text_with_nothing_visible_is_refused_by_a_hugging_face_model_too(tmp_path, capsys):
