@@ -21,6 +21,17 @@ from tests.conftest import intact
 TEXT = "the minister met the committee on monday after the budget vote failed"
 SHORT = "police said the city council plan failed"           # 7 tokens: every coalition can be enumerated
 SETTINGS = DecodingSettings(beam_size=2, min_len=3, max_len=4)
+SHORT_SETTINGS = DecodingSettings(beam_size=1, min_len=2, max_len=2)
+READS = 0.1                       # nats: the least max_t |f_t(all) − f_t(none)| of a tiny model on each input
+FLOAT32 = 1e-5                    # two computations of the same numbers, relative to the largest of them
+
+
+def assert_close(actual, expected, relative):
+    """max |actual − expected| ≤ relative · max |expected|: a tolerance that scales with the values compared."""
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    assert actual.shape == expected.shape, (actual.shape, expected.shape)
+    error, scale = np.abs(actual - expected).max(), np.abs(expected).max()
+    assert error <= relative * scale, f"max |difference| {error:.3g} > {relative:g} × max |expected| {scale:.3g}"
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +44,17 @@ def folders(tmp_path_factory):
 @pytest.fixture(scope="module")
 def loaded(folders):
     return {family: load_model(folder, device="cpu") for family, folder in folders.items()}
+
+
+@pytest.mark.parametrize("family", [*hf_models.ALL_FAMILIES, "bart-pieces"])
+def test_the_tiny_models_read_their_source(loaded, family):
+    """The known answers below are compared on numbers well above their tolerances: removing the whole source
+    moves some summary token's log-probability by at least READS nats on every input the tests use."""
+    model = loaded[family]
+    for text, settings in ((TEXT, SETTINGS), (SHORT, SHORT_SETTINGS)):
+        scorer = model.scorer(model.summarize(text, settings))
+        whole, none = scorer.score_masks(np.array([[True] * scorer.source_len, [False] * scorer.source_len]))
+        assert np.abs(whole - none).max() >= READS, (text, whole - none)
 
 
 @pytest.mark.parametrize("family", hf_models.ALL_FAMILIES)
@@ -69,21 +91,42 @@ def test_the_scorer_reproduces_the_generation_and_removal_hides_a_token_entirely
     model = loaded[family]
     generation = model.summarize(TEXT, SETTINGS)
     scorer = model.scorer(generation)
-    np.testing.assert_allclose(intact(scorer).numpy(), generation.token_logprobs, atol=1e-5)
+    assert_close(intact(scorer).numpy(), generation.token_logprobs, FLOAT32)
     keep = np.ones((1, scorer.source_len), dtype=bool)
     keep[0, 2] = False
     absent = scorer.score_masks(keep)
     other = generation.source_ids.copy()
     other[2] = other[3]                                                             # another word in its place
     swapped = model.scorer(type(generation)(**{**generation.__dict__, "source_ids": other}))
-    np.testing.assert_allclose(swapped.score_masks(keep), absent, atol=1e-6)        # absent: identity irrelevant
-    assert np.abs(swapped.score_masks(~keep | True) - scorer.score_masks(~keep | True)).max() > 1e-6  # present: it matters
+    assert_close(swapped.score_masks(keep), absent, 1e-6)                            # absent: identity irrelevant
+    assert np.abs(swapped.score_masks(~keep | True) - scorer.score_masks(~keep | True)).max() > 1e-2  # present: it matters
     gates = torch.ones(1, scorer.source_len)
     gates[0, 2] = 0.0
-    np.testing.assert_allclose(scorer.score_presence(gates).detach().numpy(), absent, atol=1e-5)
+    assert_close(scorer.score_presence(gates).detach().numpy(), absent, FLOAT32)
     none = scorer.score_masks(np.zeros((1, scorer.source_len), dtype=bool))
     near_none = scorer.score_presence(torch.full((1, scorer.source_len), 1e-7)).detach().numpy()
-    np.testing.assert_allclose(near_none, none, atol=1e-4)                          # the path's end is continuous
+    assert_close(near_none, none, 1e-4)                                             # the path's end is continuous
+
+
+@pytest.mark.parametrize("family", hf_models.ALL_FAMILIES)
+def test_removal_equals_the_model_s_own_attention_mask(loaded, family):
+    """An absent token is out of every attention that reads the encoder (the bias log g = −∞): the scorer's f_t
+    with tokens 2 and 5 absent equals the model called by transformers with attention_mask 0 there, which
+    hides them from encoder self-attention and cross-attention alike (their embedding then reaches nothing)."""
+    model = loaded[family]
+    generation = model.summarize(TEXT, SETTINGS)
+    scorer = model.scorer(generation)
+    keep = np.ones((1, scorer.source_len), dtype=bool)
+    keep[0, [2, 5]] = False
+    source = torch.tensor([model.before + list(generation.source_ids) + model.after])
+    shown = torch.ones_like(source)
+    shown[0, len(model.before) + 2] = shown[0, len(model.before) + 5] = 0
+    with torch.no_grad():
+        logits = model.model(input_ids=source, attention_mask=shown, decoder_input_ids=scorer.decoder_inputs).logits
+    rows = logits[0, scorer.first_row:scorer.first_row + scorer.summary_len].log_softmax(-1)
+    expected = rows.gather(-1, scorer.targets[0, :, None])[:, 0].numpy()
+    assert_close(scorer.score_masks(keep)[0], expected, FLOAT32)
+    assert np.abs(scorer.score_masks(~keep | True)[0] - expected).max() > 1e-2       # and the two tokens matter
 
 
 @pytest.mark.parametrize("family", hf_models.ALL_FAMILIES)
@@ -92,11 +135,10 @@ def test_integrated_gradients_against_a_fine_quadrature_and_captum(loaded, famil
     scorer = model.scorer(model.summarize(TEXT, SETTINGS))
     rows = range(scorer.summary_len)
     plain = METHODS["integrated_gradients"](scorer, n_steps=40, max_steps=40, path_power=1)
-    np.testing.assert_allclose(plain.scores, reference.per_token_integrated_gradients(scorer, rows, n_steps=40),
-                               atol=1e-5)
+    assert_close(plain.scores, reference.per_token_integrated_gradients(scorer, rows, n_steps=40), FLOAT32)
     ours = METHODS["integrated_gradients"](scorer)
     fine = reference.per_token_integrated_gradients(scorer, rows, n_steps=1500)
-    np.testing.assert_allclose(ours.scores, fine, atol=2e-3 * max(1.0, np.abs(fine).max()))
+    assert_close(ours.scores, fine, 1e-2)
     assert ours.checks["all_rows_converged"], ours.checks["refined_because"]
 
 
@@ -105,32 +147,32 @@ def test_shapley_owen_lime_and_occlusion_known_answers(loaded, family):
     from attnviz.explain.partition import text_clustering
 
     model = loaded[family]
-    generation = model.summarize(SHORT, DecodingSettings(beam_size=1, min_len=2, max_len=2))
+    generation = model.summarize(SHORT, SHORT_SETTINGS)
     scorer = model.scorer(generation)
     values = known.coalition_values(scorer)
     exact = known.exact_shapley(values, scorer.source_len)
-    kernel = METHODS["kernel_shap"](scorer, n_samples=3000, seed=0).scores
-    assert np.abs(kernel - exact).max() < 0.05 * np.abs(exact).max() + 1e-4
+    kernel = METHODS["kernel_shap"](scorer, n_samples=10000, seed=0).scores     # 100 samples: 40-76 % off
+    assert_close(kernel, exact, 0.1)                                             # 10,000: 1-4 % (seeds 0-2)
     owen = known.exact_owen(values, text_clustering(generation.source_tokens), scorer.source_len)
-    np.testing.assert_allclose(METHODS["partition_shap"](scorer, max_evals=2000).scores, owen, atol=1e-5)
+    assert_close(METHODS["partition_shap"](scorer, max_evals=2000).scores, owen, FLOAT32)
     lime = METHODS["lime"](scorer, n_samples=100, seed=1).scores
     direct = np.stack([known.lime_by_ridge(scorer, t, n_samples=100, seed=1) for t in range(scorer.summary_len)])
-    np.testing.assert_allclose(lime, direct, atol=1e-5)
-    np.testing.assert_allclose(METHODS["occlusion"](scorer).scores, reference.leave_one_out(scorer), atol=1e-5)
+    assert_close(lime, direct, FLOAT32)
+    assert_close(METHODS["occlusion"](scorer).scores, reference.leave_one_out(scorer), FLOAT32)
 
 
 @pytest.mark.parametrize("name", ["input_x_gradient", "saliency"])
 def test_gradient_methods_equal_captum_per_token(loaded, name):
     scorer = loaded["bart"].scorer(loaded["bart"].summarize(TEXT, SETTINGS))
     expected = reference.per_token_gradient(name, scorer, range(scorer.summary_len))
-    np.testing.assert_allclose(METHODS[name](scorer).scores, expected, atol=1e-5)
+    assert_close(METHODS[name](scorer).scores, expected, FLOAT32)
 
 
 def test_a_given_summary_is_forced(loaded):
     model = loaded["t5"]
     generation = model.force(TEXT, "the committee met")
     assert generation.summary_tokens == ["the", "committee", "met"] and generation.settings["forced_summary"]
-    np.testing.assert_allclose(intact(model.scorer(generation)).numpy(), generation.token_logprobs, atol=1e-5)
+    assert_close(intact(model.scorer(generation)).numpy(), generation.token_logprobs, FLOAT32)
 
 
 def test_cli_summarize_and_explain_with_a_folder(folders, tmp_path):
