@@ -7,7 +7,7 @@ from functools import partial
 import numpy as np
 import pytest
 
-from attnviz.axioms import Check, absent_token_change, exact_checks, run_checks
+from attnviz.axioms import EQUAL, Check, _ig_checks, absent_token_change, completeness, difference, exact_checks, run_checks
 from attnviz.cli import main
 from attnviz.explain import METHODS, reference
 from attnviz.models.base import DecodingSettings
@@ -98,6 +98,31 @@ def test_the_removal_check_fails_when_an_absent_token_leaks(case, monkeypatch):
         def score_masks(self, keep):
             return super().score_masks(np.ones_like(keep))
     assert absent_token_change(partial(Leaky, model), generation, 1, 7) > 1e-3
+
+
+def test_the_ig_row_check_recomputes_delta_from_the_scores(case):
+    """IG's completeness is judged on its scores and a gap computed through the scorer, not on what the method
+    reports: scores that lose 5% of a row fail even when the method's own checks say every row converged."""
+    model, generation = case
+    scorer = PointerScorer(model, generation)
+    ig = METHODS["integrated_gradients"](scorer)
+    delta, gap = completeness(ig.scores, scorer)
+    assert np.abs(gap).max() > 0.1                                                # the model reads its source
+    np.testing.assert_allclose(delta, np.asarray(ig.checks["convergence_delta"]), atol=1e-5)
+    rows = _ig_checks(ig, scorer, range(1))[0]
+    assert rows.passed and rows.value <= 1.0
+    worst = int(np.argmax(np.abs(gap)))
+    ig.scores[worst] *= 0.95                                                      # 5% of the largest row's gap lost
+    assert ig.checks["all_rows_converged"] and ig.checks["worst_delta_over_allowed"] <= 1.0    # what it claims
+    assert not _ig_checks(ig, scorer, range(1))[0].passed
+
+
+def test_equality_is_relative_above_one_nat_and_absolute_below():
+    ones = np.ones(3)
+    assert difference(ones * 100 + 1e-3, ones * 100) == pytest.approx(1e-5)         # float32 on large numbers
+    assert difference(ones * 0.01 + 1e-3, ones * 0.01) == pytest.approx(1e-3)      # small numbers: nats
+    assert Check("x", "m", difference(ones * 300 * (1 + 5e-5), ones * 300), EQUAL).passed
+    assert not Check("x", "m", difference(ones * 0.3 + 2e-4, ones * 0.3), EQUAL).passed
 
 
 def test_a_check_fails_on_a_large_or_non_finite_value():
