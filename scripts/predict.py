@@ -3,17 +3,23 @@ models can be compared pair by pair (``python -m attnviz evaluate --compare-pred
 
     .venv/bin/python scripts/predict.py --pairs data/news/test.jsonl --out runs/predictions.jsonl [--model DIR]
 
-It uses only ``PointerSummarizer.from_checkpoint(...).summarize(text)`` with the default decoding settings, so it
-also runs against an older checkout of attnviz (put that checkout first on PYTHONPATH) to get the
-predictions of a model the current code no longer loads.
+It uses only ``PointerSummarizer.from_checkpoint(...).summarize(text)`` (``attnviz.pipeline.Summarizer`` before
+attnviz/models/) with the default decoding settings, so it also runs against an older checkout of attnviz (put
+that checkout first on PYTHONPATH) to get the predictions of a model the current code no longer loads.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-from attnviz.models.pointer.summarizer import PointerSummarizer
+sys.path.append(str(Path(__file__).resolve().parent.parent))     # after PYTHONPATH: an older checkout there wins
+
+try:
+    from attnviz.models.pointer.summarizer import PointerSummarizer
+except ImportError:                                               # a checkout from before attnviz/models/
+    from attnviz.pipeline import Summarizer as PointerSummarizer
 
 
 def main() -> None:
