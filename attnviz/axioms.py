@@ -52,6 +52,8 @@ def equal_limit(scorer: Scorer) -> float:
 def difference(a: np.ndarray, b: np.ndarray) -> float:
     """max |a − b| / max(1 nat, max |b|): relative to the numbers compared, absolute where they are small."""
     return _max_diff(a, b) / max(SCALE_FLOOR, float(np.abs(np.asarray(b)).max()))
+
+
 FINE_STEPS = 2000         # the reference quadrature for IG
 FINE_ERROR = 1e-3         # ``difference`` of φ(ours) and φ(2,000 steps)
 FINE_ROWS = 2             # rows compared with the fine quadrature unless --rows says otherwise
@@ -121,8 +123,8 @@ def _reference_checks(results: dict[str, Attribution], scorer: Scorer, picked: r
     """Occlusion against leave-one-out, and every method whose spec names a per-token reference against it
     (rerun at the spec's ``reference_params`` where they differ from the defaults)."""
     progress("leave-one-out, directly")
-    checks = [Check("equals leave-one-out", "occlusion", difference(results["occlusion"].scores,
-                                                                     reference.leave_one_out(scorer)), equal_limit(scorer))]
+    loo = difference(results["occlusion"].scores, reference.leave_one_out(scorer))
+    checks = [Check("equals leave-one-out", "occlusion", loo, equal_limit(scorer))]
     detail = f"{len(picked)} of {scorer.summary_len} rows"
     for name, spec in METHODS.items():
         if spec.reference is None or name not in results:

@@ -7,7 +7,8 @@ from functools import partial
 import numpy as np
 import pytest
 
-from attnviz.axioms import EQUAL, Check, _ig_checks, absent_token_change, completeness, difference, exact_checks, run_checks
+from attnviz.axioms import (EQUAL, Check, _ig_checks, absent_token_change, completeness, difference, exact_checks,
+                            run_checks)
 from attnviz.cli import main
 from attnviz.explain import METHODS, reference
 from attnviz.models.base import DecodingSettings

@@ -99,7 +99,8 @@ def test_the_scorer_reproduces_the_generation_and_removal_hides_a_token_entirely
     other[2] = other[3]                                                             # another word in its place
     swapped = model.scorer(type(generation)(**{**generation.__dict__, "source_ids": other}))
     assert_close(swapped.score_masks(keep), absent, 1e-6)                            # absent: identity irrelevant
-    assert np.abs(swapped.score_masks(~keep | True) - scorer.score_masks(~keep | True)).max() > 1e-2  # present: it matters
+    present = ~keep | True
+    assert np.abs(swapped.score_masks(present) - scorer.score_masks(present)).max() > 1e-2  # present: it matters
     gates = torch.ones(1, scorer.source_len)
     gates[0, 2] = 0.0
     assert_close(scorer.score_presence(gates).detach().numpy(), absent, FLOAT32)
