@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -327,3 +329,15 @@ def read_field(document: dict[str, Any], key: str, kind: type | tuple[type, ...]
                  dict: "an object", bool: "true or false"}.get(kind, "another kind of value")
         raise DocumentError(f"{where}{key} must be {words}, not {describe(value)}")
     return value
+
+
+@contextmanager
+def built_from_document(prefix: str) -> Iterator[None]:
+    """Around building a result from fields already read: a check of its ``__post_init__`` that the readers
+    missed becomes a DocumentError whose message starts with ``prefix``."""
+    try:
+        yield
+    except DocumentError:
+        raise
+    except ValueError as exc:
+        raise DocumentError(f"{prefix}{exc}") from None

@@ -14,6 +14,7 @@ from attnviz.errors import DocumentError
 from attnviz.jsonvalues import (
     MAX_COUNT,
     MAX_SEED,
+    built_from_document,
     check_names,
     describe,
     finite,
@@ -95,7 +96,7 @@ class Faithfulness:
         if spread is not None:
             check_names(spread, "figure", where=where + "aopc_std", max_names=len(AOPC_SPREADS))
             spread = {name: read_float(spread, name, low=0.0, where=where + "aopc_std.") for name in spread}
-        try:
+        with built_from_document(f"{where[:-1]}: "):
             return cls(method=method, fractions=tuple(float(f) for f in shares),
                        comprehensiveness=read_array(document, "comprehensiveness", shape=(t, k), where=where,
                                                     of=per_fraction),
@@ -105,10 +106,6 @@ class Faithfulness:
                        aopc_spread=spread,
                        curve_std=read_array(document, "deletion_curve_std", shape=(k + 1,), where=where,
                                             of="nothing removed, then each fraction", optional=True))
-        except DocumentError:
-            raise
-        except ValueError as exc:                                 # a check of __post_init__ the readers missed
-            raise DocumentError(f"{where[:-1]}: {exc}") from None
 
 
 @dataclass
@@ -147,7 +144,7 @@ class HeadFaithfulness:
         shares = read_array(document, "fractions", shape=("K",), kind="number", where=where,
                             of="the shares of the source removed")
         random = read_object(document, "random", where=where)
-        try:
+        with built_from_document("head_faithfulness: "):
             return cls(fractions=tuple(float(f) for f in shares),
                        comprehensiveness=read_array(document, "aopc_comprehensiveness", shape=(layers, heads),
                                                     kind="number", where=where, of="layers × heads"),
@@ -156,10 +153,6 @@ class HeadFaithfulness:
                        random={name: read_float(random, name, where=where + "random.", nullable=True)
                                for name in HEAD_BASELINE},
                        cost=read_cost(document, "cost", where=where))
-        except DocumentError:
-            raise
-        except ValueError as exc:                                 # a check of __post_init__ the readers missed
-            raise DocumentError(f"head_faithfulness: {exc}") from None
 
 
 @dataclass
@@ -266,16 +259,12 @@ class Stability:
             agreement = {m: read_array(agreement, m, shape=(len(seeds),), where=where + "with_attention.",
                                        of="one mean per seed") for m in names}
         mean = read_array(document, "mean", shape=(t, u), where=where, of="summary tokens × source units")
-        try:
+        with built_from_document(f"stability.{method}: "):
             return cls(method=method, seeds=tuple(int(s) for s in seeds), mean=mean,
                        std=read_array(document, "std", shape=mean.shape, where=where, of="summary tokens × source units"),
                        rank_tau=read_array(document, "rank_tau", shape=mean.shape[:1], where=where,
                                            of="one per summary token"),
                        with_attention=agreement)
-        except DocumentError:
-            raise
-        except ValueError as exc:                                 # a check of __post_init__ the readers missed
-            raise DocumentError(f"stability.{method}: {exc}") from None
 
 
 def read_cost(document: dict[str, Any], key: str, *, where: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from attnviz.errors import DocumentError
 from attnviz.jsonvalues import (
     MAX_COUNT,
     MAX_NAME_CHARS,
+    built_from_document,
     describe,
     finite,
     read_array,
@@ -162,7 +163,7 @@ class Generation:
             layers = read_heads(document, "head_attention", t, s, where=where, of="heads × summary tokens × source tokens")
         settings = read_plain(document, "settings", where=where, default={})
         read_text(settings, "device", where=where + "settings.", max_chars=MAX_NAME_CHARS, default=None)
-        try:
+        with built_from_document(where):
             return cls(
                 source_tokens=source_tokens, summary_tokens=summary_tokens,
                 summary=read_text(document, "summary", where=where),
@@ -179,10 +180,6 @@ class Generation:
                 score=read_float(document, "score", where=where, default=0.0),
                 settings=settings,
             )
-        except DocumentError:
-            raise
-        except ValueError as exc:                                 # a check of __post_init__ the readers missed
-            raise DocumentError(f"{where}{exc}") from None
 
 
 @dataclass
@@ -223,7 +220,7 @@ class Attribution:
         if not isinstance(document, dict):
             raise DocumentError(f"methods.{method} must be an object ({{…}}), not {describe(document)}")
         t, u = len(generation.summary_tokens), len(generation.source_tokens)
-        try:
+        with built_from_document(""):
             return cls(method=method, source_tokens=list(generation.source_tokens),
                        summary_tokens=list(generation.summary_tokens),
                        scores=read_array(document, "scores", shape=(t, u), where=where,
@@ -235,7 +232,3 @@ class Attribution:
                        params=read_plain(document, "params", where=where, default={}),
                        checks=read_plain(document, "checks", where=where, default={}),
                        head_scores=read_heads(document, "head_scores", t, u, where=where))
-        except DocumentError:
-            raise
-        except ValueError as exc:                                 # a check of __post_init__ the readers missed
-            raise DocumentError(str(exc)) from None
