@@ -102,6 +102,8 @@ def check_output_file(path: Path) -> None:
     name = shown_name(path)
     if not str(path).strip() or path.is_dir():
         raise InputError(f"cannot write to {name}: name a file, not a folder")
+    if path.exists() and not path.is_file():             # a pipe would block the probe below until read
+        raise InputError(f"cannot write to {name}: it is not a regular file (a pipe, a device or a socket)")
     if not path.parent.is_dir():
         raise InputError(f"cannot write to {name}: the folder {shown_name(path.parent)} does not exist")
     existed = path.exists()

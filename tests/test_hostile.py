@@ -488,7 +488,7 @@ def test_training_folders_are_checked_first(tmp_path, capsys, which, monkeypatch
     assert_one_line(code, err, message)
 
 
-@pytest.mark.parametrize("which", ["a folder", "a missing folder", "a read-only place"])
+@pytest.mark.parametrize("which", ["a folder", "a missing folder", "a read-only place", "a pipe"])
 def test_an_unwritable_predictions_file_is_refused_before_any_work(tiny, tmp_path, capsys, which, monkeypatch):
     import attnviz.evaluate as evaluate
 
@@ -496,7 +496,8 @@ def test_an_unwritable_predictions_file_is_refused_before_any_work(tiny, tmp_pat
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text(json.dumps({"text": TEXT, "summary": "w1 w2"}) + "\n", encoding="utf-8")
     out = {"a folder": str(tmp_path), "a missing folder": str(tmp_path / "no" / "p.jsonl"),
-           "a read-only place": "/proc/attnviz-predictions.jsonl"}[which]
+           "a read-only place": "/proc/attnviz-predictions.jsonl",
+           "a pipe": _fifo(tmp_path) if which == "a pipe" else ""}[which]
     code, err = run(["evaluate", "--pairs", str(pairs), "--save-predictions", out, "--model", str(tiny)], capsys)
     assert_one_line(code, err, "cannot write to")
 
