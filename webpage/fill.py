@@ -199,7 +199,8 @@ def removal_request(request: Request, explanation: Explanation, removal: Removal
     button = f"{slot_key}-button"
     if removals.get(slot_key) != key:
         if not state.pressed(button):
-            return Offer(where, removal.label, button, plan.forward_passes, cfg.model_key, request.text, cfg.decoding)
+            return Offer(where, removal.label, button, plan.forward_passes, cfg.model_key, request.text,
+                         cfg.decoding).hold()
         removals[slot_key] = key
     job = submit(request, removal_spec(explanation, removal, plan.forward_passes, key))
     with where.container():

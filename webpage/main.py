@@ -13,7 +13,7 @@ from webpage import fill, state
 from webpage.request import build_request
 from webpage.services import load_summarizer, warm_page
 from webpage.settings import PageSettings
-from webpage.views.costs import offer_explain
+from webpage.views.costs import hold_explain, offer_explain
 from webpage.views.encoder import encoder_section
 from webpage.views.explanation import Places, explanation_views
 from webpage.views.features import features_section
@@ -49,6 +49,7 @@ def live_page(cfg: PageSettings) -> None:
     features_section(request)
     explain_slot = st.empty()
     explanation = fill.live_explanation(request)      # progress, Cancel and failing methods drawn here
+    hold_explain(request, explain_slot)
     if cfg.pointer_split and request.generation.p_gen is None:
         st.caption("This model has no pointer: its attention is not split into copying and generating.")
     places = Places.reserve()

@@ -1,5 +1,5 @@
 """Small widgets shared by the views: markdown-safe messages, checked number boxes, progress bars, and a
-button offered with its timed cost once the rest of the page is drawn."""
+button offered with its timed cost once the rest of the page is drawn (held in place meanwhile)."""
 from __future__ import annotations
 
 import re
@@ -53,6 +53,13 @@ def checked_number(param: Param, owner: str, *, key: str, where: Any = None, **w
     return value
 
 
+def held_button(where: Any, label: str, key: str) -> None:
+    """A disabled stand-in for a button whose cost is still being timed, drawn into the slot ``where`` now so
+    that the button, when it replaces it at the end of the run, moves nothing below it: a click on a button
+    that jumps as the page settles lands on something else and is lost."""
+    where.button(f"{label} (timing this input…)", key=f"{key}-held", disabled=True)
+
+
 def progress_bar() -> Any:
     """An empty progress bar here (→ it: ``jobs.wait_for`` draws into it; empty it when done)."""
     return st.progress(0.0)
@@ -61,7 +68,8 @@ def progress_bar() -> Any:
 @dataclass(frozen=True)
 class Offer:
     """A measurement not yet asked for: its button, drawn into ``where`` with its cost once the rest of the page
-    is drawn (the cost is timed on this input; the press is read at the start of the next run)."""
+    is drawn (the cost is timed on this input; the press is read at the start of the next run). ``hold`` draws
+    its stand-in now, where it belongs."""
 
     where: Any                  # a slot reserved where the button belongs
     label: str
@@ -70,6 +78,10 @@ class Offer:
     model_key: ModelKey
     text: str
     decoding: DecodingSettings
+
+    def hold(self) -> Offer:
+        held_button(self.where, self.label, self.key)
+        return self
 
     def draw(self) -> None:
         seconds = self.forward_passes * pass_seconds(self.model_key, self.text, self.decoding)[0]

@@ -15,6 +15,7 @@ from benchmarks.app_server import (  # noqa: F401  (ROOT: test_browser.py import
     ARTIFACTS,
     CHROMIUM_FLAGS,
     ROOT,
+    RunWatch,
     chromium_path,
     free_port,
     start_app,
@@ -67,13 +68,19 @@ def pytest_runtest_makereport(item, call):
         item.failed_call = report.failed
 
 
-@pytest.fixture
-def page(browser_context, app_url, request):
-    page = browser_context.new_page()
-    dialogs: list[str] = []
+def open_page(context, url: str, dialogs: list[str]):
+    """A new tab on ``url`` whose script runs are watched (``page.runs``) and whose dialogs land in ``dialogs``."""
+    page = context.new_page()
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.dialogs = dialogs
-    page.goto(app_url)
+    page.runs = RunWatch(page)
+    page.goto(url)
+    return page
+
+
+@pytest.fixture
+def page(browser_context, app_url, request):
+    page = open_page(browser_context, app_url, [])
     yield page
     if getattr(request.node, "failed_call", False):
         ARTIFACTS.mkdir(exist_ok=True)

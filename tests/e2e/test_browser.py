@@ -1,4 +1,7 @@
-"""The page in a real browser: paste, summarize, hover, focus, download, and no script injection."""
+"""The page in a real browser: paste, summarize, hover, focus, download, and no script injection.
+
+Every action that asks the server for a run waits, inside ``page.runs.run()``, until that run has finished and
+is drawn (``benchmarks.app_server.RunWatch``); no action is retried, so a click the page loses fails a test."""
 from __future__ import annotations
 
 import csv
@@ -6,28 +9,25 @@ import os
 import re
 import shutil
 
-from tests.e2e.conftest import ARTIFACTS, ROOT
+from tests.e2e.conftest import ARTIFACTS, ROOT, open_page
 
 TEXT = ("The European Union agreed on Tuesday to extend economic sanctions against Russia for another six months, "
         "diplomats said, citing the lack of progress in implementing the Minsk peace agreement for eastern Ukraine. "
         "The measures, which target the energy, banking and defence sectors, were first imposed in 2014.")
 HOVER = re.compile(r'^summary #\d+ ".+" ← source #\d+ ".+": -?\d+\.\d{3}$')
 TIMEOUT = 120_000  # ms: the first summary also loads the model
+TIMEOUT_S = TIMEOUT / 1000
 
 
 def summarize(page, text: str) -> None:
     box = page.get_by_label("Text to summarize")
     box.fill(text)
-    box.press("Control+Enter")                       # commit the text area's value
-    page.get_by_role("button", name="Summarize").click()
-    page.locator(".attnviz-summary").first.wait_for(timeout=TIMEOUT)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT)
-    wait_idle(page)
-
-
-def wait_idle(page) -> None:
-    """Until Streamlit's 'Running…' indicator is gone."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT)
+    with page.runs.run(TIMEOUT_S):
+        box.press("Control+Enter")                   # commit the text area's value
+    with page.runs.run(TIMEOUT_S):
+        page.get_by_role("button", name="Summarize").click()
+    assert page.locator(".attnviz-summary").count() >= 1
+    page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT)   # plotly.js draws after the run, in the browser
 
 
 def choose(page, label: str, option: re.Pattern) -> None:
@@ -39,24 +39,16 @@ def choose(page, label: str, option: re.Pattern) -> None:
     page.get_by_role("option", name=option).first.click()
 
 
-def hover_label(page, x_frac: float = 0.3, y_frac: float = 0.2, tries: int = 3) -> str:
-    """The hover label of one heatmap cell. A chart redrawn by a late rerun drops plotly's hover layer, so
-    hover again (up to ``tries`` times) rather than wait for a label that is gone."""
-    for attempt in range(tries):
-        try:
-            plot = page.locator(".js-plotly-plot").first
-            plot.scroll_into_view_if_needed()
-            area = plot.locator(".nsewdrag").first.bounding_box()
-            page.mouse.move(area["x"] + 1, area["y"] + 1)                    # leave the cell, then enter it
-            page.mouse.move(area["x"] + area["width"] * x_frac, area["y"] + area["height"] * y_frac)
-            label = plot.locator(".hoverlayer .hovertext").first
-            label.wait_for(timeout=10_000)
-            return " ".join(label.text_content(timeout=5_000).split())
-        except Exception:  # noqa: BLE001 — playwright's errors: the chart was redrawn (or detached) meanwhile
-            if attempt == tries - 1:
-                raise
-            wait_idle(page)
-    raise AssertionError("unreachable")
+def hover_label(page, x_frac: float = 0.3, y_frac: float = 0.2) -> str:
+    """The hover label of one heatmap cell of the settled page."""
+    plot = page.locator(".js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    area = plot.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(area["x"] + 1, area["y"] + 1)                    # leave the cell, then enter it
+    page.mouse.move(area["x"] + area["width"] * x_frac, area["y"] + area["height"] * y_frac)
+    label = plot.locator(".hoverlayer .hovertext").first
+    label.wait_for(timeout=10_000)
+    return " ".join(label.text_content(timeout=5_000).split())
 
 
 def test_paste_summarize_and_hover_a_heatmap_cell(page):
@@ -72,11 +64,10 @@ def test_focus_a_summary_token_changes_the_highlighting(page):
     summarize(page, TEXT)
     grid = page.locator(".attnviz-focus")
     before = grid.inner_html()
-    choose(page, "Summary token", re.compile(r"^#2 "))
-    page.wait_for_function("(b) => { const g = document.querySelector('.attnviz-focus'); return g && g.innerHTML !== b; }",
-                           arg=before, timeout=TIMEOUT)
-    wait_idle(page)
+    with page.runs.run(TIMEOUT_S):
+        choose(page, "Summary token", re.compile(r"^#2 "))
     after = grid.inner_html()
+    assert after != before
     shades = re.findall(r"rgba\(\d+, ?\d+, ?\d+, ?([\d.]+)\)", after)
     assert shades and max(map(float, shades)) > 0.5               # the top source token is clearly shaded
     focused = page.locator(".attnviz-chip").nth(2).get_attribute("style")
@@ -86,16 +77,10 @@ def test_focus_a_summary_token_changes_the_highlighting(page):
 def test_download_the_csv(page, tmp_path):
     summarize(page, TEXT)
     path = tmp_path / "scores.csv"
-    for attempt in range(3):          # a click that lands while a late rerun redraws the button is lost: again
-        try:
-            with page.expect_download(timeout=40_000) as download:
-                page.get_by_role("button", name="CSV (long format)").click()
-            download.value.save_as(path)
-            break
-        except Exception:  # noqa: BLE001 — playwright's TimeoutError
-            if attempt == 2:
-                raise
-            wait_idle(page)
+    with page.expect_download(timeout=40_000) as download:
+        page.get_by_role("button", name="CSV (long format)").click()
+    download.value.save_as(path)
+    assert page.runs.settled()                                         # a download does not run the page again
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["method", "summary_index", "summary_token", "source_index", "source_token", "score"]
@@ -106,6 +91,27 @@ def test_download_the_csv(page, tmp_path):
     for r in rows:
         per_token[r["summary_index"]] = per_token.get(r["summary_index"], 0.0) + float(r["score"])
     assert all(0 < v < 1 for v in per_token.values())  # attention rows: 1 − the null slot's weight
+
+
+RECORD_TOPS = """() => {
+    window.attnvizTops = [];
+    const csv = () => [...document.querySelectorAll('button')].find(b => b.innerText.startsWith('CSV'));
+    setInterval(() => {
+        const button = csv();
+        const top = button ? Math.round(button.getBoundingClientRect().top) : null;
+        if (top !== null && window.attnvizTops.at(-1) !== top) window.attnvizTops.push(top);
+    }, 5);
+}"""
+
+
+def test_nothing_moves_below_a_button_priced_at_the_end_of_the_run(page):
+    """The buttons priced once the page is drawn (Explain, Measure faithfulness) hold their place from the
+    start of the run: the CSV button below them, drawn seconds earlier, never moves, so a click on it while
+    the page settles lands where the user aimed."""
+    page.evaluate(RECORD_TOPS)                                       # its top, every 5 ms while on the page
+    summarize(page, TEXT + " This sentence makes the text new to the server's caches.")
+    tops = page.evaluate("() => window.attnvizTops")
+    assert len(tops) == 1, f"the CSV button moved while the page was drawn: tops {tops} px"
 
 
 def test_script_in_the_text_does_not_run(page):
@@ -121,18 +127,16 @@ def test_script_in_the_text_does_not_run(page):
 
 def test_example_with_attributions_screenshot(page):
     """A real example from the test split with the default attribution methods; the README's screenshot."""
-    choose(page, "Example from the held-out news test split", re.compile(".+"))
-    page.wait_for_function("() => document.querySelector('textarea[aria-label=\"Text to summarize\"]').value.length > 100",
-                           timeout=TIMEOUT)                         # the example fills the text box
-    page.get_by_role("button", name="Summarize").click()
-    page.locator(".attnviz-summary").wait_for(timeout=TIMEOUT)
-    page.get_by_role("button", name=re.compile(r"^Explain with")).click()
+    with page.runs.run(TIMEOUT_S):
+        choose(page, "Example from the held-out news test split", re.compile(".+"))
+    assert len(page.get_by_label("Text to summarize").input_value()) > 100      # the example fills the text box
+    with page.runs.run(TIMEOUT_S):
+        page.get_by_role("button", name="Summarize").click()
+    with page.runs.run(TIMEOUT_S):
+        page.get_by_role("button", name=re.compile(r"^Explain with .*≈")).click()
     page.get_by_role("tab", name="occlusion").wait_for(timeout=TIMEOUT)
-    wait_idle(page)
-    page.wait_for_function("() => document.querySelectorAll('.attnviz-focus tr').length === 1 + 3",
-                           timeout=TIMEOUT)                             # header + attention + 2 methods
-    wait_idle(page)
-    assert page.locator(".js-plotly-plot").count() >= 3
+    assert page.locator(".attnviz-focus tr").count() == 1 + 3               # header + attention + 2 methods
+    page.locator(".js-plotly-plot").nth(2).wait_for(state="attached", timeout=TIMEOUT)   # plotly draws, tabs hide
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "screenshot.png"
     page.set_viewport_size({"width": 1440, "height": 2300})           # Streamlit scrolls inside the page
@@ -147,18 +151,19 @@ def test_example_with_attributions_screenshot(page):
 def test_upload_a_binary_file_then_a_text_file(page, tmp_path):
     box = page.get_by_label("Text to summarize")
     box.fill("my draft")
-    box.press("Control+Enter")
-    wait_idle(page)
+    with page.runs.run(TIMEOUT_S):
+        box.press("Control+Enter")
     blob = tmp_path / "photo.txt"
     blob.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(blob))
-    page.get_by_text("photo.txt looks binary").wait_for(timeout=TIMEOUT)
+    with page.runs.run(TIMEOUT_S):
+        page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(blob))
+    assert page.get_by_text("photo.txt looks binary").count() == 1
     assert box.input_value() == "my draft"                           # the text is never lost
     good = tmp_path / "article.txt"
     good.write_text(TEXT, encoding="utf-8")
-    page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(good))
-    page.wait_for_function("(t) => document.querySelector('textarea[aria-label=\"Text to summarize\"]').value === t",
-                           arg=TEXT, timeout=TIMEOUT)
+    with page.runs.run(TIMEOUT_S):
+        page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(good))
+    assert box.input_value() == TEXT
 
 
 def test_export_the_json_and_open_it_in_a_new_session(page, tmp_path):
@@ -170,14 +175,12 @@ def test_export_the_json_and_open_it_in_a_new_session(page, tmp_path):
     path = tmp_path / "attnviz.json"
     download.value.save_as(path)
 
-    fresh = page.context.new_page()                                    # a new session: nothing cached in it
-    fresh.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    fresh.goto(page.url)
+    fresh = open_page(page.context, page.url, page.dialogs)            # a new session: nothing cached in it
     fresh.get_by_text("Open an exported explanation").click()
-    fresh.locator('[data-testid="stFileUploader"] input[type=file]').nth(1).set_input_files(str(path))
-    fresh.get_by_text("as it was saved").wait_for(timeout=TIMEOUT)
+    with fresh.runs.run(TIMEOUT_S):
+        fresh.locator('[data-testid="stFileUploader"] input[type=file]').nth(1).set_input_files(str(path))
+    assert fresh.get_by_text("as it was saved").count() == 1
     fresh.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT)
-    wait_idle(fresh)
     assert fresh.locator(".attnviz-summary .attnviz-chip").all_inner_texts() == tokens
     assert hover_label(fresh) == label                                 # the same cell, the same raw weight
     assert fresh.get_by_role("textbox", name="Text to summarize").input_value() == ""
@@ -188,12 +191,13 @@ def test_export_the_json_and_open_it_in_a_new_session(page, tmp_path):
 def test_an_empty_upload_keeps_the_text(page, tmp_path):
     box = page.get_by_label("Text to summarize")
     box.fill("my draft, typed by hand")
-    box.press("Control+Enter")
-    wait_idle(page)
+    with page.runs.run(TIMEOUT_S):
+        box.press("Control+Enter")
     empty = tmp_path / "empty draft.txt"
     empty.write_bytes(b"")
-    page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(empty))
-    page.get_by_text("empty draft.txt is empty. The text box was left as it was.").wait_for(timeout=TIMEOUT)
+    with page.runs.run(TIMEOUT_S):
+        page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(empty))
+    assert page.get_by_text("empty draft.txt is empty. The text box was left as it was.").count() == 1
     assert box.input_value() == "my draft, typed by hand"
     assert page.dialogs == []
 
@@ -205,12 +209,13 @@ def test_cancel_a_long_explanation(page):
     page.get_by_text("Budgets and seed").click()
     steps = page.get_by_label("IG steps (1–256)")
     steps.fill("256")
-    steps.press("Enter")
-    wait_idle(page)
-    page.get_by_role("button", name=re.compile(r"^Explain with")).click()
-    page.get_by_role("button", name="Cancel").click(timeout=TIMEOUT)
-    page.get_by_text("Cancelled. The results that had finished are kept").wait_for(timeout=20_000)
-    page.get_by_role("button", name=re.compile(r"^Explain with")).wait_for(timeout=20_000)
+    with page.runs.run(TIMEOUT_S):
+        steps.press("Enter")
+    page.get_by_role("button", name=re.compile(r"^Explain with .*≈")).click()
+    with page.runs.run(20):
+        page.get_by_role("button", name="Cancel").click(timeout=TIMEOUT)
+    assert page.get_by_text("Cancelled. The results that had finished are kept").count() == 1
+    assert page.get_by_role("button", name=re.compile(r"^Explain with .*≈")).is_enabled()
     assert page.get_by_label("Text to summarize").input_value() == " ".join([TEXT] * 6)
     assert page.locator(".attnviz-summary .attnviz-chip").count() >= 4
     assert page.dialogs == []
@@ -224,12 +229,12 @@ def test_a_hugging_face_folder_per_head_heatmap_with_hover(page, tmp_path):
     folder = hf_models.save("bart", tmp_path / "tiny-bart")
     field = page.get_by_label("…or a model folder on the server", exact=True)
     field.fill(str(folder))
-    field.press("Enter")
-    wait_idle(page)
+    with page.runs.run(TIMEOUT_S):
+        field.press("Enter")
     summarize(page, "the minister met the committee on monday after the budget vote failed")
-    choose(page, "Attention layer and head", re.compile(r"^layer 1, head 3$"))
+    with page.runs.run(TIMEOUT_S):
+        choose(page, "Attention layer and head", re.compile(r"^layer 1, head 3$"))
     page.locator(".js-plotly-plot .gtitle", has_text="attention, layer 1, head 3").wait_for(timeout=TIMEOUT)
-    wait_idle(page)
     label = hover_label(page)
     assert HOVER.match(label), label
     assert page.dialogs == []
@@ -246,17 +251,16 @@ def test_two_models_side_by_side_hover_a_head(page, tmp_path):
     save_checkpoint(tmp_path / "tiny-multihead", make_model(vocab, seed=6, attention="multihead"), vocab)
     field = page.get_by_label("…or a model folder on the server", exact=True)
     field.fill(str(tmp_path / "tiny-multihead"))
-    field.press("Enter")
-    wait_idle(page)
-    choose(page, "Side by side with", re.compile(r"^news-pointer-generator$"))
-    wait_idle(page)
+    with page.runs.run(TIMEOUT_S):
+        field.press("Enter")
+    with page.runs.run(TIMEOUT_S):
+        choose(page, "Side by side with", re.compile(r"^news-pointer-generator$"))
     summarize(page, "w1 w2 w3 the w4 w5 . w6 w7 a w8 w9 w10 w11")
-    page.get_by_text("Side by side", exact=True).wait_for(timeout=TIMEOUT)
-    page.wait_for_function("() => document.querySelectorAll('.attnviz-summary').length >= 3",  # 2 columns, details
-                           timeout=TIMEOUT)
-    choose(page, "Attention layer and head", re.compile(r"^head 2$"))                # the first column's
+    assert page.get_by_text("Side by side", exact=True).count() == 1
+    assert page.locator(".attnviz-summary").count() >= 3                              # 2 columns, details
+    with page.runs.run(TIMEOUT_S):
+        choose(page, "Attention layer and head", re.compile(r"^head 2$"))            # the first column's
     page.locator(".js-plotly-plot .gtitle", has_text="attention, head 2").wait_for(timeout=TIMEOUT)
-    wait_idle(page)
     label = hover_label(page)
     assert HOVER.match(label), label
     assert page.dialogs == []
@@ -267,16 +271,16 @@ def test_sentences_as_features_with_the_copy_split_and_a_sentence_looked_into(pa
     its tab, and looking into one sentence brings its tokens back as columns."""
     sidebar = page.locator('[data-testid="stSidebar"]')
     for label, role in (("sentences", "radio"), ("Split attention into copying and generating", "checkbox")):
-        sidebar.get_by_text(label, exact=True).click()                  # the visible label: the input is hidden
-        wait_idle(page)
+        with page.runs.run(TIMEOUT_S):
+            sidebar.get_by_text(label, exact=True).click()              # the visible label: the input is hidden
         assert page.get_by_role(role, name=label).is_checked()
     summarize(page, TEXT)
-    page.get_by_role("tab", name="attention (copy)").wait_for(timeout=TIMEOUT)
+    assert page.get_by_role("tab", name="attention (copy)").count() == 1
     label = hover_label(page)
     assert re.match(r'^summary #\d+ ".+" ← source #[01] "[01]: .+": \d\.\d{3}$', label), label
-    choose(page, "Look into a sentence", re.compile(r"^sentence 1 "))
-    page.get_by_text(re.compile(r"The methods explain the \d+ tokens of sentence 1")).wait_for(timeout=TIMEOUT)
-    wait_idle(page)
+    with page.runs.run(TIMEOUT_S):
+        choose(page, "Look into a sentence", re.compile(r"^sentence 1 "))
+    assert page.get_by_text(re.compile(r"The methods explain the \d+ tokens of sentence 1")).count() == 1
     label = hover_label(page)
     assert HOVER.match(label) and "←" in label and '"1: ' not in label, label
     assert page.dialogs == []

@@ -10,9 +10,24 @@ from attnviz.explain.cost import check_budget
 from webpage import state
 from webpage.fill import pending_methods
 from webpage.request import Request
-from webpage.widgets import plain
+from webpage.widgets import held_button, plain
 
 BOUND_SIGN = {"exact": "", "at most": "≤ ", "at least": "≥ "}
+EXPLAIN_NOTE = "Attributions run when you ask: their cost is in the sidebar."
+
+
+def hold_explain(request: Request, slot: Any) -> None:
+    """The Explain button's stand-in in ``slot``, drawn before the views so that the button, priced once the
+    page is drawn (``offer_explain``), moves nothing below it."""
+    todo, _ = pending_methods(request)
+    if todo:
+        with slot.container():
+            held_button(st, explain_label(todo), state.EXPLAIN_BUTTON)
+            st.caption(EXPLAIN_NOTE)
+
+
+def explain_label(todo: list[str]) -> str:
+    return f"Explain with {len(todo)} method{'s' * (len(todo) > 1)}"
 
 
 def offer_explain(request: Request, slot: Any, sidebar_slot: Any) -> None:
@@ -38,6 +53,5 @@ def offer_explain(request: Request, slot: Any, sidebar_slot: Any) -> None:
             st.error(plain(str(exc)))
             return
         seconds = sum(c.seconds for c in costs if c.method in todo)
-        st.button(f"Explain with {len(todo)} method{'s' * (len(todo) > 1)} (≈ {seconds:.0f} s)",
-                  key=state.EXPLAIN_BUTTON)
-        st.caption("Attributions run when you ask: their cost is in the sidebar.")
+        st.button(f"{explain_label(todo)} (≈ {seconds:.0f} s)", key=state.EXPLAIN_BUTTON)
+        st.caption(EXPLAIN_NOTE)

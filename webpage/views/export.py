@@ -20,15 +20,17 @@ def export_section(explanation: Explanation, figures: dict[str, Any]) -> None:
                "here under 'Open an exported explanation'. HTML: each figure as a standalone page. "
                "The camera icon on each figure saves a PNG.")
     cols = st.columns(2 + len(figures))
-    # Each file is built when its button is clicked, not on every rerun (a figure's HTML inlines plotly.js).
+    # Each file is built when its button is clicked, not on every rerun (a figure's HTML inlines plotly.js); a
+    # click downloads without running the page again.
     cols[0].download_button("CSV (long format)", partial(csv_text, explanation.attributions),
-                            file_name="attnviz-scores.csv", mime="text/csv", key="download-csv")
+                            file_name="attnviz-scores.csv", mime="text/csv", key="download-csv",
+                            on_click="ignore")
     cols[1].download_button("JSON (everything)", explanation.dumps, file_name="attnviz.json",
-                            mime="application/json", key="download-json")
+                            mime="application/json", key="download-json", on_click="ignore")
     for col, (name, figure) in zip(cols[2:], figures.items()):
         col.download_button(f"{plain(name)} (HTML)", partial(figure_html, figure),
                             file_name=f"attnviz-{file_part(name)}.html",
-                            mime="text/html", key=f"download-html-{name}")
+                            mime="text/html", key=f"download-html-{name}", on_click="ignore")
 
 
 def file_part(name: str) -> str:

@@ -21,7 +21,7 @@ from webpage.jobs import JobSpec, submit, wait_for
 from webpage.request import Request, tokens_request
 from webpage.settings import COMPARE_WINDOW, PageSettings
 from webpage.views.heatmaps import display_scores
-from webpage.widgets import Offer, plain, progress_bar
+from webpage.widgets import Offer, held_button, plain, progress_bar
 
 
 def comparison_section(request: Request) -> list[Offer]:
@@ -39,18 +39,21 @@ def comparison_section(request: Request) -> list[Offer]:
     asked = state.asked()
     if state.pressed(state.COMPARE_BUTTON):
         asked.update(keys)
-    button_slot = st.empty()
+    button_slot, pending = st.empty(), any(key not in asked for key in keys)
+    if pending:
+        held_button(button_slot, f"Run {method} on both models", state.COMPARE_BUTTON)
     offers, explanations = [], []
     for place, (r, key, column) in enumerate(zip(requests, keys, st.columns(2))):
         with column:
             explanation, offer = comparison_column(r, method, key in asked, f"compare-{place}-")
             explanations.append(explanation)
             offers += [offer] if offer is not None else []
-    if any(key not in asked for key in keys):
+    if pending:
         seconds = sum(r.costs([method])[0].seconds for r in requests)
         button_slot.button(f"Run {method} on both models (≈ {seconds:.0f} s)", key=state.COMPARE_BUTTON)
     st.download_button("JSON (both models)", partial(comparison_json, explanations), file_name="attnviz-comparison.json",
-                       mime="application/json", key="download-comparison")
+                       mime="application/json", key="download-comparison",
+                       on_click="ignore")
     st.divider()
     st.subheader(f"{plain(cfg.model)} in detail")
     return offers
