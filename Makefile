@@ -20,10 +20,16 @@ $(VENV)/.requirements-test: requirements-test.txt $(VENV)/.requirements
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	touch $@
 
+# Inseq beside the venv, for benchmarks/inseq_compare.py (its small mode is a test); see requirements-inseq.txt
+.inseq-lib/.installed: requirements-inseq.txt | $(BIN)/python
+	rm -rf .inseq-lib
+	$(BIN)/python -m pip install --quiet --no-deps --target .inseq-lib -r requirements-inseq.txt
+	touch $@
+
 run: $(VENV)/.requirements
 	$(BIN)/python -m streamlit run app.py $(STREAMLIT_FLAGS)
 
-test: $(VENV)/.requirements-test
+test: $(VENV)/.requirements-test .inseq-lib/.installed
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.requirements

@@ -57,7 +57,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def pick_model(page, runs: RunWatch, name: str) -> float:
+def pick_model(page, watch: RunWatch, name: str) -> float:
     """Seconds from picking ``name`` in the sidebar's model box to the page's run finished with it loaded (0 if
     it is the model in use already: picking it again asks for no run)."""
     loaded = page.locator('[data-testid="stSidebar"]').get_by_text(f"model {name}", exact=False)
@@ -67,20 +67,21 @@ def pick_model(page, runs: RunWatch, name: str) -> float:
     box.click()
     box.press("ArrowDown")
     start = time.perf_counter()
-    with runs.run(timeout_s=300):
+    with watch.run(timeout_s=300):
         page.get_by_role("option", name=name, exact=True).first.click()
     seconds = time.perf_counter() - start
     loaded.wait_for(timeout=1_000)                       # the sidebar names the model once it is loaded
     return seconds
 
 
-def click_to_heatmap(page, port: int, text: str, model: str | None = None, runs: RunWatch | None = None) -> float:
+def click_to_heatmap(page, port: int, text: str, model: str | None = None,
+                     watch: RunWatch | None = None) -> float:
     """Seconds from clicking Summarize on a fresh page holding ``text`` (with ``model`` picked) to the heatmap
     drawn."""
     page.goto(f"http://127.0.0.1:{port}/")
     page.locator(READY).wait_for(timeout=120_000)
     if model is not None:
-        pick_model(page, runs, model)
+        pick_model(page, watch, model)
     box = page.get_by_label("Text to summarize")
     box.fill(text)
     box.press("Control+Enter")
@@ -153,18 +154,18 @@ def models_benchmark(browser: str, models: list[str], runs: int, words: int) -> 
         context = pw.chromium.launch_persistent_context(profile, executable_path=browser, headless=True,
                                                         args=CHROMIUM_FLAGS, viewport={"width": 1440, "height": 900})
         page, port = context.new_page(), free_port()
-        runs = RunWatch(page)
+        watch = RunWatch(page)
         proc = start_app(port)
         try:
             wait_healthy(port, proc)
             page.goto(f"http://127.0.0.1:{port}/")
             page.locator(READY).wait_for(timeout=120_000)
-            colds = {model: pick_model(page, runs, model) for model in models}   # every first load before any return
+            colds = {model: pick_model(page, watch, model) for model in models}   # every first load before any return
             for i, model in enumerate(models):
                 cold = colds[model]
-                pick_model(page, runs, models[i - 1] if i else models[-1] if len(models) > 1 else model)
-                cached = pick_model(page, runs, model)
-                clicks = [click_to_heatmap(page, port, text, model, runs) for text in pool[i * runs:(i + 1) * runs]]
+                pick_model(page, watch, models[i - 1] if i else models[-1] if len(models) > 1 else model)
+                cached = pick_model(page, watch, model)
+                clicks = [click_to_heatmap(page, port, text, model, watch) for text in pool[i * runs:(i + 1) * runs]]
                 results[model] = {"load_cold_s": round(cold, 2), "load_cached_s": round(cached, 2),
                                   "click_to_heatmap_median_s": round(statistics.median(clicks), 3),
                                   "click_to_heatmap_s": [round(c, 3) for c in clicks]}

@@ -2,11 +2,13 @@
 on a 2-worker local Dask cluster, side by side in one run.
 
     python benchmarks/compare.py [--documents 8] [--repeats 3] [--model M]
+    python benchmarks/compare.py --tokens 40 --documents 2 --words 40 --repeats 1      (the tests' small mode)
 
-* faithfulness: every registered method's scores on a 400-token input with a 12-token summary, then
+* faithfulness: every registered method's scores on a 400-token input (``--tokens``) with a 12-token summary, then
   ``faithfulness(...)`` (10 random orders) against the floor: the same number of raw batched forward
   passes on random masks; medians of ``repeats`` interleaved rounds;
-* report: ``documents`` news test articles (or random texts), default report methods, serial (one
+* report: ``documents`` news test articles (or random texts; ``--words``: each cut to that many words),
+  default report methods, serial (one
   process, 1 thread) and over Dask (2 single-threaded workers; cluster start-up included), alternating,
   medians of ``repeats`` rounds of each.
 """
@@ -58,12 +60,14 @@ def bench_faithfulness(model: str | None = None, *, tokens: int = 400, repeats: 
     return out
 
 
-def bench_report(documents: int = 8, *, model: str | None = None, workers: int = 2, repeats: int = 3) -> dict[str, Any]:
+def bench_report(documents: int = 8, *, model: str | None = None, workers: int = 2, repeats: int = 3,
+                 words: int | None = None) -> dict[str, Any]:
     """The corpus report serially and over a local Dask cluster, alternating (serial first), ``repeats``
     rounds; medians, and whether every run gave the same figures."""
     path = split_path("test", "news")
     texts = ([p["text"] for p in read_pairs(path)][:documents] if path.is_file()
              else [long_text(300)[0]] * documents)
+    texts = [" ".join(text.split()[:words]) for text in texts] if words else texts
     settings = ReportSettings(model=model)
     serial, parallel = [], []
     for _ in range(repeats):
@@ -79,10 +83,12 @@ def bench_report(documents: int = 8, *, model: str | None = None, workers: int =
             "equal_results": all(same(serial[0], other) for other in serial[1:] + parallel)}
 
 
-def run_compare_bench(model: str | None = None, *, documents: int = 8, repeats: int = 3) -> dict[str, Any]:
+def run_compare_bench(model: str | None = None, *, documents: int = 8, repeats: int = 3, tokens: int = 400,
+                      words: int | None = None) -> dict[str, Any]:
     start = time.perf_counter()
-    results = {"loadavg_start": os.getloadavg()[0], "faithfulness": bench_faithfulness(model, repeats=repeats),
-               "report": bench_report(documents, model=model, repeats=repeats)}
+    results = {"loadavg_start": os.getloadavg()[0],
+               "faithfulness": bench_faithfulness(model, tokens=tokens, repeats=repeats),
+               "report": bench_report(documents, model=model, repeats=repeats, words=words)}
     results["bench_s"] = round(time.perf_counter() - start, 1)
     results["loadavg_end"] = os.getloadavg()[0]
     return results
@@ -106,8 +112,11 @@ def main() -> None:
                         help="checkpoint folder or name under pretrained/ (default: the shipped model)")
     parser.add_argument("--documents", type=int, default=8, help="documents in the report benchmark (default 8)")
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds, each side once per round (default 3)")
+    parser.add_argument("--tokens", type=int, default=400, help="source tokens of the faithfulness input (default 400)")
+    parser.add_argument("--words", type=int, default=None, help="cut each report document to this many words")
     args = parser.parse_args()
-    print_compare_bench(run_compare_bench(args.model, documents=args.documents, repeats=args.repeats))
+    print_compare_bench(run_compare_bench(args.model, documents=args.documents, repeats=args.repeats,
+                                          tokens=args.tokens, words=args.words))
 
 
 if __name__ == "__main__":

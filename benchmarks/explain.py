@@ -1,6 +1,7 @@
 """Explanation benchmark: our shared-pass explainers against straightforward per-token captum calls.
 
     python benchmarks/explain.py [--tokens 300] [--repeats 3] [--model M]      (about 10 minutes)
+    python benchmarks/explain.py --tokens 30 --summary-tokens 3 --repeats 1 --rss-tokens 40   (the tests' small mode)
 
 On the shipped model, a 300-token news article and its beam-4 summary forced to 16 tokens (T = 16), side
 by side in one run, medians over ``--repeats`` rounds; in every round ours, the floor and captum run in
@@ -15,7 +16,7 @@ turn, after one warm-up of each side:
 * every registered method through ``explain(..., "all")`` at its defaults (the headline): total and
   per-method seconds, and whether every IG row met its convergence rule;
 * peak RSS of a fresh subprocess (``python benchmarks/explain.py --rss-child 1000``) running every method
-  on a 1000-token input.
+  on a 1000-token input (``--rss-tokens``).
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ from attnviz.explain.reference import (  # noqa: E402
 from attnviz.models.pointer.summarizer import PointerSummarizer  # noqa: E402
 from attnviz.models.scorer import Scorer  # noqa: E402
 from attnviz.types import Attribution, Generation  # noqa: E402
-from benchmarks.common import clock, median, setup  # noqa: E402
+from benchmarks.common import SUMMARY_TOKENS, clock, median, setup  # noqa: E402
 
 SOURCE_TOKENS = 300
 RSS_TOKENS = 1000
@@ -192,10 +193,10 @@ def peak_rss_mb(tokens: int = RSS_TOKENS, *, model: str | None = None) -> dict[s
 
 # ---------------------------------------------------------------- the run and its table
 
-def run_explain_bench(model: str | None = None, *, tokens: int = SOURCE_TOKENS, repeats: int = 3,
-                      device: str = "cpu") -> dict[str, Any]:
+def run_explain_bench(model: str | None = None, *, tokens: int = SOURCE_TOKENS, summary_tokens: int = SUMMARY_TOKENS,
+                      repeats: int = 3, device: str = "cpu") -> dict[str, Any]:
     """Measure ours vs the per-token captum baselines, the floor, and all methods; medians over ``repeats``."""
-    summarizer, generation, origin = setup(model, tokens, device=device)
+    summarizer, generation, origin = setup(model, tokens, summary_tokens, device=device)
     start = time.perf_counter()
     results: dict[str, Any] = {
         "model": summarizer.name, "device": str(summarizer.device), "threads": torch.get_num_threads(), "input": origin,
@@ -264,7 +265,11 @@ def main() -> None:
     parser.add_argument("--model", default=None,
                         help="checkpoint folder or name under pretrained/ (default: the shipped model)")
     parser.add_argument("--tokens", type=int, default=SOURCE_TOKENS, help=f"source tokens (default {SOURCE_TOKENS})")
+    parser.add_argument("--summary-tokens", type=int, default=SUMMARY_TOKENS,
+                        help=f"the summary forced to this many tokens (default {SUMMARY_TOKENS})")
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds, each side once per round (default 3)")
+    parser.add_argument("--rss-tokens", type=int, default=RSS_TOKENS,
+                        help=f"source tokens of the peak-RSS subprocess (default {RSS_TOKENS})")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                         help="where the model runs (default cpu; the memory measurement runs on the CPU only)")
     parser.add_argument("--rss-child", type=int, default=None, metavar="TOKENS",
@@ -274,9 +279,10 @@ def main() -> None:
     if args.rss_child is not None:
         rss_child(args.rss_child, args.model)
         return
-    results = run_explain_bench(args.model, tokens=args.tokens, repeats=args.repeats, device=args.device)
+    results = run_explain_bench(args.model, tokens=args.tokens, summary_tokens=args.summary_tokens,
+                                repeats=args.repeats, device=args.device)
     if args.device == "cpu":
-        results["rss"] = peak_rss_mb(RSS_TOKENS, model=args.model)
+        results["rss"] = peak_rss_mb(args.rss_tokens, model=args.model)
     print_explain_bench(results)
 
 

@@ -1,6 +1,6 @@
 """attnviz beside Inseq on one Hugging Face model and text, with the same methods, steps and samples.
 
-    pip install --no-deps --target .inseq-lib inseq==0.7.1 jaxtyping "typeguard<=2.13.3" treescope wadler_lindig
+    make .inseq-lib/.installed        (make test does it: pip install --no-deps --target .inseq-lib -r requirements-inseq.txt)
     python benchmarks/inseq_compare.py [--model FOLDER | --tiny] [--tokens 120] [--summary-tokens 8] [--n-steps 32] [--samples 300]
 
 Inseq stays out of attnviz's requirements: it is imported from ``.inseq-lib`` (git-ignored), beside this
@@ -49,10 +49,20 @@ def pearson_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def tiny_text(words: int) -> str:
+    """``words`` words of the tiny test models' vocabulary (seeded): what ``--tiny`` explains."""
+    from tests import hf_models
+
+    vocabulary = [w for w in hf_models.WORDS if w.isalpha()]
+    return " ".join(np.random.default_rng(0).choice(vocabulary, words))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="a save_pretrained folder (default: bart-base's shape, random)")
-    parser.add_argument("--tiny", action="store_true", help="the tests' tiny BART instead (seconds, not minutes)")
+    parser.add_argument("--tiny", action="store_true",
+                        help="the tests' tiny BART on words of its vocabulary, summary forced to the text's first "
+                             "words (seconds, not minutes)")
     parser.add_argument("--tokens", type=int, default=120)
     parser.add_argument("--summary-tokens", type=int, default=8)
     parser.add_argument("--n-steps", type=int, default=32)
@@ -63,7 +73,7 @@ def main() -> None:
     try:
         import inseq
     except ImportError:
-        sys.exit("inseq is not installed beside attnviz: run the pip line in this script's docstring")
+        sys.exit("inseq is not installed beside attnviz: make .inseq-lib/.installed")
     work = Path(tempfile.mkdtemp(prefix="attnviz-inseq-"))
     if args.tiny:
         from tests import hf_models
@@ -72,8 +82,12 @@ def main() -> None:
     else:
         folder = Path(args.model) if args.model else build(work / "bart-base-shape")
     ours = load_model(folder, device="cpu", max_source_tokens=args.tokens)
-    text = ours.tokenizer.decode(ours.encode(article(args.tokens)[0])[0])           # exactly what both read
-    summary = ours.tokenizer.decode(ours.summarize(text).summary_ids[:args.summary_tokens])
+    source = tiny_text(args.tokens) if args.tiny else article(args.tokens)[0]
+    text = ours.tokenizer.decode(ours.encode(source).ids)                               # exactly what both read
+    if args.tiny:                       # a random tiny model's own summary is mostly special tokens: force words
+        summary = " ".join(text.split()[:args.summary_tokens])
+    else:
+        summary = ours.tokenizer.decode(ours.summarize(text).summary_ids[:args.summary_tokens])
     theirs = inseq.load_model(str(folder), "saliency")
     special = set(ours.tokenizer.all_special_ids) - {ours.tokenizer.unk_token_id}      # <unk> is a word here
     params = {"integrated_gradients": {"n_steps": args.n_steps, "max_steps": args.n_steps, "path_power": 1},

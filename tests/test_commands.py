@@ -1,18 +1,20 @@
-"""The commands behind the docs' figures run: the benchmarks and scripts below, each in a small mode (the
-fewest tokens, runs and methods that still go through its whole code), so a figure's command cannot break
-unnoticed. These
-check that the commands work, not the figures they print (those are measured by running them in full).
-Not yet here: benchmarks/explain.py (captum per token at full budgets and a 1,000-token memory child: no
-small mode), limits.py (the ceilings), compare.py (a Dask cluster), app.py (Chromium) and inseq_compare.py
-(needs inseq)."""
+"""The commands behind the docs' figures run: every script in benchmarks/ and scripts/, each in a small mode
+(the fewest tokens, runs and methods that still go through its whole code), so a figure's command cannot
+break unnoticed. These check that the commands work, not the figures they print (those are measured by
+running them in full), except where a small run still has a known answer: the serial and Dask reports give
+the same figures, and attention is the same quantity in attnviz and Inseq. scripts/mutations.py runs in
+tests/test_mutations.py."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from benchmarks.app_server import chromium_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +27,8 @@ SMALL = {
     "benchmarks/hf_model.py": ["--tokens", "30", "--summary-tokens", "3", "--runs", "1", "--methods", "occlusion"],
     "benchmarks/models.py": ["--models", "news-pointer-generator", "--tokens", "30", "--explain-tokens", "30",
                              "--summary-tokens", "3", "--runs", "1", "--methods", "occlusion"],
+    "benchmarks/explain.py": ["--tokens", "30", "--summary-tokens", "3", "--repeats", "1", "--rss-tokens", "40"],
+    "benchmarks/limits.py": ["--words", "300", "--max-seconds", "2", "--page-tokens", "60", "--methods", "occlusion"],
 }
 
 
@@ -37,6 +41,44 @@ def test_a_benchmark_runs_in_its_small_mode_and_ends_with_its_json_line(script):
     run = _run([script, *SMALL[script]])
     assert run.returncode == 0, run.stderr[-3000:]
     json.loads(run.stdout.strip().splitlines()[-1])                 # the figures, machine-readable
+
+
+def last_json(argv: list[str]) -> dict:
+    run = _run(argv)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_compare_benchmark_serial_and_dask_reports_agree():
+    out = last_json(["benchmarks/compare.py", "--tokens", "40", "--documents", "2", "--words", "40", "--repeats", "1"])
+    assert out["faithfulness"]["forward_passes"] > 0 and out["report"]["documents"] == 2
+    assert out["report"]["equal_results"]
+
+
+def needs(present: bool, what: str) -> None:
+    """Skip with a reason when ``what`` is missing here; under CI (which installs it) fail instead."""
+    if not present:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {what} is missing (make test installs it)")
+        pytest.skip(f"{what} is missing")
+
+
+def test_browser_benchmark_times_a_click_and_a_model_pick():
+    needs(chromium_path() is not None, "Chromium (apt-get install chromium)")
+    out = last_json(["benchmarks/app.py", "--runs", "1", "--words", "50", "--cold-starts", "1"])
+    assert out["runs"] == 1 and out["cold_starts"] == 1 and out["click_to_heatmap_s"][0] > 0
+    out = last_json(["benchmarks/app.py", "--models", "news-pointer-generator,news-multihead", "--runs", "1",
+                     "--words", "50"])
+    assert set(out) == {"news-pointer-generator", "news-multihead"} and out["news-multihead"]["load_cold_s"] > 0
+
+
+def test_inseq_comparison_on_the_tiny_bart_gives_the_same_attention():
+    needs((ROOT / ".inseq-lib" / "inseq").is_dir(), "Inseq in .inseq-lib (make .inseq-lib/.installed)")
+    out = last_json(["benchmarks/inseq_compare.py", "--tiny", "--tokens", "30", "--summary-tokens", "3",
+                     "--n-steps", "4", "--samples", "20", "--runs", "1"])
+    assert set(out["methods"]) == {"attention", "saliency", "input_x_gradient", "integrated_gradients", "occlusion",
+                                   "lime"}
+    assert out["summary_tokens"] == 3 and out["methods"]["attention"]["max_abs_diff"] < 1e-5
 
 
 TABLES = {   # benchmarks that print a table only
