@@ -1,7 +1,9 @@
 """Removal, computed another way (issue 24): a removed source token is the model's mask embedding, gets no
-attention and cannot be copied, on the shipped pointer-generator (where the trained mask embedding and the
-<pad> row differ, so reading an absent token as <pad> changes f by nats) and, for Hugging Face models,
-cross-attention (and encoder self-attention) to an absent piece is exactly zero in every layer and head."""
+attention and cannot be copied, on the shipped pointer-generators with a recurrent encoder (where the trained
+mask embedding and the <pad> row differ, so reading an absent token as <pad> changes f by nats); on the
+MiniLM one, MiniLM's self-attention and the cross-attention to an absent word are exactly zero; and, for
+Hugging Face models, cross-attention (and encoder self-attention) to an absent piece is exactly zero in every
+layer and head."""
 import numpy as np
 import pytest
 import torch
@@ -18,9 +20,7 @@ SUMMARY = "Varoufakis resigns as Greek finance minister"      # "varoufakis" is 
 ABSENT = [0, 3, 4, 12, 20]
 
 
-@pytest.fixture(scope="module")
-def shipped() -> PointerSummarizer:
-    return PointerSummarizer.from_checkpoint(device="cpu")
+RECURRENT = ("news-pointer-generator", "news-luong", "news-multihead")   # the shipped BiLSTM-encoder models
 
 
 def by_hand(model, scorer, absent: list[int]) -> np.ndarray:
@@ -47,7 +47,9 @@ def by_hand(model, scorer, absent: list[int]) -> np.ndarray:
         del model.encode_embedded
 
 
-def test_removal_equals_the_mask_embedding_read_with_every_token_present(shipped):
+@pytest.mark.parametrize("name", RECURRENT)
+def test_removal_equals_the_mask_embedding_read_with_every_token_present(name):
+    shipped = PointerSummarizer.from_checkpoint(name, device="cpu")
     assert shipped.model.config.encoder == "bilstm"
     generation = shipped.force(TEXT, SUMMARY)
     scorer = shipped.scorer(generation)
@@ -62,6 +64,31 @@ def test_removal_equals_the_mask_embedding_read_with_every_token_present(shipped
                             scorer.targets, presence=torch.as_tensor(keep[1:], dtype=torch.float32))
     assert float(out.attention[0][:, ABSENT].abs().max()) == 0.0
     assert float(out.attention[0].sum(-1).min()) > 0.0
+
+
+def test_minilm_attention_to_an_absent_word_is_exactly_zero():
+    """MiniLM reads an absent word as its [MASK] embedding with no self-attention to it in any layer or head;
+    cross-attention gives it weight 0; removal changes f."""
+    shipped = PointerSummarizer.from_checkpoint("news-minilm", device="cpu")
+    model = shipped.model
+    scorer = shipped.scorer(shipped.force(TEXT, SUMMARY))
+    keep = np.ones((2, scorer.source_len), dtype=bool)
+    keep[1, ABSENT] = False
+    full, removed = scorer.score_masks(keep)
+    assert np.abs(removed - full).max() > 0.1
+    gate = torch.as_tensor(keep[1:], dtype=torch.float32)
+    present = [j for j in range(scorer.source_len) if j not in ABSENT]
+    with torch.no_grad():
+        words = model.embed_source(scorer.ids)                                      # (1, S, 384)
+        encoder = model._minilm()
+        for layer in range(6):
+            weights = encoder.self_attention(words, gate, layer)                    # (H, S, S)
+            assert weights.shape[0] == 12
+            assert float(weights[:, :, ABSENT].abs().max()) == 0.0
+            assert float(weights[:, :, present].min()) > 0.0
+        out = model(scorer.ids, scorer.ext_ids, torch.ones_like(scorer.ids, dtype=torch.bool), scorer.targets,
+                    presence=gate)
+    assert float(out.attention[0][:, ABSENT].abs().max()) == 0.0
 
 
 class AttentionSpy:
@@ -79,7 +106,7 @@ class AttentionSpy:
         return out
 
 
-@pytest.mark.parametrize("family", hf_models.FAMILIES)
+@pytest.mark.parametrize("family", hf_models.ALL_FAMILIES)
 def test_hf_attention_to_an_absent_piece_is_exactly_zero_in_every_layer_and_head(tmp_path, family):
     summarizer = load_model(hf_models.save(family, tmp_path / family), device="cpu")
     generation = summarizer.summarize("the minister met the committee on monday after the budget vote failed",
