@@ -30,7 +30,7 @@ run: $(VENV)/.requirements
 	$(BIN)/python -m streamlit run app.py $(STREAMLIT_FLAGS)
 
 test: $(VENV)/.requirements-test .inseq-lib/.installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 
 bench: $(VENV)/.requirements
 	$(BIN)/python benchmarks/latency.py
