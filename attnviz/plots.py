@@ -122,13 +122,6 @@ def attention_heatmap(generation: Generation, view: AttentionView = (None, None)
                          source_offset=window.start)
 
 
-def _background(value: float, signed: bool) -> str:
-    """A CSS background for a score already scaled to [-1, 1] (or [0, 1])."""
-    rgb = UNSIGNED if not signed else (POSITIVE if value >= 0 else NEGATIVE)
-    alpha = min(1.0, abs(float(value))) if np.isfinite(value) else 0.0
-    return f"rgba({rgb[0]},{rgb[1]},{rgb[2]},{0.85 * alpha:.3f})"
-
-
 def summary_chips_html(generation: Generation, focus: int | None = None) -> str:
     """The summary as chips: each token with its probability and, for pointer models, whether it was
     mostly copied from the source (p_gen < 0.5) or generated. Tokens are HTML-escaped."""
@@ -152,28 +145,6 @@ def summary_chips_html(generation: Generation, focus: int | None = None) -> str:
               '<span style="background:#fdf0e3;padding:1px 6px;border-radius:8px">generated</span> '
               '· the small number is the token\'s probability</div>') if generation.p_gen is not None else ""
     return f'<div class="attnviz-summary">{"".join(chips)}</div>{legend}'
-
-
-def focus_grid_html(source_tokens: list[str], rows: dict[str, np.ndarray], signed: dict[str, bool], *,
-                    source_offset: int = 0) -> str:
-    """One aligned row per method over the same source tokens (columns), each cell shaded by that
-    method's score for the focused summary token; scores [S] already scaled to [-1, 1]. Escaped."""
-    head = "".join(f'<th title="source #{source_offset + j}" style="font-weight:normal;color:#777;font-size:0.7rem">'
-                   f'{source_offset + j}</th>' for j in range(len(source_tokens)))
-    body = []
-    for name, scores in rows.items():
-        if len(scores) != len(source_tokens):
-            raise ValueError(f"{name}: {len(scores)} scores for {len(source_tokens)} source tokens")
-        cells = "".join(
-            f'<td title="{html_text(name, quote=True)} · source #{source_offset + j} '
-            f'&quot;{html_text(tok, quote=True)}&quot;: {float(v):.3f}" '
-            f'style="background:{_background(v, signed[name])};padding:2px 3px;white-space:nowrap">'
-            f'{html_text(tok)}</td>' for j, (tok, v) in enumerate(zip(source_tokens, scores)))
-        body.append(f'<tr><th class="attnviz-method" style="position:sticky;left:0;background:#fff;text-align:left;'
-                    f'padding-right:8px;white-space:nowrap">{html_text(name)}</th>{cells}</tr>')
-    return ('<div class="attnviz-focus" style="overflow-x:auto;border:1px solid #eee;border-radius:6px">'
-            '<table style="border-collapse:separate;border-spacing:1px;font-size:0.85rem">'
-            f'<tr><th style="position:sticky;left:0;background:#fff"></th>{head}</tr>{"".join(body)}</table></div>')
 
 
 def agreement_figure(per_token: dict[str, np.ndarray], summary_tokens: list[str], *, focus: int | None = None,

@@ -164,10 +164,17 @@ def test_example_explain_focus_agreement_and_export(kept_media):
     np.testing.assert_allclose(plotly_array(occlusion["z"]) * np.abs(results["occlusion"].scores).max(axis=1, keepdims=True),
                                results["occlusion"].scores, atol=1e-4)        # row max-abs normalised by default
 
-    at.selectbox(key="focus").select(2)
+    at.button_group(key="focus").set_value(2)
     at.run()
     chips = at.get("html")[0].proto.body
     assert chips.count("2px solid") == 1 and chips.index("2px solid") > chips.index('title="#1 ')
+    text = next(h.proto.body for h in at.get("html") if "attnviz-focus" in h.proto.body)
+    blocks = text.split('class="attnviz-block"')[1:]                  # the source as text, once per method
+    assert [re.search(r'attnviz-block-title[^>]*>([^<]+)', b).group(1) for b in blocks] == ["attention", "occlusion"]
+    for block, name in zip(blocks, ("attention", "occlusion")):
+        units = re.findall(r'class="attnviz-unit" data-position="(\d+)" data-value="([^"]+)"', block)
+        assert [int(j) for j, _ in units] == list(range(s))             # every source token, in order
+        np.testing.assert_allclose([float(v) for _, v in units], results[name].scores[2], rtol=1e-5, atol=1e-5)
     agreement = next(d.value for d in at.dataframe if "with attention, mean over the summary" in d.value.columns)
     assert agreement.method.tolist() == ["occlusion"]
     expected = agreement_rows(results["attention"].scores, results["occlusion"].scores)["spearman_rho"]

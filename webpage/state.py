@@ -94,15 +94,23 @@ def keep_inside(options: list[int | None]) -> None:
         st.session_state[INSIDE] = None
 
 
+FOCUS_KEPT = "focus-kept"
+
+
 def focus() -> int | None:
-    """The focused summary token, or None."""
+    """The focused summary token, or None before the first summary's focus is drawn."""
     return st.session_state.get(FOCUS)
 
 
 def keep_focus(count: int) -> None:
-    """Back to the first token when the focused one is not among ``count`` summary tokens."""
-    if st.session_state.get(FOCUS) is not None and not 0 <= st.session_state[FOCUS] < count:
-        st.session_state[FOCUS] = 0
+    """Before the summary chips are drawn: the focus stays on the chip picked last (clicking the picked chip
+    again, which unpicks it, leaves it picked), and goes back to the first token when it is not among ``count``."""
+    picked = st.session_state.get(FOCUS)
+    if picked is None:
+        picked = st.session_state.get(FOCUS_KEPT, 0)
+    if not 0 <= picked < count:
+        picked = 0
+    st.session_state[FOCUS] = st.session_state[FOCUS_KEPT] = picked
 
 
 def good_value(key: str, default: Any) -> Any:

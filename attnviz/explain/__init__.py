@@ -23,7 +23,7 @@ METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in (
     ATTENTION_SPEC, INTEGRATED_GRADIENTS, INPUT_X_GRADIENT, SALIENCY, OCCLUSION, LIME, KERNEL_SHAP, PARTITION_SHAP)}
 
 __all__ = ["DEFAULT_MEMORY_BUDGET_MB", "METHODS", "Attribution", "MethodSpec", "Param", "Scorer",
-           "explain", "method_names", "register", "resolve_params", "unregister"]
+           "explain", "method_names", "method_title", "register", "resolve_params", "unregister"]
 
 
 def register(spec: MethodSpec) -> None:
@@ -35,6 +35,13 @@ def register(spec: MethodSpec) -> None:
 
 def unregister(name: str) -> None:
     METHODS.pop(name, None)
+
+
+def method_title(name: str) -> str:
+    """A method as people write it ("Integrated Gradients" for integrated_gradients); any other name (an
+    attention head, the copy share, a document's own method) as it is."""
+    spec = METHODS.get(name)
+    return spec.title or spec.name if spec is not None else name
 
 
 def method_names(methods: str | Sequence[str]) -> list[str]:

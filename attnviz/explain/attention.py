@@ -18,4 +18,4 @@ def attention(scorer: Scorer) -> Attribution:
 
 
 ATTENTION_SPEC = MethodSpec("attention", attention, cost=lambda s, t, p: (0, 0, "exact"),
-                       summary="the decoder's cross-attention weights")
+                       summary="the decoder's cross-attention weights", title="attention")

@@ -179,7 +179,7 @@ def _gradient_reference(name: str):
 
 
 INTEGRATED_GRADIENTS = MethodSpec(
-    "integrated_gradients", integrated_gradients,
+    "integrated_gradients", integrated_gradients, title="Integrated Gradients",
     cost=lambda s, t, p: (p["n_steps"] + 2, p["n_steps"] * t, "at least"),
     params=(Param("n_steps", 32, "IG steps", low=1, high=1024, page_high=256, budget=True),
             Param("max_steps", 256, "IG steps at most (refinement)", low=1, high=1024),
@@ -192,8 +192,8 @@ INTEGRATED_GRADIENTS = MethodSpec(
     reference_params=lambda p: {**p, "max_steps": p["n_steps"], "path_power": 1},   # captum's nodes, no refinement
     summary="∫ ∂f_t/∂g along the presence path from all absent to all present", check_together=check_ig_params)
 INPUT_X_GRADIENT = MethodSpec(
-    "input_x_gradient", input_x_gradient, cost=lambda s, t, p: (1, t, "exact"),
+    "input_x_gradient", input_x_gradient, cost=lambda s, t, p: (1, t, "exact"), title="Input×Gradient",
     reference=_gradient_reference("input_x_gradient"), summary="∂f_t/∂g_j at all present")
 SALIENCY = MethodSpec(
     "saliency", saliency, cost=lambda s, t, p: (1, t, "exact"), reference=_gradient_reference("saliency"),
-    on_presence=False, summary="|∂f_t/∂embedding of token j|, summed (a local sensitivity)")
+    title="saliency", on_presence=False, summary="|∂f_t/∂embedding of token j|, summed (a local sensitivity)")

@@ -155,7 +155,7 @@ def partition_shap(scorer: Scorer, *, max_evals: int = 500, seed: int = 0) -> At
 
 
 PARTITION_SHAP = MethodSpec(
-    METHOD, partition_shap, cost=lambda s, t, p: (p["max_evals"] + 1, 0, "at most"),
+    METHOD, partition_shap, cost=lambda s, t, p: (p["max_evals"] + 1, 0, "at most"), title="Partition SHAP",
     params=(Param("max_evals", 500, "Partition SHAP evaluations", low=MIN_EVALS, high=50_000, page_high=10_000,
                   budget=True), seed_param()),
     samples=True, summary="Owen values of shap's text hierarchy (one run for the whole summary)")

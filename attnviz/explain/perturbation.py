@@ -104,10 +104,11 @@ def _samples_param(label: str) -> Param:
 
 OCCLUSION = MethodSpec(
     "occlusion", occlusion, cost=lambda s, t, p: (s + 1, 0, "exact"), reference=_per_token_presence("occlusion"),
-    summary="f_t(all present) − f_t(token j absent)")
+    title="occlusion", summary="f_t(all present) − f_t(token j absent)")
 LIME = MethodSpec(
-    "lime", lime, cost=_sampled, params=(_samples_param("LIME samples"), seed_param()), samples=True,
+    "lime", lime, cost=_sampled, title="LIME", params=(_samples_param("LIME samples"), seed_param()), samples=True,
     reference=_per_token_presence("lime"), summary="weighted ridge regression of f_t on random presence masks")
 KERNEL_SHAP = MethodSpec(
-    "kernel_shap", kernel_shap, cost=_sampled, params=(_samples_param("KernelSHAP samples"), seed_param()),
-    samples=True, reference=_per_token_presence("kernel_shap"), summary="Shapley values estimated from coalitions")
+    "kernel_shap", kernel_shap, cost=_sampled, title="KernelSHAP",
+    params=(_samples_param("KernelSHAP samples"), seed_param()), samples=True,
+    reference=_per_token_presence("kernel_shap"), summary="Shapley values estimated from coalitions")

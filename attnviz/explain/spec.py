@@ -30,7 +30,7 @@ class MethodSpec:
     the same params). Call the spec itself (``spec(scorer, **params)``) to run it: that checks the
     parameters and serves feature scorers."""
 
-    name: str
+    name: str                       # code name: the CLI, the exports and the document use it
     run: Callable[..., Any]
     cost: CostFunction
     params: tuple[Param, ...] = ()
@@ -41,6 +41,7 @@ class MethodSpec:
     summary: str = ""
     on_presence: bool = True        # runs on presence gates, so on features too; False: summed per feature
     check_together: Callable[[dict[str, Any]], None] | None = None   # InputError for values that do not fit together
+    title: str = ""                 # the name as people write it, for the page (default: the code name)
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}

@@ -9,6 +9,8 @@ import os
 import re
 import shutil
 
+import pytest
+
 from tests.e2e.conftest import ARTIFACTS, ROOT, open_page
 
 TEXT = ("The European Union agreed on Tuesday to extend economic sanctions against Russia for another six months, "
@@ -65,7 +67,7 @@ def test_focus_a_summary_token_changes_the_highlighting(page):
     grid = page.locator(".attnviz-focus")
     before = grid.inner_html()
     with page.runs.run(TIMEOUT_S):
-        choose(page, "Summary token", re.compile(r"^#2 "))
+        page.get_by_role("radio", name=re.compile(r"^#2 ")).click()                 # a summary chip
     after = grid.inner_html()
     assert after != before
     shades = re.findall(r"rgba\(\d+, ?\d+, ?\d+, ?([\d.]+)\)", after)
@@ -135,7 +137,7 @@ def test_example_with_attributions_screenshot(page):
     with page.runs.run(TIMEOUT_S):
         page.get_by_role("button", name=re.compile(r"^Explain with .*≈")).click()
     page.get_by_role("tab", name="occlusion").wait_for(timeout=TIMEOUT)
-    assert page.locator(".attnviz-focus tr").count() == 1 + 3               # header + attention + 2 methods
+    assert page.locator(".attnviz-focus .attnviz-block").count() == 3        # attention + 2 methods
     page.locator(".js-plotly-plot").nth(2).wait_for(state="attached", timeout=TIMEOUT)   # plotly draws, tabs hide
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "screenshot.png"
@@ -284,3 +286,30 @@ def test_sentences_as_features_with_the_copy_split_and_a_sentence_looked_into(pa
     label = hover_label(page)
     assert HOVER.match(label) and "←" in label and '"1: ' not in label, label
     assert page.dialogs == []
+
+
+SCROLLERS = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1 && !e.closest('.js-plotly-plot')
+                 && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))
+    .map(e => (e.className || e.tagName).toString().slice(0, 60) + ' ' + e.scrollWidth + '>' + e.clientWidth)"""
+
+
+@pytest.mark.parametrize("words", [300, 1000])
+def test_a_long_article_reads_as_highlighted_text_without_sideways_scrolling(page, words):
+    """The focused token's explanation is the source itself, wrapped: one highlighted unit per source token with
+    its value, and nothing on the page scrolls sideways (the heatmaps' own plots aside)."""
+    limit = page.get_by_role("textbox", name="Read at most this many source tokens (20–2,000)")
+    limit.fill("2000")
+    with page.runs.run(TIMEOUT_S):
+        limit.press("Enter")
+    text = " ".join((TEXT + " ") for _ in range(words // len(TEXT.split()) + 1)).split()[:words]
+    summarize(page, " ".join(text))
+    caption = page.get_by_text(re.compile(r"^\d+ source tokens → \d+ summary tokens")).inner_text()
+    source = int(caption.split()[0])
+    assert source >= words
+    units = page.locator(".attnviz-focus .attnviz-block").first.locator(".attnviz-unit")
+    assert units.count() == source
+    positions = units.evaluate_all("(us) => us.map(u => [+u.dataset.position, +u.dataset.value])")
+    assert [p for p, _ in positions] == list(range(source)) and all(v == v for _, v in positions)
+    assert page.evaluate(SCROLLERS) == []
+    assert page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollWidth") <= 1440

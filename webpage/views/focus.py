@@ -1,31 +1,41 @@
-"""One summary token in focus: every method's row of the source, aligned, and its spread over seeds."""
+"""One summary token in focus: the source as highlighted text, one block per method, and the sampling
+methods' spread over seeds."""
 from __future__ import annotations
 
 import streamlit as st
 
+from attnviz.explain import method_title
 from attnviz.explanation import Explanation
-from attnviz.plots import focus_grid_html, stability_figure
+from attnviz.highlight import HighlightBlock, highlighted_text_html
+from attnviz.plots import stability_figure
 from webpage import state
 from webpage.settings import PageSettings
 from webpage.views.heatmaps import display_scores
+from webpage.widgets import plain
+
+SIGNED_LEGEND = "red: raises the summary token's log-probability, blue: lowers it; stronger = larger"
+MAGNITUDE_LEGEND = "darker = larger"
 
 
 def focus_section(explanation: Explanation, cfg: PageSettings, window: slice) -> int:
-    """The summary-token selector and one aligned row per method; → the focused token."""
+    """The summary tokens as chips to pick from, then the whole source as highlighted text for the picked one,
+    one block per method; → the focused token."""
     generation = explanation.generation
     st.subheader("Token focus")
     t = len(generation.summary_tokens)
     state.keep_focus(t)
-    focus = st.selectbox("Summary token", list(range(t)), key=state.FOCUS,
-                         format_func=lambda i: f"#{i} {generation.summary_tokens[i]}")
-    st.caption("Each row is one method's view of the source for the focused summary token, on the same columns: "
-               "the darker the cell, the larger the score (row-scaled as chosen in the sidebar).")
+    focus = st.pills("Summary token", list(range(t)), key=state.FOCUS,
+                     format_func=lambda i: plain(f"#{i} {generation.summary_tokens[i]}"))
+    st.caption("The source as text, once per method, for the picked summary token: each source unit's background "
+               "shows that method's score (scaled as the sidebar says); hover a unit for its position and raw score.")
     shown = display_scores(explanation, cfg)
-    rows = {name: scores[focus, window] for name, (scores, _) in shown.items()}
-    st.html(focus_grid_html(generation.source_tokens[window], rows, {m: s for m, (_, s) in shown.items()},
-                            source_offset=window.start))
+    blocks = [HighlightBlock(method_title(name), scores[focus], explanation.scores[name][focus], signed,
+                             SIGNED_LEGEND if signed else MAGNITUDE_LEGEND)
+              for name, (scores, signed) in shown.items()]
+    st.html(highlighted_text_html(generation.source_tokens, blocks))
     if explanation.stability:
-        bands = {m: (s.mean[focus, window], s.std[focus, window]) for m, s in explanation.stability.items()}
+        bands = {method_title(m): (s.mean[focus, window], s.std[focus, window])
+                 for m, s in explanation.stability.items()}
         st.plotly_chart(stability_figure(generation.source_tokens[window], bands, source_offset=window.start,
                                          focus_label=f"#{focus} {generation.summary_tokens[focus]}"),
                         key="stability-band", width="stretch")
