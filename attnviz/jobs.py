@@ -10,6 +10,7 @@ the work stop at its next model pass, through the ``Ticket`` its code holds (``T
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,12 +33,13 @@ class Ticket:
     def __init__(self) -> None:
         self.cancelled = threading.Event()
         self.started = False
+        self.started_at = 0.0           # time.monotonic() when the work began
         self.expected = 0
         self.done = 0
 
     def start(self, expected: int) -> None:
         self.check()
-        self.started, self.expected = True, expected
+        self.started, self.expected, self.started_at = True, expected, time.monotonic()
 
     def check(self) -> None:
         if self.cancelled.is_set():
@@ -51,6 +53,18 @@ class Ticket:
     def fraction(self) -> float:
         """How far the work is, in [0, 1] (0 until ``expected`` is set)."""
         return min(1.0, self.done / self.expected) if self.expected > 0 else 0.0
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the work began (0 before)."""
+        return time.monotonic() - self.started_at if self.started else 0.0
+
+    @property
+    def remaining(self) -> float | None:
+        """Seconds left at the rate of the units done so far (None before the first unit is done)."""
+        if not self.started or self.done <= 0:
+            return None
+        return max(0.0, self.elapsed * (self.expected - self.done) / self.done)
 
 
 class Job:

@@ -167,13 +167,13 @@ def agreement_figure(per_token: dict[str, np.ndarray], summary_tokens: list[str]
 def agreement_matrix_figure(matrix: np.ndarray, methods: list[str], metric: str) -> go.Figure:
     """Method × method heatmap of one agreement metric (mean over summary tokens), values in the cells."""
     names = [plot_text(m) for m in methods]
-    distance = metric == "js_distance"
+    distance, label = metric == "js_distance", plot_text(METRIC_LABELS.get(metric, metric))
     figure = go.Figure(go.Heatmap(
         z=matrix, x=names, y=names, zmin=0 if distance else -1, zmax=1, colorscale="Viridis_r" if distance else "RdBu_r",
         text=np.vectorize(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")(matrix), texttemplate="%{text}",
-        meta=[plot_text(metric)], hovertemplate="%{y} vs %{x}: %{meta[0]} = %{z:.3f}<extra></extra>",
+        meta=[label], hovertemplate="%{y} vs %{x}: %{meta[0]} = %{z:.3f}<extra></extra>",
         colorbar=dict(thickness=12)))
-    figure.update_layout(title=f"{plot_text(metric)} between methods (mean over summary tokens)", height=120 + 45 * len(methods),
+    figure.update_layout(title=f"{label} between methods (mean over summary tokens)", height=120 + 45 * len(methods),
                          margin=dict(l=10, r=10, t=40, b=10), yaxis=dict(autorange="reversed"))
     return figure
 

@@ -1,5 +1,6 @@
 """The Streamlit page driven headlessly with the shipped model."""
 import base64
+import io
 import json
 import re
 from pathlib import Path
@@ -114,6 +115,25 @@ def _download(at: AppTest, key: str, files: dict[str, object]) -> bytes:
 
 def _figures(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+CODE_NAMES = ("integrated_gradients", "kernel_shap", "input_x_gradient", "partition_shap")
+TITLES = ("Integrated Gradients", "KernelSHAP")
+
+
+def test_the_page_writes_method_names_as_people_do_and_the_exports_keep_the_code_names(kept_media):
+    at = _explained(["integrated_gradients", "kernel_shap"], timeout=300)
+    assert not at.exception and not at.error
+    shown = " ".join([json.dumps(f["layout"]) + json.dumps([d.get("x") for d in f["data"]]) for f in _figures(at)]
+                     + [t.label for t in at.tabs] + [h.proto.body for h in at.get("html")]
+                     + [d.value.to_csv() for d in at.dataframe] + [m.value for m in at.sidebar.markdown]
+                     + [b.label for b in at.get("download_button")])
+    assert all(title in shown for title in TITLES)
+    assert not [name for name in CODE_NAMES if name in shown]
+    frame = pd.read_csv(io.BytesIO(_download(at, "download-csv", kept_media)), keep_default_na=False)
+    assert set(frame.method) == {"attention", "integrated_gradients", "kernel_shap"}
+    assert list(json.loads(_download(at, "download-json", kept_media))["methods"]) == [
+        "attention", "integrated_gradients", "kernel_shap"]
 
 
 def test_example_explain_focus_agreement_and_export(kept_media):
@@ -273,12 +293,12 @@ def test_adding_a_method_asks_again_only_for_the_new_work():
     def titles():
         return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
 
-    assert "occlusion" in titles() and "lime" not in titles()          # done work stays, new work waits
+    assert "occlusion" in titles() and "LIME" not in titles()          # done work stays, new work waits
     ask = next(b for b in at.button if b.label.startswith("Explain with"))
     assert ask.label.startswith("Explain with 1 method (≈")
     ask.click()
     at.run()
-    assert {"occlusion", "lime"} <= set(titles())
+    assert {"occlusion", "LIME"} <= set(titles())                      # the names people write
     assert not any(b.label.startswith("Explain with") for b in at.button)
 
 
@@ -833,7 +853,7 @@ def test_seeds_show_stability_and_counterfactual_attention_on_request():
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert any(t.startswith("Spread over seeds") for t in titles)
     table = next(d.value for d in at.dataframe if "rank τ between seeds" in d.value.columns)
-    lime = table[table["method"] == "lime"].iloc[0]
+    lime = table[table["method"] == "LIME"].iloc[0]                      # the name people write
     assert lime["seeds"] == 3 and float(lime["rank τ between seeds"]) < 1
     assert table[table["method"] == "occlusion"].iloc[0]["rank τ between seeds"] == "1 (deterministic)"
     at.button(key="counterfactual-button").click()

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from attnviz.errors import AttnvizError
-from attnviz.explain import METHODS
+from attnviz.explain import METHODS, method_title
 from attnviz.explain.cost import check_budget
 from attnviz.explanation import ATTENTION, Explanation
 from attnviz.faithfulness import head_scores, plan_removals
@@ -131,18 +131,18 @@ def attributions(request: Request) -> dict[str, Attribution]:
     for i, method in enumerate(methods):
         try:
             results[method] = wait_for(submit(request, method_spec(request, method)),
-                                       f"Computing {method} ({i + 1} of {len(methods)})", bar)
+                                       f"Computing {method_title(method)} ({i + 1} of {len(methods)})", bar)
             if cfg.seeds > 1 and METHODS[method].samples:
                 stable = wait_for(submit(request, stability_spec(request, results[method])),
-                                  f"{method}: {cfg.seeds - 1} more seeds", bar)
+                                  f"{method_title(method)}: {cfg.seeds - 1} more seeds", bar)
                 state.stabilities()[keys[method]] = stable
         except AttnvizError as exc:                    # this method only: the others and the page stay
-            st.error(plain(f"{method}: {exc}"))
+            st.error(plain(f"{method_title(method)}: {exc}"))
             asked.discard(keys[method])                # it would fail again: ask before retrying
         except Exception as exc:  # noqa: BLE001 — a bug in one method must not take the page with it
             log.error("%s failed\n%s", method, traceback.format_exc())
-            st.error(plain(f"{method} failed ({type(exc).__name__}); the other results are shown. This is a bug in "
-                           "attnviz, not your input: the details are in the server log."))
+            st.error(plain(f"{method_title(method)} failed ({type(exc).__name__}); the other results are shown. "
+                           "This is a bug in attnviz, not your input: the details are in the server log."))
     cancel.empty()
     bar.empty()
     return results

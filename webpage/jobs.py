@@ -47,10 +47,19 @@ def wait_for(job: Job, label: str, bar: Any) -> Any:
     """``job``'s result, drawing its progress in ``bar`` meanwhile. Each drawing lets Streamlit stop this run
     when the user touches the page: the job goes on, and the next run finds it again."""
     while not job.done:
-        bar.progress(job.progress, text=label if job.ticket.started else
-                     f"{label}: waiting for another request on this server to finish…")
+        bar.progress(job.progress, text=progress_text(label, job.ticket))
         time.sleep(POLL_SECONDS)
     return job.result()
+
+
+def progress_text(label: str, ticket: Ticket) -> str:
+    """What the bar says: the passes done of all, the seconds spent and, once passes are done, the seconds
+    left at the rate so far (or that the work waits for another request's)."""
+    if not ticket.started:
+        return f"{label}: waiting for another request on this server to finish…"
+    left = ticket.remaining
+    return (f"{label}: {ticket.done:,} of {ticket.expected:,} model passes · {ticket.elapsed:,.0f} s spent · "
+            + ("estimating the time left…" if left is None else f"about {left:,.0f} s left"))
 
 
 def cancel_button(keys: list[str], key: str) -> Any:

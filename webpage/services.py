@@ -72,4 +72,4 @@ def pass_seconds(model_key: ModelKey, text: str, settings: DecodingSettings) -> 
     summarizer = load_summarizer(*model_key)
     scorer = summarizer.scorer(summarize(model_key, text, settings))
     with compute_gate().light():
-        return seconds_per_pass(scorer, repeats=1)      # one batch each: the browser is drawing meanwhile
+        return seconds_per_pass(scorer, repeats=3)      # the median of 3: one batch alone swung ±25% here

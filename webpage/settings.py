@@ -13,7 +13,6 @@ PAGE_MAX_SOURCE_TOKENS = 2000   # one click's attributions stay within minutes o
 PATHS_ENV = "ATTNVIZ_MODEL_PATHS"   # "0": the sidebar offers only named models, no folder field
 WINDOW_ABOVE = 150          # longer sources get a column window so every tick label stays readable
 NO_COMPARISON = "(none)"
-COMPARE_WINDOW = 120        # source columns in a side-by-side heatmap (half the page wide)
 ModelKey = tuple[str, str, int]   # (model name, device, source token limit)
 
 

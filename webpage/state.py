@@ -94,7 +94,15 @@ def keep_inside(options: list[int | None]) -> None:
         st.session_state[INSIDE] = None
 
 
-FOCUS_KEPT = "focus-kept"
+WINDOW = "window"                       # the source columns shown, (start, end): one slider, every heatmap
+DEFAULT_COLUMNS = 120
+
+
+def window(count: int) -> slice:
+    """The source columns the window slider shows, within ``count`` source units (never empty)."""
+    start, end = st.session_state.get(WINDOW, (0, DEFAULT_COLUMNS))
+    start = max(0, min(start, count - 1))
+    return slice(start, max(start + 1, min(end, count)))
 
 
 def focus() -> int | None:
@@ -102,15 +110,16 @@ def focus() -> int | None:
     return st.session_state.get(FOCUS)
 
 
-def keep_focus(count: int) -> None:
-    """Before the summary chips are drawn: the focus stays on the chip picked last (clicking the picked chip
-    again, which unpicks it, leaves it picked), and goes back to the first token when it is not among ``count``."""
-    picked = st.session_state.get(FOCUS)
+def keep_focus(count: int, key: str = FOCUS) -> None:
+    """Before the summary chips under ``key`` are drawn: the focus stays on the chip picked last (clicking the
+    picked chip again, which unpicks it, leaves it picked), and goes back to the first token when it is not
+    among ``count``."""
+    picked = st.session_state.get(key)
     if picked is None:
-        picked = st.session_state.get(FOCUS_KEPT, 0)
+        picked = st.session_state.get(f"{key}-kept", 0)
     if not 0 <= picked < count:
         picked = 0
-    st.session_state[FOCUS] = st.session_state[FOCUS_KEPT] = picked
+    st.session_state[key] = st.session_state[f"{key}-kept"] = picked
 
 
 def good_value(key: str, default: Any) -> Any:

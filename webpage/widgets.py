@@ -53,11 +53,11 @@ def checked_number(param: Param, owner: str, *, key: str, where: Any = None, **w
     return value
 
 
-def held_button(where: Any, label: str, key: str) -> None:
+def held_button(where: Any, label: str, key: str, kind: str = "secondary") -> None:
     """A disabled stand-in for a button whose cost is still being timed, drawn into the slot ``where`` now so
     that the button, when it replaces it at the end of the run, moves nothing below it: a click on a button
     that jumps as the page settles lands on something else and is lost."""
-    where.button(f"{label} (timing this input…)", key=f"{key}-held", disabled=True)
+    where.button(f"{label} (timing this input…)", key=f"{key}-held", disabled=True, type=kind)
 
 
 def progress_bar() -> Any:

@@ -260,6 +260,8 @@ def test_two_models_side_by_side_hover_a_head(page, tmp_path):
     summarize(page, "w1 w2 w3 the w4 w5 . w6 w7 a w8 w9 w10 w11")
     assert page.get_by_text("Side by side", exact=True).count() == 1
     assert page.locator(".attnviz-summary").count() >= 3                              # 2 columns, details
+    assert page.locator(".attnviz-focus").count() == 3                 # the text highlighted in each column, details
+    assert page.evaluate(SCROLLERS) == []
     with page.runs.run(TIMEOUT_S):
         choose(page, "Attention layer and head", re.compile(r"^head 2$"))            # the first column's
     page.locator(".js-plotly-plot .gtitle", has_text="attention, head 2").wait_for(timeout=TIMEOUT)

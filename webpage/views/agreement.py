@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from attnviz.agreement import METRIC_GUIDE, METRIC_LABELS, METRIC_RANGE, METRICS, head_agreement, nanmean
+from attnviz.explain import method_title
 from attnviz.explanation import ATTENTION, Explanation
 from attnviz.plots import agreement_figure, agreement_matrix_figure, head_agreement_figure
 from attnviz.stability import NOISE_SPREADS, within_noise
@@ -23,8 +24,9 @@ def agreement_section(explanation: Explanation, focus: int) -> None:
                "every source token the same score are left out of the means.")
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(agreement_matrix_figure(agreement.matrices[metric], agreement.methods, metric), width="stretch")
-    per_token = {m: rows[metric] for m, rows in agreement.with_attention.items()}
+        names = [method_title(m) for m in agreement.methods]
+        st.plotly_chart(agreement_matrix_figure(agreement.matrices[metric], names, metric), width="stretch")
+    per_token = {method_title(m): rows[metric] for m, rows in agreement.with_attention.items()}
     tokens = explanation.generation.summary_tokens
     with right:
         st.plotly_chart(agreement_figure(per_token, tokens, focus=focus, y_range=METRIC_RANGE[metric],
@@ -45,11 +47,12 @@ def stability_table(explanation: Explanation, metric: str, per_token: dict[str, 
     """Each method's agreement with attention as mean ± std over seeds (one run: ± 0), its rank stability,
     and which other methods' agreement lies within the noise of the seeds."""
     spread = {m: (nanmean(v), 0.0) for m, v in per_token.items()}
-    spread.update({m: (float(s.with_attention[metric].mean()), float(s.with_attention[metric].std()))
+    spread.update({method_title(m): (float(s.with_attention[metric].mean()), float(s.with_attention[metric].std()))
                    for m, s in explanation.stability.items() if s.with_attention is not None})
+    stability = {method_title(m): s for m, s in explanation.stability.items()}
     rows = []
     for m, (mean, std) in spread.items():
-        stable = explanation.stability.get(m)
+        stable = stability.get(m)
         close = [o for o, (other, other_std) in spread.items() if o != m and within_noise(mean, other, [std, other_std])]
         rows.append({"method": m, f"{METRIC_LABELS[metric]} with attention over seeds": f"{mean:.3f} ± {std:.3f}",
                      "seeds": len(stable.seeds) if stable else 1,
@@ -63,9 +66,9 @@ def stability_table(explanation: Explanation, metric: str, per_token: dict[str, 
 def heads_agreement(explanation: Explanation, metric: str) -> None:
     """Which layer and head's attention agrees best with a chosen method (layers × heads, mean over tokens)."""
     methods = [m for m in explanation.attributions if m != ATTENTION]
-    method = st.selectbox("Each head's attention against", methods, key="head_method")
+    method = st.selectbox("Each head's attention against", methods, key="head_method", format_func=method_title)
     matrix = head_agreement(explanation.generation.attention_layers, explanation.scores[method], metric)
-    st.plotly_chart(head_agreement_figure(matrix, method, metric), key="head-agreement",
+    st.plotly_chart(head_agreement_figure(matrix, method_title(method), metric), key="head-agreement",
                     width="stretch")
     if np.isfinite(matrix).any():
         best = np.nanargmin(matrix) if metric == "js_distance" else np.nanargmax(matrix)

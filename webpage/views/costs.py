@@ -6,6 +6,7 @@ from typing import Any
 import streamlit as st
 
 from attnviz.errors import AttnvizError
+from attnviz.explain import method_title
 from attnviz.explain.cost import check_budget
 from webpage import state
 from webpage.fill import pending_methods
@@ -22,7 +23,7 @@ def hold_explain(request: Request, slot: Any) -> None:
     todo, _ = pending_methods(request)
     if todo:
         with slot.container():
-            held_button(st, explain_label(todo), state.EXPLAIN_BUTTON)
+            held_button(st, explain_label(todo), state.EXPLAIN_BUTTON, "primary")
             st.caption(EXPLAIN_NOTE)
 
 
@@ -39,7 +40,7 @@ def offer_explain(request: Request, slot: Any, sidebar_slot: Any) -> None:
     if not cfg.methods:
         return
     costs = request.costs(list(cfg.methods))
-    lines = [f"- **{c.method}**: {BOUND_SIGN[c.bound]}{c.forward_passes:,} forward"
+    lines = [f"- **{plain(method_title(c.method))}**: {BOUND_SIGN[c.bound]}{c.forward_passes:,} forward"
              + (f" + {c.backward_passes:,} backward" if c.backward_passes else "") + f", ≈ {c.seconds:.1f} s"
              for c in costs]
     sidebar_slot.markdown("**Estimated cost on this input**\n\n" + "\n".join(lines))
@@ -53,5 +54,5 @@ def offer_explain(request: Request, slot: Any, sidebar_slot: Any) -> None:
             st.error(plain(str(exc)))
             return
         seconds = sum(c.seconds for c in costs if c.method in todo)
-        st.button(f"{explain_label(todo)} (≈ {seconds:.0f} s)", key=state.EXPLAIN_BUTTON)
+        st.button(f"{explain_label(todo)} (≈ {seconds:.0f} s)", key=state.EXPLAIN_BUTTON, type="primary")
         st.caption(EXPLAIN_NOTE)

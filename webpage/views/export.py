@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from attnviz.explain import method_title
 from attnviz.explanation import Explanation
 from attnviz.export import figure_html, long_frame
 from attnviz.types import Attribution
@@ -28,7 +29,7 @@ def export_section(explanation: Explanation, figures: dict[str, Any]) -> None:
     cols[1].download_button("JSON (everything)", explanation.dumps, file_name="attnviz.json",
                             mime="application/json", key="download-json", on_click="ignore")
     for col, (name, figure) in zip(cols[2:], figures.items()):
-        col.download_button(f"{plain(name)} (HTML)", partial(figure_html, figure),
+        col.download_button(f"{plain(method_title(name))} (HTML)", partial(figure_html, figure),
                             file_name=f"attnviz-{file_part(name)}.html",
                             mime="text/html", key=f"download-html-{name}", on_click="ignore")
 

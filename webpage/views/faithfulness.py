@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from attnviz.explain import method_title
 from attnviz.explanation import Explanation
 from attnviz.faithfulness import FRACTIONS, RANDOM
 from attnviz.plots import deletion_figure
@@ -29,7 +30,7 @@ def faithfulness_section(explanation: Explanation, focus: int) -> None:
     rows = []
     for name, f in figures.items():
         spread = f.aopc_spread or {}
-        rows.append({"method": name,
+        rows.append({"method": method_title(name),
                      "AOPC comprehensiveness": _with_spread(f.aopc_comprehensiveness, spread.get("comprehensiveness")),
                      "AOPC sufficiency": _with_spread(f.aopc_sufficiency, spread.get("sufficiency")),
                      f"comprehensiveness, #{focus}": f"{f.comprehensiveness[focus].mean():.3f}",
@@ -39,7 +40,7 @@ def faithfulness_section(explanation: Explanation, focus: int) -> None:
     scope = st.radio("Deletion curves for", ["the whole summary", f"token #{focus} {plain(tokens[focus])}"],
                      horizontal=True, key="curve_scope")
     whole = scope == "the whole summary"
-    curves = {name: f.deletion_curve if whole else f.deletion[focus] for name, f in figures.items()}
+    curves = {method_title(name): f.deletion_curve if whole else f.deletion[focus] for name, f in figures.items()}
     spread = figures[RANDOM].curve_std if whole else None
     st.plotly_chart(deletion_figure(curves, FRACTIONS, spread=spread), width="stretch")
     cost = explanation.faithfulness_cost or {}

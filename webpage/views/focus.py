@@ -2,12 +2,14 @@
 methods' spread over seeds."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from attnviz.explain import method_title
 from attnviz.explanation import Explanation
 from attnviz.highlight import HighlightBlock, highlighted_text_html
 from attnviz.plots import stability_figure
+from attnviz.types import Generation
 from webpage import state
 from webpage.settings import PageSettings
 from webpage.views.heatmaps import display_scores
@@ -22,17 +24,11 @@ def focus_section(explanation: Explanation, cfg: PageSettings, window: slice) ->
     one block per method; → the focused token."""
     generation = explanation.generation
     st.subheader("Token focus")
-    t = len(generation.summary_tokens)
-    state.keep_focus(t)
-    focus = st.pills("Summary token", list(range(t)), key=state.FOCUS,
-                     format_func=lambda i: plain(f"#{i} {generation.summary_tokens[i]}"))
+    focus = summary_chips(generation, state.FOCUS)
     st.caption("The source as text, once per method, for the picked summary token: each source unit's background "
                "shows that method's score (scaled as the sidebar says); hover a unit for its position and raw score.")
-    shown = display_scores(explanation, cfg)
-    blocks = [HighlightBlock(method_title(name), scores[focus], explanation.scores[name][focus], signed,
-                             SIGNED_LEGEND if signed else MAGNITUDE_LEGEND)
-              for name, (scores, signed) in shown.items()]
-    st.html(highlighted_text_html(generation.source_tokens, blocks))
+    st.html(highlighted_text_html(generation.source_tokens,
+                                  focus_blocks(explanation, display_scores(explanation, cfg), focus)))
     if explanation.stability:
         bands = {method_title(m): (s.mean[focus, window], s.std[focus, window])
                  for m, s in explanation.stability.items()}
@@ -40,3 +36,20 @@ def focus_section(explanation: Explanation, cfg: PageSettings, window: slice) ->
                                          focus_label=f"#{focus} {generation.summary_tokens[focus]}"),
                         key="stability-band", width="stretch")
     return focus
+
+
+def summary_chips(generation: Generation, key: str) -> int:
+    """The summary tokens as chips under ``key``, one picked; → the picked token."""
+    t = len(generation.summary_tokens)
+    state.keep_focus(t, key)
+    return st.pills("Summary token", list(range(t)), key=key,
+                    format_func=lambda i: plain(f"#{i} {generation.summary_tokens[i]}"))
+
+
+def focus_blocks(explanation: Explanation, shown: dict[str, tuple[np.ndarray, bool]],
+                 focus: int) -> list[HighlightBlock]:
+    """One highlighted block per method for summary token ``focus``: ``shown`` {method: (scores [T, S] as the
+    sidebar scales them, signed)}, the raw scores on hover."""
+    return [HighlightBlock(method_title(name), scores[focus], explanation.scores[name][focus], signed,
+                           SIGNED_LEGEND if signed else MAGNITUDE_LEGEND)
+            for name, (scores, signed) in shown.items()]

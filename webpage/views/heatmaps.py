@@ -6,23 +6,32 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from attnviz.explain import method_title
 from attnviz.explain.gradients import convergence_note
 from attnviz.explanation import ATTENTION, Explanation
 from attnviz.normalise import is_signed, normalise
 from attnviz.plots import attention_heatmap, attention_views, token_heatmap
 from attnviz.types import Generation
+from webpage import state
 from webpage.settings import WINDOW_ABOVE, PageSettings
 from webpage.widgets import plain
 
 
 def source_window(generation: Generation) -> slice:
+    """The heatmaps' source columns: all of a short source; for a long one the window slider's (the same
+    window in the side-by-side columns, which read it from the session)."""
     s = len(generation.source_tokens)
     if s <= WINDOW_ABOVE:
         return slice(0, s)
-    start, end = st.slider("Source tokens shown (for long texts; hover and exports keep absolute positions)",
-                           0, s, (0, min(s, 120)), key="window")
-    start = min(start, s - 1)                         # a window is never empty, even at (S, S)
-    return slice(start, max(end, start + 1))
+    st.slider("Source tokens shown in the heatmaps (for long texts; hover and exports keep absolute positions)",
+              0, s, (0, min(s, state.DEFAULT_COLUMNS)), key=state.WINDOW)
+    return state.window(s)
+
+
+def shown_window(generation: Generation) -> slice:
+    """The window ``source_window`` shows, read without drawing its slider (the side-by-side columns)."""
+    s = len(generation.source_tokens)
+    return slice(0, s) if s <= WINDOW_ABOVE else state.window(s)
 
 
 def display_scores(explanation: Explanation, cfg: PageSettings) -> dict[str, tuple[np.ndarray, bool]]:
@@ -40,8 +49,9 @@ def heatmaps_section(explanation: Explanation, cfg: PageSettings, window: slice)
                "the pair and its raw score; drag to zoom, double-click to reset. Red raises the summary token's "
                "log-probability, blue lowers it; purple shows magnitudes only.")
     src = generation.source_tokens[window]
-    figures = {name: token_heatmap(shown[:, window], generation.summary_tokens, src, title=name, signed=signed,
-                                   source_offset=window.start, hover_values=explanation.scores[name][:, window])
+    figures = {name: token_heatmap(shown[:, window], generation.summary_tokens, src, title=method_title(name),
+                                   signed=signed, source_offset=window.start,
+                                   hover_values=explanation.scores[name][:, window])
                for name, (shown, signed) in display_scores(explanation, cfg).items()}
     left, right = st.columns(2)
     with left:
@@ -53,9 +63,12 @@ def heatmaps_section(explanation: Explanation, cfg: PageSettings, window: slice)
         st.plotly_chart(figures[ATTENTION], key="heatmap-attention", width="stretch")
     with right:
         others = [m for m in figures if m != ATTENTION]
-        if not others:
-            st.info("Pick attribution methods in the sidebar and press Explain to see them beside attention.")
-        for tab, name in zip(st.tabs([plain(m) for m in others]) if others else [], others):
+        if not others and cfg.methods:
+            st.caption(f"{' and '.join(method_title(m) for m in cfg.methods)} appear here once you press Explain "
+                       "above.")
+        elif not others:
+            st.caption("Pick attribution methods in the sidebar to see them here beside attention.")
+        for tab, name in zip(st.tabs([plain(method_title(m)) for m in others]) if others else [], others):
             with tab:
                 st.plotly_chart(figures[name], key=f"heatmap-{name}", width="stretch")
                 if name == "integrated_gradients" and "all_rows_converged" in explanation.attributions[name].checks:

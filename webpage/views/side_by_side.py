@@ -11,16 +11,18 @@ import streamlit as st
 
 from attnviz.agreement import METRIC_LABELS, METRICS, nanmean
 from attnviz.errors import AttnvizError
-from attnviz.explain import METHODS
+from attnviz.explain import METHODS, method_title
 from attnviz.explanation import ATTENTION, Explanation
+from attnviz.highlight import highlighted_text_html
 from attnviz.pipeline import method_params
 from attnviz.plots import attention_heatmap, attention_views, summary_chips_html, token_heatmap
 from webpage import state
 from webpage.fill import METHOD_FAITHFULNESS, build_explanation, method_spec, removal_request
 from webpage.jobs import JobSpec, submit, wait_for
 from webpage.request import Request, tokens_request
-from webpage.settings import COMPARE_WINDOW, PageSettings
-from webpage.views.heatmaps import display_scores
+from webpage.settings import PageSettings
+from webpage.views.focus import focus_blocks, summary_chips
+from webpage.views.heatmaps import display_scores, shown_window
 from webpage.widgets import Offer, held_button, plain, progress_bar
 
 
@@ -30,7 +32,7 @@ def comparison_section(request: Request) -> list[Offer]:
     cfg = request.settings
     st.subheader("Side by side")
     methods = [m for m in METHODS if m != ATTENTION]
-    method = st.selectbox("Method in both columns", methods, key="compare_method",
+    method = st.selectbox("Method in both columns", methods, key="compare_method", format_func=method_title,
                           index=methods.index(cfg.methods[0]) if cfg.methods else methods.index("occlusion"))
     params = method_params([method], {method: cfg.params.get(method, {})}, cfg.seed)[method]
     with_method = replace(cfg, params={**cfg.params, method: params})
@@ -41,7 +43,7 @@ def comparison_section(request: Request) -> list[Offer]:
         asked.update(keys)
     button_slot, pending = st.empty(), any(key not in asked for key in keys)
     if pending:
-        held_button(button_slot, f"Run {method} on both models", state.COMPARE_BUTTON)
+        held_button(button_slot, f"Run {method_title(method)} on both models", state.COMPARE_BUTTON)
     offers, explanations = [], []
     for place, (r, key, column) in enumerate(zip(requests, keys, st.columns(2))):
         with column:
@@ -50,7 +52,7 @@ def comparison_section(request: Request) -> list[Offer]:
             offers += [offer] if offer is not None else []
     if pending:
         seconds = sum(r.costs([method])[0].seconds for r in requests)
-        button_slot.button(f"Run {method} on both models (≈ {seconds:.0f} s)", key=state.COMPARE_BUTTON)
+        button_slot.button(f"Run {method_title(method)} on both models (≈ {seconds:.0f} s)", key=state.COMPARE_BUTTON)
     st.download_button("JSON (both models)", partial(comparison_json, explanations), file_name="attnviz-comparison.json",
                        mime="application/json", key="download-comparison",
                        on_click="ignore")
@@ -71,7 +73,7 @@ def comparison_column(request: Request, method: str, asked: bool, place: str) ->
         spec: JobSpec = method_spec(request, method)
         bar = progress_bar()
         try:
-            results[method] = wait_for(submit(request, spec), f"Computing {method}", bar)
+            results[method] = wait_for(submit(request, spec), f"Computing {method_title(method)}", bar)
         except AttnvizError as exc:
             st.error(plain(f"{method}: {exc}"))
             state.asked().discard(spec.key)
@@ -88,30 +90,37 @@ def comparison_column(request: Request, method: str, asked: bool, place: str) ->
     if failure is not None:
         raise failure
     if explanation.faithfulness is not None:
-        table.dataframe(pd.DataFrame([{"method": name, "AOPC comprehensiveness": f.aopc_comprehensiveness,
+        table.dataframe(pd.DataFrame([{"method": method_title(name), "AOPC comprehensiveness": f.aopc_comprehensiveness,
                                        "AOPC sufficiency": f.aopc_sufficiency}
                                       for name, f in explanation.faithfulness.items()]), hide_index=True)
     return explanation, offer
 
 
 def column_views(explanation: Explanation, cfg: PageSettings, method: str, place: str) -> None:
-    """Attention (one layer and head at a time where there are several), the method and its agreement."""
+    """Attention (one layer and head at a time where there are several) and the method over the page's window
+    of source columns, the method's agreement, then the whole source as highlighted text for a summary token
+    picked in this column."""
     generation = explanation.generation
-    window = slice(0, min(len(generation.source_tokens), COMPARE_WINDOW))
+    window = shown_window(generation)
     views = attention_views(generation)
     view = views[st.selectbox("Attention layer and head", list(views), key=f"{place}head")] if len(views) > 1 \
         else (None, None)
     st.plotly_chart(attention_heatmap(generation, view, window), key=f"{place}attention", width="stretch")
-    if len(generation.source_tokens) > COMPARE_WINDOW:
-        st.caption(f"The first {COMPARE_WINDOW} of {len(generation.source_tokens):,} source tokens.")
+    if window != slice(0, len(generation.source_tokens)):
+        st.caption(f"Source tokens {window.start}–{window.stop - 1} of {len(generation.source_tokens):,} (the window "
+                   "slider under Heatmaps sets it for every heatmap).")
+    shown = display_scores(explanation, cfg)
     if method in explanation.attributions:
-        shown, signed = display_scores(explanation, cfg)[method]
-        st.plotly_chart(token_heatmap(shown[:, window], generation.summary_tokens, generation.source_tokens[window],
-                                      title=method, signed=signed, hover_values=explanation.scores[method][:, window]),
+        scores, signed = shown[method]
+        st.plotly_chart(token_heatmap(scores[:, window], generation.summary_tokens, generation.source_tokens[window],
+                                      title=method_title(method), signed=signed, source_offset=window.start,
+                                      hover_values=explanation.scores[method][:, window]),
                         key=f"{place}method", width="stretch")
         agreement = explanation.compare().with_attention[method]
         st.dataframe(pd.DataFrame([{"with attention": METRIC_LABELS[m], "mean over the summary": nanmean(agreement[m])}
                                    for m in METRICS]), hide_index=True)
+    focus = summary_chips(generation, f"{place}focus")
+    st.html(highlighted_text_html(generation.source_tokens, focus_blocks(explanation, shown, focus)))
 
 
 def comparison_json(explanations: list[Explanation]) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from attnviz.errors import InputError
-from attnviz.explain import METHODS
+from attnviz.explain import METHODS, method_title
 from attnviz.explain.spec import Param
 from attnviz.explanation import ATTENTION
 from attnviz.features import GRANULARITIES, parse_starts
@@ -53,7 +53,7 @@ def sidebar() -> PageSettings:
     decoding = DecodingSettings(beam_size=beam, max_len=max_len, min_len=min(DecodingSettings.min_len, max_len))
     bar.subheader("Attributions")
     chosen = bar.multiselect("Methods (attention is always shown)", [m for m in METHODS if m != ATTENTION],
-                             default=DEFAULT_METHODS)
+                             default=DEFAULT_METHODS, format_func=method_title)
     methods = tuple(m for m in METHODS if m in chosen)
     granularity, starts = granularity_controls(bar)
     budgets: dict[str, dict[str, Any]] = {m: {} for m in methods}
