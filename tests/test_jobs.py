@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from attnviz.explain import METHODS
-from attnviz.jobs import Cancelled, JobBoard
+from attnviz.jobs import Cancelled, JobBoard, Ticket
 from attnviz.models.base import DecodingSettings
 from attnviz.pipeline import run_method
 
@@ -101,3 +101,22 @@ def test_a_method_on_the_model_reports_progress_and_can_be_cancelled_midway(summ
         job.result(60)
     assert seen == [0, 4, 8]                            # passes done before each batch; stopped at the third
     assert job.ticket.expected > 60                     # of 19 batches
+
+
+def test_the_progress_line_says_passes_time_spent_and_time_left(monkeypatch):
+    from webpage.jobs import progress_text
+
+    clock = [100.0]
+    monkeypatch.setattr("attnviz.jobs.time.monotonic", lambda: clock[0])
+    ticket = Ticket()
+    assert progress_text("Computing LIME", ticket).endswith("waiting for another request on this server to finish…")
+    ticket.start(400)
+    clock[0] = 103.0
+    assert progress_text("Computing LIME", ticket) == ("Computing LIME: 0 of 400 model passes · 3 s spent · "
+                                                       "estimating the time left…")
+    clock[0] = 110.0
+    ticket.advance(100)
+    assert progress_text("Computing LIME", ticket) == ("Computing LIME: 100 of 400 model passes · 10 s spent · "
+                                                       "about 30 s left")
+    ticket.advance(450)                                  # IG refines beyond its expected passes: never negative
+    assert ticket.remaining == 0.0 and ticket.fraction == 1.0
