@@ -22,7 +22,10 @@ from attnviz.userinput import visible
 SIGNED_SCALE = "RdBu_r"      # red: raises the summary token's log-probability; blue: lowers it
 UNSIGNED_SCALE = "Purples"   # magnitudes only (attention, saliency)
 POSITIVE, NEGATIVE, UNSIGNED = (214, 39, 40), (31, 119, 180), (106, 81, 163)
-MAX_TICK_LABELS = 40         # source tick labels per figure (vertical labels of a half-width figure stay apart)
+ROW_PX = 18                  # one source row of a heatmap: a line of 12 px text
+TOP_PX = 110                 # a heatmap's title and summary-token labels above the rows
+LABEL_CHARS = 36             # a source row's label (a sentence is cut; the hover gives it whole)
+COLUMNS_PX = 330             # the cells' width in a half-page heatmap, its row labels and colour bar aside
 def plot_text(text: str) -> str:
     """A user's or a document's string for any text plotly draws: visible (``visible``), and <, > and & as
     entities (&lt; &gt; &amp;, which plotly shows as the characters; it shows &quot; as is), so that no tag in it
@@ -39,24 +42,45 @@ HOVER = 'summary #%{customdata[0]} "%{customdata[1]}" ← source #%{customdata[2
 
 
 def _hover_data(summary_tokens: list[str], source_tokens: list[str], values: np.ndarray, offset: int = 0) -> np.ndarray:
-    """customdata [T, S, 5]: summary index, summary token, source index, source token (HTML-escaped), value."""
+    """customdata [S, T, 5] (source rows, summary columns): summary index, summary token, source index, source
+    token (HTML-escaped), value; ``values`` [T, S]."""
     t, s = len(summary_tokens), len(source_tokens)
-    data = np.empty((t, s, 5), dtype=object)
-    data[..., 4] = values
-    data[..., 0] = np.arange(t)[:, None]
-    data[..., 1] = np.array([plot_text(x) for x in summary_tokens], dtype=object)[:, None]
-    data[..., 2] = offset + np.arange(s)[None, :]
-    data[..., 3] = np.array([plot_text(x) for x in source_tokens], dtype=object)[None, :]
+    data = np.empty((s, t, 5), dtype=object)
+    data[..., 4] = np.asarray(values).T
+    data[..., 0] = np.arange(t)[None, :]
+    data[..., 1] = np.array([plot_text(x) for x in summary_tokens], dtype=object)[None, :]
+    data[..., 2] = offset + np.arange(s)[:, None]
+    data[..., 3] = np.array([plot_text(x) for x in source_tokens], dtype=object)[:, None]
     return data
+
+
+def tick_label(text: str, limit: int = LABEL_CHARS) -> str:
+    """A token or sentence as an axis label: escaped, and cut to ``limit`` characters with an ellipsis (the
+    hover label gives it whole)."""
+    text = visible(text)
+    return plot_text(text if len(text) <= limit else text[:limit - 1] + "…")
+
+
+def column_chars(columns: int, width_px: int = COLUMNS_PX) -> int:
+    """How many characters a staggered column label may have: two columns' width of a heatmap ``width_px``
+    wide (half the page) at about 7 px a character, between 4 and 14."""
+    return max(4, min(14, 2 * width_px // (7 * max(columns, 1))))
+
+
+def staggered(labels: list[str]) -> list[str]:
+    """Column labels on two lines, every other one on the upper: horizontal labels twice a column wide."""
+    return [label if i % 2 else label + "<br> " for i, label in enumerate(labels)]
 
 
 def token_heatmap(scores: np.ndarray, summary_tokens: list[str], source_tokens: list[str], *,
                   title: str, signed: bool = False, source_offset: int = 0,
                   hover_values: np.ndarray | None = None) -> go.Figure:
-    """Heatmap of scores [T, S]: rows summary tokens, columns source tokens.
+    """Heatmap of scores [T, S], drawn with the source down the rows and the summary across the columns: every
+    row's label is horizontal and one line tall (``ROW_PX``), so a window of a long source reads down the page
+    like the text, and every summary token labels its column at the top.
 
     Cells sit at integer positions and the tokens are tick labels, so repeated tokens stay distinct.
-    ``source_offset``: position of the first column in the whole source (for a window of a long text).
+    ``source_offset``: position of the first row in the whole source (for a window of a long text).
     ``hover_values`` [T, S]: the numbers the hover label shows (e.g. raw scores when ``scores`` were
     normalised for colour); default ``scores``.
     """
@@ -66,20 +90,21 @@ def token_heatmap(scores: np.ndarray, summary_tokens: list[str], source_tokens: 
     limit = max(float(np.abs(scores).max()) if scores.size else 1.0, 1e-12)
     colour = (dict(colorscale=SIGNED_SCALE, zmid=0.0, zmin=-limit, zmax=limit) if signed
               else dict(colorscale=UNSIGNED_SCALE, zmin=0.0, zmax=limit))
-    columns = source_offset + np.arange(s)
-    figure = go.Figure(go.Heatmap(z=scores, x=columns, y=np.arange(t),
+    rows = source_offset + np.arange(s)
+    figure = go.Figure(go.Heatmap(z=np.asarray(scores).T, x=np.arange(t), y=rows,
                                   customdata=_hover_data(summary_tokens, source_tokens,
                                                          scores if hover_values is None else hover_values,
                                                          source_offset),
-                                  hovertemplate=HOVER, colorbar=dict(thickness=12), **colour))
-    tick_step = max(1, -(-s // MAX_TICK_LABELS))
+                                  hovertemplate=HOVER, colorbar=dict(thickness=12, len=min(1.0, 400 / (ROW_PX * s + 1))),
+                                  **colour))
     figure.update_layout(
-        title=plot_text(title), height=max(260, 60 + 22 * t), margin=dict(l=10, r=10, t=40, b=10),
-        xaxis=dict(tickmode="array", tickvals=columns[::tick_step].tolist(),
-                   ticktext=[plot_text(source_tokens[j]) for j in range(0, s, tick_step)], tickangle=-90,
-                   side="top", constrain="domain"),
-        yaxis=dict(tickmode="array", tickvals=list(range(t)), ticktext=[plot_text(x) for x in summary_tokens],
-                   autorange="reversed"),
+        title=dict(text=plot_text(title), y=1.0, yanchor="top", yref="container", pad=dict(t=8)),
+        height=TOP_PX + ROW_PX * s + 20, margin=dict(l=10, r=10, t=TOP_PX, b=20),
+        modebar=dict(orientation="v"),             # down the right edge, over no label
+        xaxis=dict(tickmode="array", tickvals=list(range(t)), ticktext=staggered([tick_label(x, column_chars(t)) for x in summary_tokens]),
+                   side="top", tickangle=0, automargin=True),
+        yaxis=dict(tickmode="array", tickvals=rows.tolist(), ticktext=[tick_label(x) for x in source_tokens],
+                   autorange="reversed", automargin=True, tickfont=dict(size=12)),
     )
     return figure
 

@@ -28,6 +28,14 @@ def plotly_array(value) -> np.ndarray:
     return np.asarray(value)
 
 
+def summary_by_source(trace: dict, field: str = "z") -> np.ndarray:
+    """A heatmap trace's colours (``z``) or hover values (``customdata``) as [T, S]: the page draws the source
+    down the rows and the summary across the columns."""
+    if field == "z":
+        return plotly_array(trace["z"]).T
+    return np.array([[cell[4] for cell in row] for row in trace["customdata"]], dtype=float).T
+
+
 def _run(text: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
@@ -43,13 +51,14 @@ def test_summarize_shows_summary_and_attention_heatmap():
     assert not at.error
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     heatmap = figure["data"][0]
-    z = plotly_array(heatmap["z"])
+    z = summary_by_source(heatmap)
     rows, cols = z.shape
     assert cols == len(TEXT.replace(",", " ,").replace(".", " .").split())
     assert 4 <= rows <= 20
-    assert figure["layout"]["yaxis"]["ticktext"] and len(figure["layout"]["yaxis"]["ticktext"]) == rows
+    assert figure["layout"]["yaxis"]["ticktext"] and len(figure["layout"]["yaxis"]["ticktext"]) == cols
+    assert len(figure["layout"]["xaxis"]["ticktext"]) == rows                   # the summary across the top
     assert "← source #" in heatmap["hovertemplate"]
-    raw = np.array([[cell[4] for cell in row] for row in heatmap["customdata"]], dtype=float)
+    raw = summary_by_source(heatmap, "customdata")
     assert np.all((raw.sum(axis=1) > 0) & (raw.sum(axis=1) < 1))     # hover: raw weights (the null slot has the rest)
     np.testing.assert_allclose(z, raw / raw.max(axis=1, keepdims=True), atol=1e-5)   # colours: row max-abs
     assert at.session_state["text"] == TEXT        # the text survives the rerun
@@ -166,7 +175,7 @@ def test_example_explain_focus_agreement_and_export(kept_media):
     results = explain(PointerScorer(summarizer.model, generation), ["attention", "occlusion"])
     t, s = generation.attention.shape
     window = at.slider(key="window")
-    assert window.value == (0, 120)                               # long sources open on a column window
+    assert window.value == (0, 60)                                # long sources open on a window of rows
     window.set_value((0, s))
     at.run()
 
@@ -176,12 +185,12 @@ def test_example_explain_focus_agreement_and_export(kept_media):
     assert [f["layout"]["title"]["text"] for f in heatmaps] == ["attention", "occlusion"]
     assert plotly_array(matrix["data"][0]["z"]).shape == (2, 2)
     for figure in heatmaps:
-        z = plotly_array(figure["data"][0]["z"])
+        z = summary_by_source(figure["data"][0])
         assert z.shape == (t, s)
         assert figure["data"][0]["hovertemplate"] == heatmaps[0]["data"][0]["hovertemplate"]
     occlusion = heatmaps[1]["data"][0]
     assert occlusion["zmid"] == 0 and occlusion["colorscale"][0][1] != occlusion["colorscale"][-1][1]
-    np.testing.assert_allclose(plotly_array(occlusion["z"]) * np.abs(results["occlusion"].scores).max(axis=1, keepdims=True),
+    np.testing.assert_allclose(summary_by_source(occlusion) * np.abs(results["occlusion"].scores).max(axis=1, keepdims=True),
                                results["occlusion"].scores, atol=1e-4)        # row max-abs normalised by default
 
     at.button_group(key="focus").set_value(2)
@@ -239,8 +248,8 @@ def test_settings_change_keeps_the_text_and_a_long_paste_is_cut():
     at.run()
     assert at.session_state["text"] == text
     figure = _figures(at)[0]
-    assert plotly_array(figure["data"][0]["z"]).shape[0] <= 8
-    assert any(s.label.startswith("Source tokens shown") for s in at.slider)   # a column window for long sources
+    assert summary_by_source(figure["data"][0]).shape[0] <= 8
+    assert any(s.label.startswith("Source tokens shown") for s in at.slider)   # a window of rows for long sources
 
 
 def test_cuda_without_a_gpu_is_a_message(monkeypatch):
@@ -280,7 +289,7 @@ def test_multi_head_model_offers_a_per_head_view(tmp_path, monkeypatch):
     generation = PointerSummarizer(model, vocab).summarize(text, DecodingSettings())
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert figure["layout"]["title"]["text"] == "attention, head 2"
-    raw = np.array([[cell[4] for cell in row] for row in figure["data"][0]["customdata"]], dtype=float)
+    raw = summary_by_source(figure["data"][0], "customdata")
     np.testing.assert_allclose(raw, generation.layer_attention[0, 2], atol=1e-5)
 
 
@@ -547,7 +556,7 @@ def test_a_quote_in_the_text_is_a_quote_in_the_labels():
     at = _run('He said "no" to the budget on Monday, and the minister resigned after the vote.')
     assert not at.exception and not at.error
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert '"' in figure["layout"]["xaxis"]["ticktext"] and not any("&quot;" in t for t in figure["layout"]["xaxis"]["ticktext"])
+    assert '"' in figure["layout"]["yaxis"]["ticktext"] and not any("&quot;" in t for t in figure["layout"]["yaxis"]["ticktext"])
 
 
 def test_a_failing_method_leaves_the_other_results():
@@ -648,7 +657,7 @@ def test_a_hugging_face_folder_from_the_path_field_with_layer_and_head_views(tmp
     at.run()
     encoder = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                    if json.loads(c.proto.spec)["layout"]["title"]["text"] == "encoder layer 1, head 2")
-    raw = np.array([[cell[4] for cell in row] for row in encoder["data"][0]["customdata"]], dtype=float)
+    raw = summary_by_source(encoder["data"][0], "customdata")
     assert raw.shape == (12, 12) and np.all(raw.sum(axis=1) <= 1 + 1e-6) and np.all(raw.sum(axis=1) > 0.5)
     next(b for b in at.button if b.label.startswith("Measure faithfulness")).click()
     at.run()
@@ -679,7 +688,7 @@ def test_a_subword_model_is_read_by_words_or_by_pieces(tmp_path):
 
     def columns() -> list[str]:
         figure = json.loads(at.get("plotly_chart")[0].proto.spec)
-        return figure["layout"]["xaxis"]["ticktext"]
+        return figure["layout"]["yaxis"]["ticktext"]
     assert at.radio(key="units").value == "words"
     assert columns() == ["the", "minister", "met", "the", "committee"]
     at.radio(key="units").set_value("pieces")
@@ -804,10 +813,10 @@ def test_sentences_as_features_then_one_sentence_looked_into():
     assert not at.exception and not at.error
     charts = {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
     occlusion = next(f for f in charts.values() if f["layout"]["title"]["text"].startswith("occlusion"))
-    assert plotly_array(occlusion["data"][0]["z"]).shape[1] == 3                          # three sentences
-    assert occlusion["layout"]["xaxis"]["ticktext"][1].startswith("1: Diplomats cited")
+    assert summary_by_source(occlusion["data"][0]).shape[1] == 3                          # three sentences
+    assert occlusion["layout"]["yaxis"]["ticktext"][1].startswith("1: Diplomats cited")
     attention = json.loads(at.get("plotly_chart")[0].proto.spec)
-    raw = np.array([[cell[4] for cell in row] for row in attention["data"][0]["customdata"]], dtype=float)
+    raw = summary_by_source(attention["data"][0], "customdata")
     assert raw.shape[1] == 3 and np.all(raw.sum(axis=1) <= 1 + 1e-6)                    # sums of token weights
     at.selectbox(key="inside").set_value(1)
     at.run()
@@ -817,7 +826,7 @@ def test_sentences_as_features_then_one_sentence_looked_into():
     at.run()
     occlusion = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                      if json.loads(c.proto.spec)["layout"]["title"]["text"].startswith("occlusion"))
-    assert list(occlusion["layout"]["xaxis"]["ticktext"]) == ["Diplomats", "cited", "the", "lack", "of", "progress",
+    assert list(occlusion["layout"]["yaxis"]["ticktext"]) == ["Diplomats", "cited", "the", "lack", "of", "progress",
                                                               "in", "eastern", "Ukraine", "."]
 
 

@@ -15,12 +15,14 @@ def _generation() -> Generation:
 
 
 def test_heatmap_uses_positions_and_escaped_token_labels():
+    """The source down the rows (one horizontal label each), the summary across the columns."""
     fig = attention_heatmap(_generation())
     trace = fig.data[0]
-    np.testing.assert_array_equal(trace.z, _generation().attention)
-    assert list(trace.x) == [0, 1, 2] and list(trace.y) == [0, 1]     # repeated tokens stay distinct
-    assert list(fig.layout.xaxis.ticktext) == ["the", "&lt;b&gt;x&lt;/b&gt;", "the"]
-    assert list(trace.customdata[1][2]) == [1, "the", 2, "the", 0.8]
+    np.testing.assert_array_equal(trace.z, _generation().attention.T)
+    assert list(trace.y) == [0, 1, 2] and list(trace.x) == [0, 1]     # repeated tokens stay distinct
+    assert list(fig.layout.yaxis.ticktext) == ["the", "&lt;b&gt;x&lt;/b&gt;", "the"]
+    assert fig.layout.xaxis.tickangle == 0 and fig.layout.yaxis.autorange == "reversed"
+    assert list(trace.customdata[2][1]) == [1, "the", 2, "the", 0.8]  # source row 2, summary column 1
     assert ('summary #%{customdata[0]} "%{customdata[1]}" ← source #%{customdata[2]} "%{customdata[3]}": '
             '%{customdata[4]:.3f}') in trace.hovertemplate
 
@@ -29,12 +31,12 @@ def test_hover_shows_raw_values_when_colours_are_normalised():
     raw = np.array([[-2.0, 1.0]])
     fig = token_heatmap(raw / 2, ["a"], ["b", "c"], title="t", signed=True, hover_values=raw, source_offset=7)
     assert list(fig.data[0].customdata[0][0]) == [0, "a", 7, "b", -2.0]
-    assert list(fig.data[0].x) == [7, 8]
+    assert list(fig.data[0].y) == [7, 8]
 
 
 def test_head_view_and_bad_head():
     gen = _generation()
-    np.testing.assert_array_equal(attention_heatmap(gen, (0, 1)).data[0].z, gen.attention[::-1])
+    np.testing.assert_array_equal(attention_heatmap(gen, (0, 1)).data[0].z, gen.attention[::-1].T)
     with pytest.raises(ValueError, match="head 5"):
         attention_heatmap(gen, (0, 5))
 
@@ -62,3 +64,13 @@ def test_signed_scores_get_a_diverging_scale_centred_on_zero():
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError, match="do not match"):
         token_heatmap(np.zeros((2, 2)), ["a"], ["b", "c"], title="t")
+
+
+def test_every_row_is_a_line_tall_and_long_labels_are_cut_but_hover_whole():
+    sentence = "0: The European Union agreed on Tuesday to extend economic sanctions against Russia"
+    fig = token_heatmap(np.zeros((3, 40)), ["a", "b", "c"], [sentence] * 40, title="t")
+    rows_px = (fig.layout.height - fig.layout.margin.t - fig.layout.margin.b) / 40
+    assert rows_px >= 18                                             # a line of 12 px text
+    assert all(len(label) <= 36 and label.endswith("…") for label in fig.layout.yaxis.ticktext)
+    assert fig.data[0].customdata[5][0][3] == sentence
+    assert [label.endswith("<br> ") for label in fig.layout.xaxis.ticktext] == [True, False, True]   # staggered

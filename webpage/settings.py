@@ -11,7 +11,7 @@ from attnviz.types import Generation
 DEFAULT_METHODS = ["integrated_gradients", "occlusion"]
 PAGE_MAX_SOURCE_TOKENS = 2000   # one click's attributions stay within minutes on a 2-core CPU
 PATHS_ENV = "ATTNVIZ_MODEL_PATHS"   # "0": the sidebar offers only named models, no folder field
-WINDOW_ABOVE = 150          # longer sources get a column window so every tick label stays readable
+WINDOW_ABOVE = 80           # longer sources get a window of heatmap rows (one readable label per source token)
 NO_COMPARISON = "(none)"
 ModelKey = tuple[str, str, int]   # (model name, device, source token limit)
 

@@ -94,13 +94,13 @@ def keep_inside(options: list[int | None]) -> None:
         st.session_state[INSIDE] = None
 
 
-WINDOW = "window"                       # the source columns shown, (start, end): one slider, every heatmap
-DEFAULT_COLUMNS = 120
+WINDOW = "window"                       # the source rows shown, (start, end): one slider, every heatmap
+DEFAULT_WINDOW = 60
 
 
 def window(count: int) -> slice:
-    """The source columns the window slider shows, within ``count`` source units (never empty)."""
-    start, end = st.session_state.get(WINDOW, (0, DEFAULT_COLUMNS))
+    """The source rows the window slider shows, within ``count`` source units (never empty)."""
+    start, end = st.session_state.get(WINDOW, (0, DEFAULT_WINDOW))
     start = max(0, min(start, count - 1))
     return slice(start, max(start + 1, min(end, count)))
 

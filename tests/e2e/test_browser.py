@@ -282,12 +282,32 @@ def test_sentences_as_features_with_the_copy_split_and_a_sentence_looked_into(pa
     assert page.get_by_role("tab", name="attention (copy)").count() == 1
     label = hover_label(page)
     assert re.match(r'^summary #\d+ ".+" ← source #[01] "[01]: .+": \d\.\d{3}$', label), label
+    check_labels_readable(page)                                        # sentence labels apart, rows a line tall
     with page.runs.run(TIMEOUT_S):
         choose(page, "Look into a sentence", re.compile(r"^sentence 1 "))
     assert page.get_by_text(re.compile(r"The methods explain the \d+ tokens of sentence 1")).count() == 1
     label = hover_label(page)
     assert HOVER.match(label) and "←" in label and '"1: ' not in label, label
     assert page.dialogs == []
+
+
+TICKS = """(plot) => ['x', 'y'].map(a => [...plot.querySelectorAll(`.${a}axislayer-above g.${a}tick text`)]
+    .flatMap(t => t.querySelector('tspan') ? [...t.querySelectorAll('tspan')] : [t])    // a label's lines
+    .filter(t => t.textContent.trim())
+    .map(t => { const b = t.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; }))"""
+
+
+def check_labels_readable(page) -> None:
+    """In the first heatmap, no two tick labels of an axis overlap and every source row is at least 12 px tall."""
+    for axis in page.locator(".js-plotly-plot").first.evaluate(TICKS):
+        assert axis
+        for i, a in enumerate(axis):
+            for b in axis[i + 1:]:
+                overlap = min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5
+                assert not overlap, (a, b)
+    rows = page.locator(".js-plotly-plot").first.evaluate(
+        "(plot) => [...plot.querySelectorAll('.yaxislayer-above g.ytick text')].map(t => t.getBoundingClientRect().top)")
+    assert len(rows) > 1 and min(b - a for a, b in zip(rows, rows[1:])) >= 12
 
 
 SCROLLERS = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
@@ -315,3 +335,4 @@ def test_a_long_article_reads_as_highlighted_text_without_sideways_scrolling(pag
     assert [p for p, _ in positions] == list(range(source)) and all(v == v for _, v in positions)
     assert page.evaluate(SCROLLERS) == []
     assert page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollWidth") <= 1440
+    check_labels_readable(page)

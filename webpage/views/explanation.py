@@ -17,7 +17,7 @@ from webpage.views.export import export_section
 from webpage.views.faithfulness import faithfulness_heading, faithfulness_section
 from webpage.views.focus import focus_section
 from webpage.views.head_faithfulness import head_faithfulness_heading, head_faithfulness_section
-from webpage.views.heatmaps import heatmaps_section, source_window
+from webpage.views.heatmaps import heatmaps_section
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,9 @@ def explanation_views(explanation: Explanation, cfg: PageSettings, places: Place
                              help="Words: attention and scores summed over each word's subword pieces. The exports "
                                   "keep pieces, with the word of each piece.")
             shown = words if units == "words" else explanation
-        window = source_window(shown.generation)
-        figures = heatmaps_section(shown, cfg, window)
-        focus = focus_section(shown, cfg, window)
+        figures, window = heatmaps_section(shown, cfg, live)
+        units = list(explanation.features.labels) if explanation.features is not None else None
+        focus = focus_section(shown, cfg, window, units)
         agreement_section(shown, focus)
         faithfulness_heading()
         if not live and explanation.faithfulness is None:

@@ -26,5 +26,6 @@ def features_section(request: Request) -> None:
         st.caption(f"The methods explain the {features.count} tokens of {kind} {cfg.inside}; the rest of the text "
                    "is held present.")
     else:
-        st.caption(f"The methods explain {outer.count} {outer.kind}: each one present or absent as a whole. Columns "
-                   f"below are {outer.kind} (hover for the first words); attention and gradients are their tokens' sums.")
+        st.caption(f"The methods explain {outer.count} {outer.kind}: each one present or absent as a whole. The "
+                   f"heatmaps' rows are {outer.kind} (labelled by their first words; hover for more), the token focus "
+                   f"shows each whole; attention and gradients are their tokens' sums.")

@@ -19,15 +19,17 @@ SIGNED_LEGEND = "red: raises the summary token's log-probability, blue: lowers i
 MAGNITUDE_LEGEND = "darker = larger"
 
 
-def focus_section(explanation: Explanation, cfg: PageSettings, window: slice) -> int:
+def focus_section(explanation: Explanation, cfg: PageSettings, window: slice,
+                  units: list[str] | None = None) -> int:
     """The summary tokens as chips to pick from, then the whole source as highlighted text for the picked one,
-    one block per method; → the focused token."""
+    one block per method (``units``: the source units as written, where the explanation's are short labels,
+    e.g. whole sentences); → the focused token."""
     generation = explanation.generation
     st.subheader("Token focus")
     focus = summary_chips(generation, state.FOCUS)
     st.caption("The source as text, once per method, for the picked summary token: each source unit's background "
                "shows that method's score (scaled as the sidebar says); hover a unit for its position and raw score.")
-    st.html(highlighted_text_html(generation.source_tokens,
+    st.html(highlighted_text_html(units or generation.source_tokens,
                                   focus_blocks(explanation, display_scores(explanation, cfg), focus)))
     if explanation.stability:
         bands = {method_title(m): (s.mean[focus, window], s.std[focus, window])

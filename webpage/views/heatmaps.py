@@ -24,7 +24,7 @@ def source_window(generation: Generation) -> slice:
     if s <= WINDOW_ABOVE:
         return slice(0, s)
     st.slider("Source tokens shown in the heatmaps (for long texts; hover and exports keep absolute positions)",
-              0, s, (0, min(s, state.DEFAULT_COLUMNS)), key=state.WINDOW)
+              0, s, (0, min(s, state.DEFAULT_WINDOW)), key=state.WINDOW)
     return state.window(s)
 
 
@@ -40,14 +40,17 @@ def display_scores(explanation: Explanation, cfg: PageSettings) -> dict[str, tup
             for m, s in explanation.scores.items()}
 
 
-def heatmaps_section(explanation: Explanation, cfg: PageSettings, window: slice) -> dict[str, Any]:
-    """Attention on the left, one tab per attribution method (with its note, if any) on the right;
-    → the figures (for export)."""
+def heatmaps_section(explanation: Explanation, cfg: PageSettings, live: bool = True) -> tuple[dict[str, Any], slice]:
+    """The window of source rows (for a long text), then attention on the left and one tab per attribution
+    method (with its note, if any) on the right, over the same rows; → the figures (for export) and the window.
+    ``live``: the page of a pasted text (an opened explanation has no Explain to press)."""
     generation = explanation.generation
     st.subheader("Heatmaps")
-    st.caption("Rows: summary tokens; columns: source tokens. Colours follow the sidebar's scaling; hover a cell for "
-               "the pair and its raw score; drag to zoom, double-click to reset. Red raises the summary token's "
-               "log-probability, blue lowers it; purple shows magnitudes only.")
+    st.caption("Rows: source tokens, in reading order (for a long text, the window the slider sets); columns: "
+               "summary tokens. Red raises the summary token's log-probability, blue lowers it; purple shows "
+               "magnitudes only; colours follow the sidebar's scaling. Hover a cell for the pair and its raw score; "
+               "drag to zoom, double-click to reset.")
+    window = source_window(generation)
     src = generation.source_tokens[window]
     figures = {name: token_heatmap(shown[:, window], generation.summary_tokens, src, title=method_title(name),
                                    signed=signed, source_offset=window.start,
@@ -63,14 +66,14 @@ def heatmaps_section(explanation: Explanation, cfg: PageSettings, window: slice)
         st.plotly_chart(figures[ATTENTION], key="heatmap-attention", width="stretch")
     with right:
         others = [m for m in figures if m != ATTENTION]
-        if not others and cfg.methods:
+        if not others and cfg.methods and live:
             st.caption(f"{' and '.join(method_title(m) for m in cfg.methods)} appear here once you press Explain "
                        "above.")
-        elif not others:
+        elif not others and live:
             st.caption("Pick attribution methods in the sidebar to see them here beside attention.")
         for tab, name in zip(st.tabs([plain(method_title(m)) for m in others]) if others else [], others):
             with tab:
                 st.plotly_chart(figures[name], key=f"heatmap-{name}", width="stretch")
                 if name == "integrated_gradients" and "all_rows_converged" in explanation.attributions[name].checks:
                     st.caption(plain(convergence_note(explanation.attributions[name].checks)))
-    return figures
+    return figures, window
