@@ -168,7 +168,8 @@ def summary_chips_html(generation: Generation, focus: int | None = None) -> str:
     legend = ('<div style="font-size:0.8rem;color:#555;margin-top:4px">'
               '<span style="background:#e8f1fb;padding:1px 6px;border-radius:8px">copied from the source</span> '
               '<span style="background:#fdf0e3;padding:1px 6px;border-radius:8px">generated</span> '
-              '· the small number is the token\'s probability</div>') if generation.p_gen is not None else ""
+              '· copied: the pointer gave it more than half its probability (p_gen, the share generated from the '
+              'vocabulary, below 0.5; hover a token for its p_gen) · the small number is the token\'s probability</div>') if generation.p_gen is not None else ""
     return f'<div class="attnviz-summary">{"".join(chips)}</div>{legend}'
 
 
@@ -260,8 +261,8 @@ def deletion_figure(curves: dict[str, np.ndarray], fractions: tuple[float, ...],
     if spread is not None and "random" in curves:
         y = np.asarray(curves["random"])
         figure.add_scatter(x=x + x[::-1], y=list(y + spread) + list((y - spread)[::-1]), fill="toself",
-                           fillcolor="rgba(128,128,128,0.2)", line=dict(width=0), name="random ± 1 std",
-                           hoverinfo="skip")
+                           mode="lines", fillcolor="rgba(128,128,128,0.2)", line=dict(width=0),
+                           name="random ± 1 std (a band, not data)", hoverinfo="skip")
     figure.update_layout(title=title, height=340, margin=dict(l=10, r=10, t=40, b=10),
                          xaxis=dict(title="% of source tokens removed (highest-ranked first)"),
                          yaxis=dict(title="log P(summary token)"))
@@ -278,7 +279,7 @@ def stability_figure(source_tokens: list[str], bands: dict[str, tuple[np.ndarray
     for name, (mean, std) in bands.items():
         mean, std = np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
         figure.add_scatter(x=x + x[::-1], y=list(mean + std) + list((mean - std)[::-1]), fill="toself", opacity=0.25,
-                           line=dict(width=0), name=f"{plot_text(name)} ± 1 std", hoverinfo="skip")
+                           mode="lines", line=dict(width=0), name=f"{plot_text(name)} ± 1 std", hoverinfo="skip")
         figure.add_scatter(x=x, y=mean, mode="lines+markers", name=plot_text(name), customdata=np.stack([labels, std], 1),
                            hovertemplate="%{fullData.name} · source #%{x} %{customdata[0]}: %{y:.4f} "
                                          "± %{customdata[1]:.4f}<extra></extra>")

@@ -74,3 +74,12 @@ def test_every_row_is_a_line_tall_and_long_labels_are_cut_but_hover_whole():
     assert all(len(label) <= 36 and label.endswith("…") for label in fig.layout.yaxis.ticktext)
     assert fig.data[0].customdata[5][0][3] == sentence
     assert [label.endswith("<br> ") for label in fig.layout.xaxis.ticktext] == [True, False, True]   # staggered
+
+
+def test_spread_bands_are_drawn_as_bands_not_as_points():
+    from attnviz.plots import deletion_figure, stability_figure
+
+    deletion = deletion_figure({"occlusion": np.zeros(3), "random": np.ones(3)}, (0.1, 0.5), spread=np.full(3, 0.2))
+    stability = stability_figure(["a", "b"], {"LIME": (np.zeros(2), np.ones(2))}, focus_label="#0 a")
+    for band in [t for t in deletion.data + stability.data if t.fill == "toself"]:
+        assert band.mode == "lines" and band.line.width == 0

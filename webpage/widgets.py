@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from attnviz.errors import AttnvizError
@@ -58,6 +59,13 @@ def held_button(where: Any, label: str, key: str, kind: str = "secondary") -> No
     that the button, when it replaces it at the end of the run, moves nothing below it: a click on a button
     that jumps as the page settles lands on something else and is lost."""
     where.button(f"{label} (timing this input…)", key=f"{key}-held", disabled=True, type=kind)
+
+
+def number_table(frame: pd.DataFrame, where: Any = None) -> None:
+    """A table whose numbers all show three decimals (one precision per table, not 0.49 beside 0.3444)."""
+    formats = {column: st.column_config.NumberColumn(format="%.3f") for column in frame.columns
+               if pd.api.types.is_float_dtype(frame[column])}
+    (where or st).dataframe(frame, hide_index=True, column_config=formats)
 
 
 def progress_bar() -> Any:

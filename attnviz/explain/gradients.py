@@ -141,8 +141,9 @@ def convergence_note(checks: dict) -> str:
     steps = checks["steps_per_row"]
     refined = f"{checks['rows_refined']} of {len(steps)} rows refined (up to {max(steps)} steps)"
     if checks["all_rows_converged"]:
-        return (f"Every row converged: |sum − (f(all) − f(none))| within {checks['rule']}, the worst row using "
-                f"{checks['worst_delta_over_allowed']:.1%} of its allowance; {refined}.")
+        return (f"Every row converged: each summary token's scores add up to how far its log-probability falls from "
+                f"the whole source to none, within {checks['rule']}; the worst row used "
+                f"{checks['worst_delta_over_allowed']:.1%} of that allowance; {refined}.")
     bad = [t for t, (d, a) in enumerate(zip(checks["convergence_delta"], checks["allowed_delta"])) if abs(d) > a]
     return (f"Rows {', '.join(map(str, bad))} did not converge within {max(steps)} steps (worst δ "
             f"{checks['convergence_delta'][checks['worst_row']]:.2g}): read them with care; {refined}.")

@@ -10,6 +10,7 @@ from attnviz.explain import method_title
 from attnviz.explanation import ATTENTION, Explanation
 from attnviz.plots import agreement_figure, agreement_matrix_figure, head_agreement_figure
 from attnviz.stability import NOISE_SPREADS, within_noise
+from webpage.widgets import number_table
 
 
 def agreement_section(explanation: Explanation, focus: int) -> None:
@@ -33,9 +34,8 @@ def agreement_section(explanation: Explanation, focus: int) -> None:
                                          title=f"{METRIC_LABELS[metric]} with attention, per summary token"),
                         width="stretch")
     token = f"#{focus} {tokens[focus]}"
-    st.dataframe(pd.DataFrame([{"method": m, f"with attention, for {token}": v[focus],
-                                "with attention, mean over the summary": nanmean(v)} for m, v in per_token.items()]),
-                 hide_index=True)
+    number_table(pd.DataFrame([{"method": m, f"with attention, for {token}": v[focus],
+                                "with attention, mean over the summary": nanmean(v)} for m, v in per_token.items()]))
     if explanation.stability:
         stability_table(explanation, metric, per_token)
     layers = explanation.generation.attention_layers

@@ -7,7 +7,7 @@ import streamlit as st
 from attnviz.explanation import Explanation
 from attnviz.plots import counterfactual_figure
 from webpage import state
-from webpage.widgets import plain
+from webpage.widgets import number_table, plain
 
 
 def counterfactual_section(explanation: Explanation, *, live: bool, error: str | None = None) -> None:
@@ -23,8 +23,8 @@ def counterfactual_section(explanation: Explanation, *, live: bool, error: str |
         st.error(plain(error))
     if result is None:
         return
-    st.dataframe(pd.DataFrame([{"attention": v.replace("_", " "), "mean Δ log-prob": f["mean_change"],
+    number_table(pd.DataFrame([{"attention": v.replace("_", " "), "mean Δ log-prob": f["mean_change"],
                                 "largest drop": f["largest_drop"], "greedy token kept": f"{f['same_greedy_share']:.0%}"}
-                               for v, f in result.summary().items()]), hide_index=True)
+                               for v, f in result.summary().items()]))
     st.plotly_chart(counterfactual_figure(result.change, explanation.generation.summary_tokens),
                     key="counterfactual", width="stretch")

@@ -23,7 +23,7 @@ from webpage.request import Request, tokens_request
 from webpage.settings import PageSettings
 from webpage.views.focus import focus_blocks, summary_chips
 from webpage.views.heatmaps import display_scores, shown_window
-from webpage.widgets import Offer, held_button, plain, progress_bar
+from webpage.widgets import Offer, held_button, number_table, plain, progress_bar
 
 
 def comparison_section(request: Request) -> list[Offer]:
@@ -90,9 +90,9 @@ def comparison_column(request: Request, method: str, asked: bool, place: str) ->
     if failure is not None:
         raise failure
     if explanation.faithfulness is not None:
-        table.dataframe(pd.DataFrame([{"method": method_title(name), "AOPC comprehensiveness": f.aopc_comprehensiveness,
-                                       "AOPC sufficiency": f.aopc_sufficiency}
-                                      for name, f in explanation.faithfulness.items()]), hide_index=True)
+        number_table(pd.DataFrame([{"method": method_title(name), "AOPC comprehensiveness": f.aopc_comprehensiveness,
+                                    "AOPC sufficiency": f.aopc_sufficiency}
+                                   for name, f in explanation.faithfulness.items()]), table)
     return explanation, offer
 
 
@@ -117,8 +117,8 @@ def column_views(explanation: Explanation, cfg: PageSettings, method: str, place
                                       hover_values=explanation.scores[method][:, window]),
                         key=f"{place}method", width="stretch")
         agreement = explanation.compare().with_attention[method]
-        st.dataframe(pd.DataFrame([{"with attention": METRIC_LABELS[m], "mean over the summary": nanmean(agreement[m])}
-                                   for m in METRICS]), hide_index=True)
+        number_table(pd.DataFrame([{"with attention": METRIC_LABELS[m], "mean over the summary": nanmean(agreement[m])}
+                                   for m in METRICS]))
     focus = summary_chips(generation, f"{place}focus")
     st.html(highlighted_text_html(generation.source_tokens, focus_blocks(explanation, shown, focus)))
 
