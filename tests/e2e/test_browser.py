@@ -140,13 +140,17 @@ def test_example_with_attributions_screenshot(page):
     assert page.locator(".attnviz-focus .attnviz-block").count() == 3        # attention + 2 methods
     page.locator(".js-plotly-plot").nth(2).wait_for(state="attached", timeout=TIMEOUT)   # plotly draws, tabs hide
     ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "screenshot.png"
-    page.set_viewport_size({"width": 1440, "height": 2300})           # Streamlit scrolls inside the page
+    shot, text = ARTIFACTS / "screenshot.png", ARTIFACTS / "highlighted-text.png"
+    page.set_viewport_size({"width": 1440, "height": 2000})           # Streamlit scrolls inside the page
     page.wait_for_timeout(1500)                                        # plotly redraws at the new width
+    page.get_by_role("heading", name="Summary").scroll_into_view_if_needed()
     page.screenshot(path=str(shot))
+    page.get_by_role("heading", name="Token focus").scroll_into_view_if_needed()
+    page.locator(".attnviz-focus").screenshot(path=str(text))         # the README's second picture
     if os.environ.get("ATTNVIZ_UPDATE_SCREENSHOT"):
         (ROOT / "docs").mkdir(exist_ok=True)
         shutil.copy(shot, ROOT / "docs" / "screenshot.png")
+        shutil.copy(text, ROOT / "docs" / "highlighted-text.png")
     assert page.dialogs == []
 
 
