@@ -17,6 +17,9 @@ from webpage.request import Request
 from webpage.services import compute_gate, job_board
 
 POLL_SECONDS = 0.2          # how often a running job's progress is redrawn (and the run can be interrupted)
+# While a job runs, what the previous run drew below its progress is out of date: hidden, not greyed, so that
+# no earlier result can be mistaken for the new one (Streamlit greys it and keeps it until the run ends).
+HIDE_STALE = '<style>[data-stale="true"] { display: none !important; }</style>'
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,13 @@ def submit(request: Request, spec: JobSpec) -> Job:
 def wait_for(job: Job, label: str, bar: Any) -> Any:
     """``job``'s result, drawing its progress in ``bar`` meanwhile. Each drawing lets Streamlit stop this run
     when the user touches the page: the job goes on, and the next run finds it again."""
+    hide = st.empty()
+    if not job.done:
+        hide.html(HIDE_STALE)
     while not job.done:
         bar.progress(job.progress, text=progress_text(label, job.ticket))
         time.sleep(POLL_SECONDS)
+    hide.empty()
     return job.result()
 
 

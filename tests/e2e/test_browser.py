@@ -218,6 +218,10 @@ def test_cancel_a_long_explanation(page):
     with page.runs.run(TIMEOUT_S):
         steps.press("Enter")
     page.get_by_role("button", name=re.compile(r"^Explain with .*≈")).click()
+    page.wait_for_function("() => / of [\\d,]+ model passes · \\d+ s spent · (about \\d+ s left|estimating)/.test("
+                           "document.querySelector('[data-testid=\"stProgress\"]')?.innerText || '')", timeout=TIMEOUT)
+    visible_stale = "() => [...document.querySelectorAll('[data-stale=\"true\"]')].filter(e => e.offsetParent).length"
+    assert page.evaluate(visible_stale) == 0                           # the last run's heatmaps are hidden, not grey
     with page.runs.run(20):
         page.get_by_role("button", name="Cancel").click(timeout=TIMEOUT)
     assert page.get_by_text("Cancelled. The results that had finished are kept").count() == 1
