@@ -26,6 +26,9 @@ ROW_PX = 18                  # one source row of a heatmap: a line of 12 px text
 TOP_PX = 110                 # a heatmap's title and summary-token labels above the rows
 LABEL_CHARS = 36             # a source row's label (a sentence is cut; the hover gives it whole)
 COLUMNS_PX = 330             # the cells' width in a half-page heatmap, its row labels and colour bar aside
+MIN_LABEL_CHARS = 4          # a column label shorter than this is not worth drawing: label every k-th column
+
+
 def plot_text(text: str) -> str:
     """A user's or a document's string for any text plotly draws: visible (``visible``), and <, > and & as
     entities (&lt; &gt; &amp;, which plotly shows as the characters; it shows &quot; as is), so that no tag in it
@@ -61,15 +64,17 @@ def tick_label(text: str, limit: int = LABEL_CHARS) -> str:
     return plot_text(text if len(text) <= limit else text[:limit - 1] + "…")
 
 
-def column_chars(columns: int, width_px: int = COLUMNS_PX) -> int:
-    """How many characters a staggered column label may have: two columns' width of a heatmap ``width_px``
-    wide (half the page) at about 7 px a character, between 4 and 14."""
-    return max(4, min(14, 2 * width_px // (7 * max(columns, 1))))
-
-
-def staggered(labels: list[str]) -> list[str]:
-    """Column labels on two lines, every other one on the upper: horizontal labels twice a column wide."""
-    return [label if i % 2 else label + "<br> " for i, label in enumerate(labels)]
+def column_ticks(labels: list[str], width_px: int = COLUMNS_PX) -> tuple[list[int], list[str]]:
+    """(positions, texts) of the column labels of a heatmap ``width_px`` wide (half the page): horizontal, on
+    two staggered lines (every other one on the upper), each cut to two columns' width at about 7 px a
+    character (at most 14); where that leaves fewer than ``MIN_LABEL_CHARS``, every k-th column is labelled
+    (the hover names them all)."""
+    step = 1
+    while 2 * step * width_px // (7 * max(len(labels), 1)) < MIN_LABEL_CHARS:
+        step += 1
+    chars = min(14, 2 * step * width_px // (7 * max(len(labels), 1)))
+    positions = list(range(0, len(labels), step))
+    return positions, [tick_label(labels[j], chars) + ("" if i % 2 else "<br> ") for i, j in enumerate(positions)]
 
 
 def token_heatmap(scores: np.ndarray, summary_tokens: list[str], source_tokens: list[str], *,
@@ -95,14 +100,15 @@ def token_heatmap(scores: np.ndarray, summary_tokens: list[str], source_tokens: 
                                   customdata=_hover_data(summary_tokens, source_tokens,
                                                          scores if hover_values is None else hover_values,
                                                          source_offset),
-                                  hovertemplate=HOVER, colorbar=dict(thickness=12, len=min(1.0, 400 / (ROW_PX * s + 1))),
-                                  **colour))
+                                  hovertemplate=HOVER, **colour,
+                                  colorbar=dict(thickness=12, len=min(1.0, 400 / (ROW_PX * s + 1)))))
+    columns, column_labels = column_ticks(summary_tokens)
     figure.update_layout(
         title=dict(text=plot_text(title), y=1.0, yanchor="top", yref="container", pad=dict(t=8)),
         height=TOP_PX + ROW_PX * s + 20, margin=dict(l=10, r=10, t=TOP_PX, b=20),
         modebar=dict(orientation="v"),             # down the right edge, over no label
-        xaxis=dict(tickmode="array", tickvals=list(range(t)), ticktext=staggered([tick_label(x, column_chars(t)) for x in summary_tokens]),
-                   side="top", tickangle=0, automargin=True),
+        xaxis=dict(tickmode="array", tickvals=columns, ticktext=column_labels, side="top", tickangle=0,
+                   automargin=True),
         yaxis=dict(tickmode="array", tickvals=rows.tolist(), ticktext=[tick_label(x) for x in source_tokens],
                    autorange="reversed", automargin=True, tickfont=dict(size=12)),
     )
@@ -169,7 +175,8 @@ def summary_chips_html(generation: Generation, focus: int | None = None) -> str:
               '<span style="background:#e8f1fb;padding:1px 6px;border-radius:8px">copied from the source</span> '
               '<span style="background:#fdf0e3;padding:1px 6px;border-radius:8px">generated</span> '
               '· copied: the pointer gave it more than half its probability (p_gen, the share generated from the '
-              'vocabulary, below 0.5; hover a token for its p_gen) · the small number is the token\'s probability</div>') if generation.p_gen is not None else ""
+              'vocabulary, below 0.5; hover a token for its p_gen) · the small number is the token\'s probability'
+              '</div>') if generation.p_gen is not None else ""
     return f'<div class="attnviz-summary">{"".join(chips)}</div>{legend}'
 
 

@@ -83,3 +83,10 @@ def test_spread_bands_are_drawn_as_bands_not_as_points():
     stability = stability_figure(["a", "b"], {"LIME": (np.zeros(2), np.ones(2))}, focus_label="#0 a")
     for band in [t for t in deletion.data + stability.data if t.fill == "toself"]:
         assert band.mode == "lines" and band.line.width == 0
+
+
+def test_many_columns_label_every_kth_with_at_least_four_characters():
+    fig = token_heatmap(np.zeros((80, 3)), ["sanctions"] * 80, ["a", "b", "c"], title="encoder")
+    assert list(fig.layout.xaxis.tickvals) == list(range(0, 80, 4))
+    assert all(len(label.replace("<br> ", "")) >= 4 for label in fig.layout.xaxis.ticktext)
+    assert len(fig.data[0].customdata[0]) == 80                          # every column keeps its hover
