@@ -18,8 +18,8 @@ from webpage.widgets import plain
 
 
 def source_window(generation: Generation) -> slice:
-    """The heatmaps' source columns: all of a short source; for a long one the window slider's (the same
-    window in the side-by-side columns, which read it from the session)."""
+    """The heatmaps' source rows: all of a short source; for a long one the window slider's (the same window
+    in the side-by-side columns, which read it from the session)."""
     s = len(generation.source_tokens)
     if s <= WINDOW_ABOVE:
         return slice(0, s)
