@@ -42,12 +42,14 @@ def choose(page, label: str, option: re.Pattern) -> None:
 
 
 def hover_label(page, x_frac: float = 0.3, y_frac: float = 0.2) -> str:
-    """The hover label of one heatmap cell of the settled page."""
+    """The hover label of one heatmap cell of the settled page. Playwright's hover waits until the plot's drag
+    layer is visible and has kept its box for two animation frames (plotly may still be laying out its margins)."""
     plot = page.locator(".js-plotly-plot").first
     plot.scroll_into_view_if_needed()
-    area = plot.locator(".nsewdrag").first.bounding_box()
-    page.mouse.move(area["x"] + 1, area["y"] + 1)                    # leave the cell, then enter it
-    page.mouse.move(area["x"] + area["width"] * x_frac, area["y"] + area["height"] * y_frac)
+    drag = plot.locator(".nsewdrag").first
+    box = drag.bounding_box()
+    drag.hover(position={"x": 1, "y": 1})                              # leave the cell, then enter it
+    drag.hover(position={"x": box["width"] * x_frac, "y": box["height"] * y_frac})
     label = plot.locator(".hoverlayer .hovertext").first
     label.wait_for(timeout=10_000)
     return " ".join(label.text_content(timeout=5_000).split())
@@ -294,6 +296,8 @@ def test_sentences_as_features_with_the_copy_split_and_a_sentence_looked_into(pa
     with page.runs.run(TIMEOUT_S):
         choose(page, "Look into a sentence", re.compile(r"^sentence 1 "))
     assert page.get_by_text(re.compile(r"The methods explain the \d+ tokens of sentence 1")).count() == 1
+    plot = page.locator(".js-plotly-plot").first                      # plotly redraws after the run, in the browser:
+    plot.locator(".yaxislayer-above g.ytick text", has_text="measures").wait_for(timeout=TIMEOUT)   # the new rows
     label = hover_label(page)
     assert HOVER.match(label) and "←" in label and '"1: ' not in label, label
     assert page.dialogs == []
