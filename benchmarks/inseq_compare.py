@@ -1,6 +1,7 @@
 """attnviz beside Inseq on one Hugging Face model and text, with the same methods, steps and samples.
 
-    make .inseq-lib/.installed        (make test does it: pip install --no-deps --target .inseq-lib -r requirements-inseq.txt)
+    make .inseq-lib/.installed
+        (make test does it: pip install --no-deps --target .inseq-lib -r requirements-inseq.txt)
     python benchmarks/inseq_compare.py [--model FOLDER | --tiny] [--tokens 120] [--summary-tokens 8] [--n-steps 32] [--samples 300]
 
 Inseq stays out of attnviz's requirements: it is imported from ``.inseq-lib`` (git-ignored), beside this

@@ -190,7 +190,8 @@ def test_example_explain_focus_agreement_and_export(kept_media):
         assert figure["data"][0]["hovertemplate"] == heatmaps[0]["data"][0]["hovertemplate"]
     occlusion = heatmaps[1]["data"][0]
     assert occlusion["zmid"] == 0 and occlusion["colorscale"][0][1] != occlusion["colorscale"][-1][1]
-    np.testing.assert_allclose(summary_by_source(occlusion) * np.abs(results["occlusion"].scores).max(axis=1, keepdims=True),
+    row_max = np.abs(results["occlusion"].scores).max(axis=1, keepdims=True)
+    np.testing.assert_allclose(summary_by_source(occlusion) * row_max,
                                results["occlusion"].scores, atol=1e-4)        # row max-abs normalised by default
 
     at.button_group(key="focus").set_value(2)
@@ -556,7 +557,8 @@ def test_a_quote_in_the_text_is_a_quote_in_the_labels():
     at = _run('He said "no" to the budget on Monday, and the minister resigned after the vote.')
     assert not at.exception and not at.error
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert '"' in figure["layout"]["yaxis"]["ticktext"] and not any("&quot;" in t for t in figure["layout"]["yaxis"]["ticktext"])
+    labels = figure["layout"]["yaxis"]["ticktext"]
+    assert '"' in labels and not any("&quot;" in t for t in labels)
 
 
 def test_a_failing_method_leaves_the_other_results():

@@ -12,7 +12,8 @@ TOKENS = ["The", "minis", "##ter", "<script>alert(1)</script>", ",", "resigned",
 
 def block(shown, raw=None, signed=True) -> HighlightBlock:
     shown = np.asarray(shown, dtype=float)
-    return HighlightBlock("Integrated Gradients", shown, shown * 3 if raw is None else np.asarray(raw), signed, "legend")
+    raw = shown * 3 if raw is None else np.asarray(raw)
+    return HighlightBlock("Integrated Gradients", shown, raw, signed, "legend")
 
 
 def units(html: str) -> list[tuple[int, float, str, str]]:

@@ -318,7 +318,8 @@ def check_labels_readable(page) -> None:
                 overlap = min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5
                 assert not overlap, (a, b)
     rows = page.locator(".js-plotly-plot").first.evaluate(
-        "(plot) => [...plot.querySelectorAll('.yaxislayer-above g.ytick text')].map(t => t.getBoundingClientRect().top)")
+        "(plot) => [...plot.querySelectorAll('.yaxislayer-above g.ytick text')]"
+        ".map(t => t.getBoundingClientRect().top)")
     assert len(rows) > 1 and min(b - a for a, b in zip(rows, rows[1:])) >= 12
 
 
