@@ -69,10 +69,9 @@ def column_ticks(labels: list[str], width_px: int = COLUMNS_PX) -> tuple[list[in
     two staggered lines (every other one on the upper), each cut to two columns' width at about 7 px a
     character (at most 14); where that leaves fewer than ``MIN_LABEL_CHARS``, every k-th column is labelled
     (the hover names them all)."""
-    step = 1
-    while 2 * step * width_px // (7 * max(len(labels), 1)) < MIN_LABEL_CHARS:
-        step += 1
-    chars = min(14, 2 * step * width_px // (7 * max(len(labels), 1)))
+    per_column = 7 * max(len(labels), 1)                       # px a character, times the columns
+    step = max(1, -(-MIN_LABEL_CHARS * per_column // (2 * width_px)))   # the smallest giving MIN_LABEL_CHARS
+    chars = min(14, 2 * step * width_px // per_column)
     positions = list(range(0, len(labels), step))
     return positions, [tick_label(labels[j], chars) + ("" if i % 2 else "<br> ") for i, j in enumerate(positions)]
 

@@ -21,11 +21,10 @@ def source_window(generation: Generation) -> slice:
     """The heatmaps' source rows: all of a short source; for a long one the window slider's (the same window
     in the side-by-side columns, which read it from the session)."""
     s = len(generation.source_tokens)
-    if s <= WINDOW_ABOVE:
-        return slice(0, s)
-    st.slider("Source tokens shown in the heatmaps (for long texts; hover and exports keep absolute positions)",
-              0, s, (0, min(s, state.DEFAULT_WINDOW)), key=state.WINDOW)
-    return state.window(s)
+    if s > WINDOW_ABOVE:
+        st.slider("Source tokens shown in the heatmaps (for long texts; hover and exports keep absolute positions)",
+                  0, s, (0, min(s, state.DEFAULT_WINDOW)), key=state.WINDOW)
+    return shown_window(generation)
 
 
 def shown_window(generation: Generation) -> slice:
